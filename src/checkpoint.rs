@@ -1,0 +1,466 @@
+//! The checkpoint: snapshot the work tree, commit it with the session state,
+//! attach the note, bring the index in line.
+//!
+//! Write order, so that a kill at any moment loses nothing: take the locks,
+//! write objects, move the branch with compare-and-swap (with a reflog
+//! entry), move the notes ref with compare-and-swap, then write the index.
+//! The work tree is never written.
+
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context as _;
+use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
+use gix::refs::Target;
+use gix::ObjectId;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::history::{rfc3339, short, History};
+use crate::snapshot::{self, ChangeKind, Skip};
+use crate::state::{self, Edits, State, SCHEMA};
+
+/// What the caller asks of one checkpoint.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// `-m`: the one-line summary; generated from the change when absent.
+    pub summary: Option<String>,
+    /// Edits to the inherited state.
+    pub edits: Edits,
+    /// Why: `manual`, `start`, `stop`, …
+    pub reason: String,
+    /// Replaces the inherited `base` (used by `start`).
+    pub base: Option<Option<ObjectId>>,
+    /// Agent details to record, when known.
+    pub agent: Option<String>,
+    pub agent_session: Option<String>,
+    pub model: Option<String>,
+    /// Start from an empty state instead of the inherited one (`start`).
+    pub fresh: bool,
+}
+
+/// What a checkpoint did.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The checkpoint commit: the new one, or the existing one when nothing
+    /// changed.
+    pub commit: ObjectId,
+    /// Short branch name, `None` on a detached HEAD.
+    pub branch: Option<String>,
+    /// False when nothing changed and nothing was written.
+    pub created: bool,
+    /// Paths that differ from the parent commit.
+    pub changes: Vec<snapshot::Change>,
+    /// Untracked paths left out.
+    pub skipped: Vec<Skip>,
+    /// The state recorded (or the unchanged inherited one).
+    pub state: State,
+    /// Problems that did not stop the checkpoint.
+    pub warnings: Vec<String>,
+}
+
+/// Take a checkpoint of the repository's work tree.
+pub fn checkpoint(
+    repo: &mut gix::Repository,
+    config: &Config,
+    request: &Request,
+    interrupt: &AtomicBool,
+) -> anyhow::Result<Outcome> {
+    crate::repo::refuse_in_progress(repo)?;
+    let mut warnings = Vec::new();
+    if crate::repo::ensure_identity(repo)? {
+        warnings.push(format!(
+            "no user.name/user.email configured: committing as {} <{}> (set them with 'git config user.name ...')",
+            crate::repo::FALLBACK_NAME,
+            crate::repo::FALLBACK_EMAIL
+        ));
+    }
+    let repo = &*repo;
+    let locks = crate::repo::lock(repo)?;
+
+    // Everything below is read while both locks are held.
+    let head_id = repo.head_id().ok().map(|id| id.detach());
+    let head_name = repo.head_name()?;
+    let branch = head_name.as_ref().map(|name| name.shorten().to_string());
+    let base_tree = match head_id {
+        Some(id) => repo.find_commit(id)?.tree_id()?.detach(),
+        None => ObjectId::empty_tree(repo.object_hash()),
+    };
+    let shared_index = repo.index_or_empty().context("could not read the index")?;
+    let index = gix::index::File::clone(&shared_index);
+    drop(shared_index);
+
+    let mut history = History::new(repo, &config.notes_ref)?;
+    let previous = match head_id {
+        Some(id) if !request.fresh => history.newest(id)?,
+        _ => None,
+    };
+    warnings.append(&mut history.warnings);
+
+    let snap = snapshot::snapshot(
+        repo,
+        index,
+        base_tree,
+        &snapshot::Options {
+            size_limit: config.size_limit,
+            secret_patterns: config.secret_patterns.clone(),
+        },
+        interrupt,
+    )?;
+
+    let mut state = match &previous {
+        Some(cp) => cp.state.clone(),
+        None => State::default(),
+    };
+    state.schema = SCHEMA;
+    state
+        .apply(&request.edits)
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    state.branch = branch.clone().unwrap_or_default();
+    match request.base {
+        Some(base) => state.base = base.map(|id| id.to_string()),
+        None if state.base.is_none() => {
+            state.base = default_base(repo, head_id).map(|id| id.to_string())
+        }
+        None => {}
+    }
+    for (field, value) in [
+        (&mut state.agent, &request.agent),
+        (&mut state.agent_session, &request.agent_session),
+        (&mut state.model, &request.model),
+    ] {
+        if value.is_some() {
+            field.clone_from(value);
+        }
+    }
+
+    let unchanged = previous.as_ref().is_some_and(|cp| {
+        cp.tree == snap.tree && Some(cp.id) == head_id && cp.state.same_content(&state)
+    });
+    if unchanged {
+        let cp = previous.expect("checked above");
+        if snap.index_changed {
+            write_index(locks, snap.index)?;
+        }
+        return Ok(Outcome {
+            commit: cp.id,
+            branch,
+            created: false,
+            changes: Vec::new(),
+            skipped: snap.skipped,
+            state: cp.state,
+            warnings,
+        });
+    }
+
+    state.reason = if request.reason.is_empty() {
+        "manual".into()
+    } else {
+        request.reason.clone()
+    };
+    state.summary = request
+        .summary
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(first_line)
+        .unwrap_or_else(|| generated_summary(&snap.changes, previous.is_none()));
+    state.skipped = snap.skipped.iter().map(Skip::to_state).collect();
+
+    let committer = repo
+        .committer()
+        .context("no committer identity")?
+        .context("the committer identity is invalid")?
+        .to_owned()?;
+    let author = repo
+        .author()
+        .context("no author identity")?
+        .context("the author identity is invalid")?
+        .to_owned()?;
+    state.created_at = rfc3339(committer.time);
+
+    let message = commit_message(config, &state, &snap.changes)?;
+    let commit = gix::objs::Commit {
+        tree: snap.tree,
+        parents: head_id.into_iter().collect(),
+        author,
+        committer,
+        encoding: None,
+        message: message.clone().into(),
+        extra_headers: Vec::new(),
+    };
+    let commit_id = repo
+        .write_object(&commit)
+        .context("could not write the checkpoint commit")?
+        .detach();
+
+    move_head(
+        repo,
+        head_id,
+        commit_id,
+        &format!("git-session: {}", state.summary),
+    )?;
+
+    if let Err(err) = history.notes().write(
+        commit_id,
+        &state.to_toml(),
+        &format!("git-session: note for {}", short(commit_id)),
+    ) {
+        warnings.push(format!(
+            "the checkpoint {} stands, but its note could not be written ({err:#}); its trailers carry the state",
+            short(commit_id)
+        ));
+    }
+
+    if let Err(err) = write_index(locks, snap.index) {
+        warnings.push(format!(
+            "the checkpoint {} stands, but the index could not be updated ({err:#}): run 'git reset -q' to resync it",
+            short(commit_id)
+        ));
+    }
+
+    Ok(Outcome {
+        commit: commit_id,
+        branch,
+        created: true,
+        changes: snap.changes,
+        skipped: snap.skipped,
+        state,
+        warnings,
+    })
+}
+
+/// Write `index` through the held `index.lock` and commit it; this also
+/// releases the locks.
+fn write_index(mut locks: crate::repo::Locks, index: gix::index::File) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    {
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, &mut locks.index);
+        index
+            .write_to(&mut out, gix::index::write::Options::default())
+            .context("could not write the index")?;
+        out.flush().context("could not write the index")?;
+    }
+    let crate::repo::Locks { index: lock, .. } = locks;
+    lock.commit()
+        .map_err(|e| anyhow::anyhow!("could not replace the index: {}", e.error))?;
+    Ok(())
+}
+
+/// Point HEAD (through to its branch, or itself when detached) at `new`,
+/// requiring it to still be at `old`: a concurrent commit makes this fail
+/// instead of being overwritten.
+fn move_head(
+    repo: &gix::Repository,
+    old: Option<ObjectId>,
+    new: ObjectId,
+    log_message: &str,
+) -> anyhow::Result<()> {
+    let expected = match old {
+        Some(old) => PreviousValue::MustExistAndMatch(Target::Object(old)),
+        None => PreviousValue::MustNotExist,
+    };
+    let edit = RefEdit {
+        change: Change::Update {
+            log: LogChange {
+                mode: RefLog::AndReference,
+                force_create_reflog: false,
+                message: log_message.into(),
+            },
+            expected,
+            new: Target::Object(new),
+        },
+        name: "HEAD".try_into().context("HEAD is a valid ref name")?,
+        deref: true,
+    };
+    repo.edit_reference(edit).map_err(|err| {
+        let now = repo
+            .head_id()
+            .map(|id| short(id.detach()))
+            .unwrap_or_else(|_| "an unborn branch".into());
+        if old.is_some_and(|o| repo.head_id().map(|h| h.detach() != o).unwrap_or(true)) {
+            anyhow::Error::from(Error::RefMoved(now))
+        } else {
+            anyhow::Error::from(err).context("could not move HEAD to the checkpoint")
+        }
+    })?;
+    Ok(())
+}
+
+/// Where the session's work began when nothing says otherwise: the
+/// merge-base with the remote's default branch, else HEAD itself.
+fn default_base(repo: &gix::Repository, head: Option<ObjectId>) -> Option<ObjectId> {
+    let head = head?;
+    let upstream = [
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/main",
+        "refs/remotes/origin/master",
+    ]
+    .iter()
+    .find_map(|name| {
+        repo.try_find_reference(*name)
+            .ok()
+            .flatten()
+            .and_then(|mut r| r.peel_to_id().ok())
+            .map(|id| id.detach())
+    });
+    match upstream {
+        Some(upstream) if upstream != head => repo
+            .merge_base(head, upstream)
+            .ok()
+            .flatten()
+            .map(|id| id.detach())
+            .or(Some(head)),
+        _ => Some(head),
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().trim().to_string()
+}
+
+/// A summary from the change itself: `update 3 files in src/`.
+fn generated_summary(changes: &[snapshot::Change], first: bool) -> String {
+    if changes.is_empty() {
+        return if first {
+            "start of session".into()
+        } else {
+            "update session state".into()
+        };
+    }
+    let verb = if changes.iter().all(|c| c.kind == ChangeKind::Added) {
+        "add"
+    } else if changes.iter().all(|c| c.kind == ChangeKind::Deleted) {
+        "delete"
+    } else {
+        "update"
+    };
+    if let [one] = changes {
+        return format!("{verb} {}", one.path);
+    }
+    let dirs: Vec<&str> = changes
+        .iter()
+        .map(|c| c.path.rsplit_once('/').map_or("", |(dir, _)| dir))
+        .collect();
+    let common = dirs.iter().skip(1).fold(dirs[0].to_string(), |acc, dir| {
+        common_dir(&acc, dir).to_string()
+    });
+    let files = format!("{verb} {} files", changes.len());
+    if common.is_empty() {
+        files
+    } else {
+        format!("{files} in {common}/")
+    }
+}
+
+/// The longest common directory prefix of two `/`-separated directories.
+fn common_dir<'a>(a: &'a str, b: &str) -> &'a str {
+    let mut end = 0;
+    let (mut ai, mut bi) = (a.split('/'), b.split('/'));
+    let mut first = true;
+    loop {
+        match (ai.next(), bi.next()) {
+            (Some(x), Some(y)) if x == y => {
+                end += x.len() + usize::from(!first);
+                first = false;
+            }
+            _ => break,
+        }
+    }
+    &a[..end]
+}
+
+#[derive(Serialize)]
+struct FileLine<'a> {
+    status: &'static str,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+struct CommitContext<'a> {
+    task: &'a str,
+    files: Vec<FileLine<'a>>,
+    open: Vec<&'a String>,
+    state: &'a State,
+}
+
+/// Subject, rendered body, then the trailer paragraph (written by code so
+/// that a template can never break the machine-readable part).
+fn commit_message(
+    config: &Config,
+    state: &State,
+    changes: &[snapshot::Change],
+) -> anyhow::Result<String> {
+    let body = crate::render::render(
+        "commit",
+        CommitContext {
+            task: &state.task,
+            files: changes
+                .iter()
+                .map(|c| FileLine {
+                    status: match c.kind {
+                        ChangeKind::Added => "A",
+                        ChangeKind::Modified => "M",
+                        ChangeKind::Deleted => "D",
+                    },
+                    path: &c.path,
+                })
+                .collect(),
+            open: state.open_items().collect(),
+            state,
+        },
+    )?;
+    let mut message = format!("{}: {}\n", config.subject_prefix, state.summary);
+    // Body lines that look like `Key: value` could merge with the trailer
+    // block if they came last; the blank line plus a non-trailer line keeps
+    // them apart, and `git interpret-trailers` only reads the last paragraph.
+    let body = body.trim();
+    if !body.is_empty() {
+        message.push('\n');
+        message.push_str(body);
+        message.push('\n');
+    }
+    message.push('\n');
+    message.push_str(&state::format_trailers(&state.to_trailers()));
+    Ok(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(path: &str, kind: ChangeKind) -> snapshot::Change {
+        snapshot::Change {
+            path: path.into(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn summaries_name_the_change() {
+        use ChangeKind::*;
+        assert_eq!(generated_summary(&[], true), "start of session");
+        assert_eq!(
+            generated_summary(&[change("src/a.rs", Modified)], false),
+            "update src/a.rs"
+        );
+        assert_eq!(
+            generated_summary(
+                &[change("src/x/a.rs", Added), change("src/x/b/c.rs", Added)],
+                false
+            ),
+            "add 2 files in src/x/"
+        );
+        assert_eq!(
+            generated_summary(&[change("a", Deleted), change("src/b", Modified)], false),
+            "update 2 files"
+        );
+    }
+
+    #[test]
+    fn common_dir_stops_at_components() {
+        assert_eq!(common_dir("src/ab", "src/abc"), "src");
+        assert_eq!(common_dir("src/a/b", "src/a"), "src/a");
+        assert_eq!(common_dir("", "src"), "");
+    }
+}

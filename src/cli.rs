@@ -1,0 +1,38 @@
+//! The command line: the root parser, global flags and the subcommand enum.
+//! Each subcommand's arguments and help live in its own file under
+//! `commands/`.
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+/// Keep an AI coding session's work and context in git, and resume it anywhere.
+///
+/// git-session commits the whole work tree as a checkpoint on the current
+/// branch and records the session state (task, done, doing, todo, decisions,
+/// notes, blockers) in the commit's trailers and in a git note, so the next
+/// session, on any machine, can pick up where this one stopped.
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-session",
+    bin_name = "git session",
+    version,
+    after_help = "Examples:\n  git session start -b feat/dark-mode --todo 'toggle' --todo 'persist' 'Add a dark mode'\n  git session checkpoint --done toggle --doing persist\n  git session show\n  git session log -n 5"
+)]
+pub struct Cli {
+    /// Run as if started in DIR.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub directory: Option<std::path::PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Start(commands::start::Args),
+    Checkpoint(commands::checkpoint::Args),
+    Show(commands::show::Args),
+    Log(commands::log::Args),
+    Status(commands::status::Args),
+}

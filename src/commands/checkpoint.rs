@@ -1,0 +1,144 @@
+//! `git session checkpoint`: commit the whole work tree with the session state.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use serde_json::json;
+
+use crate::checkpoint::{Outcome, Request};
+use crate::commands::{counts, print_json, state_json, Io};
+use crate::config::Config;
+use crate::history::short;
+use crate::state::Edits;
+
+/// Commit the whole work tree as a checkpoint, with the session state.
+///
+/// Takes a snapshot with `git add -A` semantics (tracked changes, deletions,
+/// new files no .gitignore excludes) and commits it on the current branch,
+/// recording the state in commit trailers and in a git note. The index is
+/// brought in line; no file in the work tree is changed.
+///
+/// The state is inherited from the newest checkpoint and edited by the flags.
+/// An open item can be named by its text or as #N, its number in
+/// 'git session show'. When neither the files nor the state changed, nothing
+/// is written.
+///
+/// Untracked files that look like secrets (.env, *.pem, id_rsa, …) or are
+/// larger than the size limit are left out, kept on disk, and reported.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  git session checkpoint -m 'parser handles empty input'\n  git session checkpoint --done '#1' --doing 'write tests' --todo 'update docs'\n  git session checkpoint --blocker 'CI is red on main' --json"
+)]
+pub struct Args {
+    /// One-line summary; generated from the change when omitted.
+    #[arg(short = 'm', long = "message", value_name = "SUMMARY")]
+    pub summary: Option<String>,
+    /// Replace the task.
+    #[arg(long, value_name = "TEXT")]
+    pub task: Option<String>,
+    /// Mark an item done (text or #N); moves it out of doing/todo.
+    #[arg(long, value_name = "ITEM")]
+    pub done: Vec<String>,
+    /// Mark an item in progress (text or #N); moves it out of todo.
+    #[arg(long, value_name = "ITEM")]
+    pub doing: Vec<String>,
+    /// Add an item still to do.
+    #[arg(long, value_name = "ITEM")]
+    pub todo: Vec<String>,
+    /// Record a decision.
+    #[arg(long, value_name = "TEXT")]
+    pub decision: Vec<String>,
+    /// Record a note.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Vec<String>,
+    /// Record a blocker.
+    #[arg(long, value_name = "TEXT")]
+    pub blocker: Vec<String>,
+    /// Remove a blocker (text or #N).
+    #[arg(long, value_name = "TEXT")]
+    pub unblock: Vec<String>,
+    /// Why the checkpoint is taken: manual, stop, compact, session-end, pre-cancel, …
+    #[arg(long, default_value = "manual", value_name = "REASON")]
+    pub reason: String,
+    /// Print nothing but errors and warnings.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Args {
+    fn edits(&self) -> Edits {
+        Edits {
+            task: self.task.clone(),
+            done: self.done.clone(),
+            doing: self.doing.clone(),
+            todo: self.todo.clone(),
+            decisions: self.decision.clone(),
+            notes: self.note.clone(),
+            blockers: self.blocker.clone(),
+            unblock: self.unblock.clone(),
+        }
+    }
+}
+
+pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let mut repo = crate::repo::open_worktree(cwd)?;
+    let config = Config::load(&repo)?;
+    let request = Request {
+        summary: args.summary.clone(),
+        edits: args.edits(),
+        reason: args.reason.clone(),
+        ..Request::default()
+    };
+    let outcome =
+        crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false))?;
+    report(&outcome, args.quiet, args.json, io)
+}
+
+/// Print a checkpoint's outcome: warnings on stderr, then one line or JSON.
+pub fn report(
+    outcome: &Outcome,
+    quiet: bool,
+    as_json: bool,
+    io: &mut Io<'_>,
+) -> anyhow::Result<()> {
+    io.warn(&outcome.warnings)?;
+    for skip in &outcome.skipped {
+        writeln!(io.err, "warning: skipped {}: {}", skip.path, skip.detail)?;
+    }
+    if as_json {
+        let value = json!({
+            "commit": outcome.commit.to_string(),
+            "branch": outcome.branch,
+            "created": outcome.created,
+            "files_changed": outcome.changes.len(),
+            "skipped": outcome.skipped.iter().map(|s| json!({"path": s.path, "reason": s.reason})).collect::<Vec<_>>(),
+            "state": state_json(&outcome.state, None),
+        });
+        return print_json(io, &value);
+    }
+    if quiet {
+        return Ok(());
+    }
+    let branch = outcome.branch.as_deref().unwrap_or("HEAD (detached)");
+    if outcome.created {
+        writeln!(
+            io.out,
+            "checkpoint {} on {branch}: {} file{} changed, {} skipped; {}",
+            short(outcome.commit),
+            outcome.changes.len(),
+            if outcome.changes.len() == 1 { "" } else { "s" },
+            outcome.skipped.len(),
+            counts(&outcome.state)
+        )?;
+    } else {
+        writeln!(
+            io.out,
+            "nothing to checkpoint on {branch}: no change since {}",
+            short(outcome.commit)
+        )?;
+    }
+    Ok(())
+}

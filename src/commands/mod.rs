@@ -1,0 +1,168 @@
+//! One module per subcommand: its `Args` (whose doc comments are the help)
+//! and its `run`. This file holds what they share and the dispatch.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::cli::Command;
+use crate::history::{short, Checkpoint};
+use crate::state::State;
+
+pub mod checkpoint;
+pub mod log;
+pub mod show;
+pub mod start;
+pub mod status;
+
+/// Where a command writes: standard output for results, standard error for
+/// warnings. Passed down so nothing deep prints on its own.
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+}
+
+impl Io<'_> {
+    /// Print `warning: …` lines.
+    pub fn warn(&mut self, warnings: &[String]) -> std::io::Result<()> {
+        for warning in warnings {
+            writeln!(self.err, "warning: {warning}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Run one parsed command in `cwd`.
+pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    match command {
+        Command::Start(args) => start::run(args, cwd, io),
+        Command::Checkpoint(args) => checkpoint::run(args, cwd, io),
+        Command::Show(args) => show::run(args, cwd, io),
+        Command::Log(args) => log::run(args, cwd, io),
+        Command::Status(args) => status::run(args, cwd, io),
+    }
+}
+
+/// The state as JSON, with every documented key present (`null` when
+/// unknown), plus where it came from.
+pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
+    let mut value = json!({
+        "schema": state.schema,
+        "task": state.task,
+        "branch": state.branch,
+        "base": state.base,
+        "summary": state.summary,
+        "reason": state.reason,
+        "created_at": state.created_at,
+        "done": state.done,
+        "doing": state.doing,
+        "todo": state.todo,
+        "decisions": state.decisions,
+        "notes": state.notes,
+        "blockers": state.blockers,
+        "skipped": state.skipped,
+        "agent": state.agent,
+        "agent_session": state.agent_session,
+        "model": state.model,
+    });
+    if let (Some(cp), Some(map)) = (checkpoint, value.as_object_mut()) {
+        map.insert("checkpoint".into(), json!(cp.id.to_string()));
+        map.insert("source".into(), json!(cp.source));
+    }
+    value
+}
+
+/// Print a JSON value on one line.
+pub fn print_json(io: &mut Io<'_>, value: &Value) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *io.out, value)?;
+    writeln!(io.out)?;
+    Ok(())
+}
+
+/// `done 2, doing 1, todo 3`
+pub fn counts(state: &State) -> String {
+    format!(
+        "done {}, doing {}, todo {}",
+        state.done.len(),
+        state.doing.len(),
+        state.todo.len()
+    )
+}
+
+/// The state for people: task, numbered open items, the rest as lists.
+pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> std::io::Result<()> {
+    let out = &mut *io.out;
+    if let Some(cp) = cp {
+        writeln!(
+            out,
+            "checkpoint {} ({}, {}){}",
+            short(cp.id),
+            crate::time::ago(cp.time),
+            if state.reason.is_empty() {
+                "manual"
+            } else {
+                &state.reason
+            },
+            if state.branch.is_empty() {
+                String::new()
+            } else {
+                format!(" on {}", state.branch)
+            }
+        )?;
+        if !state.summary.is_empty() {
+            writeln!(out, "  {}", state.summary)?;
+        }
+        writeln!(out)?;
+    }
+    if !state.task.is_empty() {
+        writeln!(out, "Task:")?;
+        for line in state.task.lines() {
+            writeln!(out, "  {line}")?;
+        }
+        writeln!(out)?;
+    }
+    let open: Vec<(usize, &String, bool)> = state
+        .doing
+        .iter()
+        .map(|i| (i, true))
+        .chain(state.todo.iter().map(|i| (i, false)))
+        .enumerate()
+        .map(|(n, (item, doing))| (n + 1, item, doing))
+        .collect();
+    if !open.is_empty() {
+        writeln!(out, "Open:")?;
+        for (n, item, doing) in open {
+            let marker = if doing { " (in progress)" } else { "" };
+            writeln!(out, "  {n}. {}{marker}", one_line(item))?;
+        }
+        writeln!(out)?;
+    }
+    for (title, list, bullet) in [
+        ("Done", &state.done, "✓"),
+        ("Decisions", &state.decisions, "-"),
+        ("Notes", &state.notes, "-"),
+        ("Blockers", &state.blockers, "!"),
+    ] {
+        if !list.is_empty() {
+            writeln!(out, "{title}:")?;
+            for item in list {
+                writeln!(out, "  {bullet} {}", one_line(item))?;
+            }
+            writeln!(out)?;
+        }
+    }
+    if !state.skipped.is_empty() {
+        writeln!(out, "Skipped (not committed):")?;
+        for s in &state.skipped {
+            writeln!(out, "  {} ({})", s.path, s.reason)?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Multi-line items print on one line, continuation lines joined.
+fn one_line(item: &str) -> String {
+    item.lines().collect::<Vec<_>>().join(" / ")
+}

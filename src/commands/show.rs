@@ -1,0 +1,43 @@
+//! `git session show`: the session state at a revision.
+
+use std::path::Path;
+
+use crate::commands::{print_json, print_state, state_json, Io};
+use crate::config::Config;
+use crate::error::Error;
+use crate::history::History;
+
+/// Show the session state: the newest checkpoint at or before REV.
+///
+/// Open items (in progress first, then to do) are numbered; checkpoint
+/// --done '#N' refers to those numbers. The state is read from the
+/// checkpoint's note when there is one, else from its commit trailers.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  git session show\n  git session show origin/feat/x --json")]
+pub struct Args {
+    /// Where to look (default HEAD): any commit, branch or tag.
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Print the state as JSON, with `checkpoint` and `source`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let repo = crate::repo::open(cwd)?;
+    let config = Config::load(&repo)?;
+    let rev = args.rev.as_deref().unwrap_or("HEAD");
+    let tip = crate::repo::resolve_commit(&repo, rev)?;
+    let mut history = History::new(&repo, &config.notes_ref)?;
+    let found = history.newest(tip)?;
+    io.warn(&history.warnings)?;
+    let Some(cp) = found else {
+        return Err(Error::NoCheckpoint(rev.to_string()).into());
+    };
+    if args.json {
+        print_json(io, &state_json(&cp.state, Some(&cp)))
+    } else {
+        print_state(io, &cp.state, Some(&cp))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,157 @@
+//! `git session status`: the session at a glance, and whether a checkpoint
+//! is due.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use serde_json::json;
+
+use crate::commands::{print_json, Io};
+use crate::config::Config;
+use crate::history::{short, History};
+use crate::snapshot::ChangeKind;
+
+/// Show the task, open items, blockers, the newest checkpoint, and what
+/// changed in the work tree since it.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  git session status\n  git session status --json")]
+pub struct Args {
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let repo = crate::repo::open_worktree(cwd)?;
+    let config = Config::load(&repo)?;
+    let branch = repo.head_name()?.map(|n| n.shorten().to_string());
+    let head = repo.head_id().ok().map(|id| id.detach());
+    let mut history = History::new(&repo, &config.notes_ref)?;
+    let newest = match head {
+        Some(head) => history.newest(head)?,
+        None => None,
+    };
+    io.warn(&history.warnings)?;
+    let since_tree = match (&newest, head) {
+        (Some(cp), _) => cp.tree,
+        (None, Some(head)) => repo.find_commit(head)?.tree_id()?.detach(),
+        (None, None) => gix::ObjectId::empty_tree(repo.object_hash()),
+    };
+    let (changes, skipped) = crate::snapshot::changes_since(
+        &repo,
+        since_tree,
+        &crate::snapshot::Options {
+            size_limit: config.size_limit,
+            secret_patterns: config.secret_patterns.clone(),
+        },
+        &AtomicBool::new(false),
+    )?;
+    let pick = |kind: ChangeKind| -> Vec<&str> {
+        changes
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| c.path.as_str())
+            .collect()
+    };
+    let (modified, added, deleted) = (
+        pick(ChangeKind::Modified),
+        pick(ChangeKind::Added),
+        pick(ChangeKind::Deleted),
+    );
+    let state = newest.as_ref().map(|cp| &cp.state);
+    let open: Vec<&String> = state.map(|s| s.open_items().collect()).unwrap_or_default();
+
+    if args.json {
+        let value = json!({
+            "branch": branch,
+            "checkpoint": newest.as_ref().map(|cp| json!({
+                "commit": cp.id.to_string(),
+                "created_at": cp.state.created_at,
+                "reason": cp.state.reason,
+                "summary": cp.state.summary,
+                "is_head": Some(cp.id) == head,
+            })),
+            "task": state.map(|s| s.task.as_str()),
+            "open": open,
+            "blockers": state.map(|s| s.blockers.clone()).unwrap_or_default(),
+            "changes": {"modified": modified, "added": added, "deleted": deleted},
+            "skipped": skipped,
+        });
+        return print_json(io, &value);
+    }
+
+    let out = &mut *io.out;
+    writeln!(
+        out,
+        "On branch {}",
+        branch.as_deref().unwrap_or("HEAD (detached)")
+    )?;
+    match &newest {
+        Some(cp) => {
+            writeln!(
+                out,
+                "Last checkpoint {}, {} ({}): {}",
+                short(cp.id),
+                crate::time::ago(cp.time),
+                cp.state.reason,
+                cp.state.summary
+            )?;
+            if Some(cp.id) != head {
+                writeln!(out, "  (commits were made after it)")?;
+            }
+        }
+        None => writeln!(
+            out,
+            "No checkpoint yet: start one with 'git session start \"TASK\"'."
+        )?,
+    }
+    if let Some(state) = state {
+        if !state.task.is_empty() {
+            writeln!(
+                out,
+                "\nTask: {}",
+                state.task.lines().next().unwrap_or_default()
+            )?;
+        }
+        if !open.is_empty() {
+            writeln!(out, "\nOpen:")?;
+            for (n, item) in open.iter().enumerate() {
+                writeln!(out, "  {}. {item}", n + 1)?;
+            }
+        }
+        if !state.blockers.is_empty() {
+            writeln!(out, "\nBlockers:")?;
+            for b in &state.blockers {
+                writeln!(out, "  ! {b}")?;
+            }
+        }
+    }
+    if changes.is_empty() {
+        writeln!(out, "\nNo changes since the last checkpoint.")?;
+    } else {
+        writeln!(
+            out,
+            "\nChanged since the last checkpoint ({} files): run 'git session checkpoint'",
+            changes.len()
+        )?;
+        for (label, list) in [
+            ("modified", &modified),
+            ("added", &added),
+            ("deleted", &deleted),
+        ] {
+            for path in list {
+                writeln!(out, "  {label}: {path}")?;
+            }
+        }
+    }
+    if !skipped.is_empty() {
+        writeln!(
+            out,
+            "\nLeft out of checkpoints (secret-looking or too large):"
+        )?;
+        for path in &skipped {
+            writeln!(out, "  {path}")?;
+        }
+    }
+    Ok(())
+}

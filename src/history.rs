@@ -1,0 +1,177 @@
+//! Walking first-parent history to find checkpoints and their state.
+//!
+//! A commit is a checkpoint when it has a session note or a
+//! `Session-Schema` trailer. The note wins when both exist; a note that is
+//! not valid TOML is reported and the trailers serve instead.
+
+use anyhow::Context as _;
+use gix::bstr::ByteSlice;
+use gix::ObjectId;
+
+use crate::notes::Notes;
+use crate::state::State;
+
+/// Where a checkpoint's state was read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Note,
+    Trailers,
+}
+
+/// One checkpoint commit and its state.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    pub id: ObjectId,
+    pub state: State,
+    pub source: Source,
+    /// Committer time of the commit.
+    pub time: gix::date::Time,
+    /// The commit's tree.
+    pub tree: ObjectId,
+}
+
+/// Reads checkpoints, collecting warnings (corrupt notes) for the caller to
+/// print.
+pub struct History<'repo> {
+    repo: &'repo gix::Repository,
+    notes: Notes<'repo>,
+    /// Problems worth telling the user, such as a note that is not TOML.
+    pub warnings: Vec<String>,
+}
+
+impl<'repo> History<'repo> {
+    pub fn new(repo: &'repo gix::Repository, notes_ref: &str) -> anyhow::Result<Self> {
+        Ok(History {
+            repo,
+            notes: Notes::open(repo, notes_ref)?,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// The notes accessor, for writing.
+    pub fn notes(&mut self) -> &mut Notes<'repo> {
+        &mut self.notes
+    }
+
+    /// The checkpoint at `id`, or `None` when that commit is not one.
+    pub fn checkpoint_at(&mut self, id: ObjectId) -> anyhow::Result<Option<Checkpoint>> {
+        let commit = self
+            .repo
+            .find_commit(id)
+            .with_context(|| format!("could not read commit {id}"))?;
+        let note = match self.notes.read(id) {
+            Ok(note) => note,
+            Err(err) => {
+                self.warnings
+                    .push(format!("could not read the note of {}: {err:#}", short(id)));
+                None
+            }
+        };
+        let time = commit.time().unwrap_or_default();
+        let tree = commit.tree_id()?.detach();
+        let message = commit.message_raw_sloppy();
+
+        if let Some(bytes) = note {
+            match std::str::from_utf8(&bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|text| State::from_toml(text).map_err(|e| e.to_string()))
+            {
+                Ok(mut state) => {
+                    if state.schema == 0 {
+                        state.schema = 1;
+                    }
+                    fill_from_commit(&mut state, message.to_str_lossy().as_ref(), time);
+                    return Ok(Some(Checkpoint {
+                        id,
+                        state,
+                        source: Source::Note,
+                        time,
+                        tree,
+                    }));
+                }
+                Err(err) => self.warnings.push(format!(
+                    "the note on {} in {} is not valid TOML, reading the commit trailers instead: {}",
+                    short(id),
+                    self.notes.name(),
+                    err.lines().next().unwrap_or_default()
+                )),
+            }
+        }
+        if !message.contains_str("Session-Schema:") {
+            return Ok(None);
+        }
+        let text = message.to_str_lossy();
+        let Some(mut state) = State::from_trailers(&text) else {
+            return Ok(None);
+        };
+        fill_from_commit(&mut state, &text, time);
+        Ok(Some(Checkpoint {
+            id,
+            state,
+            source: Source::Trailers,
+            time,
+            tree,
+        }))
+    }
+
+    /// The newest checkpoint at or before `tip` on first-parent history.
+    pub fn newest(&mut self, tip: ObjectId) -> anyhow::Result<Option<Checkpoint>> {
+        let mut found = None;
+        self.walk(tip, |cp| {
+            found = Some(cp);
+            false
+        })?;
+        Ok(found)
+    }
+
+    /// Visit checkpoints from `tip` backwards along first parents, newest
+    /// first, until `visit` returns false.
+    pub fn walk(
+        &mut self,
+        tip: ObjectId,
+        mut visit: impl FnMut(Checkpoint) -> bool,
+    ) -> anyhow::Result<()> {
+        let mut next = Some(tip);
+        while let Some(id) = next {
+            if let Some(cp) = self.checkpoint_at(id)? {
+                if !visit(cp) {
+                    break;
+                }
+            }
+            next = self
+                .repo
+                .find_commit(id)?
+                .parent_ids()
+                .next()
+                .map(|p| p.detach());
+        }
+        Ok(())
+    }
+}
+
+/// `summary` and `created_at` come from the commit when the state lacks
+/// them (always so for trailers).
+fn fill_from_commit(state: &mut State, message: &str, time: gix::date::Time) {
+    if state.summary.is_empty() {
+        let subject = message.lines().next().unwrap_or_default();
+        state.summary = subject
+            .split_once(": ")
+            .map_or(subject, |(_, rest)| rest)
+            .trim()
+            .to_string();
+    }
+    if state.created_at.is_empty() {
+        state.created_at = rfc3339(time);
+    }
+}
+
+/// A time as RFC 3339, in its own offset.
+pub fn rfc3339(time: gix::date::Time) -> String {
+    time.format_or_unix(gix::date::time::format::ISO8601_STRICT)
+}
+
+/// Seven hex digits, as git abbreviates by default.
+pub fn short(id: ObjectId) -> String {
+    id.to_hex_with_len(7).to_string()
+}

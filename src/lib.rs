@@ -1,0 +1,26 @@
+//! git-session: keep an AI coding session's work and context in git.
+//!
+//! The modules, from the data up to the command line:
+//!
+//! - [`state`]: the session state and its two codecs (TOML note, trailers).
+//! - [`config`]: defaults, `.git-session.toml`, git config `session.*`.
+//! - [`repo`]: opening the repository, refusals, locks, identity.
+//! - [`snapshot`]: work tree → tree with `git add -A` semantics, and the index.
+//! - [`notes`]: the only module that reads or writes git notes.
+//! - [`history`]: first-parent walks that find checkpoints.
+//! - [`checkpoint`]: snapshot + commit + note + index, in a crash-safe order.
+//! - [`render`]: minijinja templates shipped in `templates/`.
+//! - [`commands`]: one module per subcommand; [`cli`] parses.
+
+pub mod checkpoint;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod history;
+pub mod notes;
+pub mod render;
+pub mod repo;
+pub mod snapshot;
+pub mod state;
+pub mod time;

@@ -1,0 +1,65 @@
+//! The `git-session` binary: parse, dispatch, turn errors into messages and
+//! exit codes. Nothing else lives here.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use git_session::cli::Cli;
+use git_session::commands::{dispatch, Io};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let cwd = match cli.directory.clone() {
+        Some(dir) => dir,
+        None => match std::env::current_dir() {
+            Ok(dir) => dir,
+            Err(err) => {
+                eprintln!("error: cannot read the current directory: {err}");
+                return ExitCode::from(1);
+            }
+        },
+    };
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let mut out = stdout.lock();
+    let mut err = stderr.lock();
+    let result = dispatch(
+        cli.command,
+        &cwd,
+        &mut Io {
+            out: &mut out,
+            err: &mut err,
+        },
+    );
+    let _ = out.flush();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => report(&mut err, &error),
+    }
+}
+
+/// Print an error as git does: `error:` with its causes, then `hint:` lines.
+fn report(err: &mut dyn std::io::Write, error: &anyhow::Error) -> ExitCode {
+    // A closed pipe (`git session log | head`) is a normal end.
+    if error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    {
+        return ExitCode::SUCCESS;
+    }
+    let _ = writeln!(err, "error: {error}");
+    for cause in error.chain().skip(1) {
+        let _ = writeln!(err, "  caused by: {cause}");
+    }
+    if let Some(user) = error
+        .chain()
+        .find_map(|e| e.downcast_ref::<git_session::error::Error>())
+    {
+        for hint in user.hints() {
+            let _ = writeln!(err, "hint: {hint}");
+        }
+    }
+    ExitCode::from(1)
+}

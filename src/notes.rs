@@ -1,0 +1,66 @@
+//! The only module that reads or writes git notes.
+//!
+//! Notes live under one ref (`refs/notes/session` unless configured) in the
+//! tree layout git itself uses, fanout and non-note entries included, so
+//! `git notes --ref=session show` prints what we wrote and we read what git
+//! wrote. Reads go through one cached platform per command, so a history
+//! walk does not reload the notes tree for every commit.
+
+use anyhow::Context as _;
+use gix::ObjectId;
+
+/// Access to one notes ref.
+pub struct Notes<'repo> {
+    repo: &'repo gix::Repository,
+    platform: gix::note::Platform<'repo>,
+    name: gix::refs::FullName,
+}
+
+impl<'repo> Notes<'repo> {
+    /// Open the notes ref `name` (a full ref name) of `repo`.
+    pub fn open(repo: &'repo gix::Repository, name: &str) -> anyhow::Result<Self> {
+        let full: gix::refs::FullName = name
+            .try_into()
+            .with_context(|| format!("'{name}' is not a valid notes ref name"))?;
+        let platform = repo
+            .notes()
+            .context("could not read the notes configuration")?
+            .with_refs([name])
+            .with_context(|| format!("could not open notes ref '{name}'"))?;
+        Ok(Notes {
+            repo,
+            platform,
+            name: full,
+        })
+    }
+
+    /// The full name of the notes ref.
+    pub fn name(&self) -> String {
+        self.name.as_bstr().to_string()
+    }
+
+    /// The note attached to `id`, if any.
+    pub fn read(&mut self, id: ObjectId) -> anyhow::Result<Option<Vec<u8>>> {
+        let name = self.name.as_bstr().to_string();
+        let notes = self
+            .platform
+            .get(id)
+            .with_context(|| format!("could not read the notes in '{name}' for {id}"))?;
+        Ok(notes.into_iter().next().map(|note| note.blob.data.clone()))
+    }
+
+    /// Attach `text` to `id`, replacing any note it had. The notes ref moves
+    /// with compare-and-swap, so a concurrent writer makes this fail rather
+    /// than lose a note.
+    pub fn write(&mut self, id: ObjectId, text: &str, message: &str) -> anyhow::Result<()> {
+        let name = self.name.clone();
+        self.repo
+            .notes()?
+            .with_commit_message(message)
+            .replace_at_ref(name.as_ref(), id, text.as_bytes())
+            .with_context(|| format!("could not write the note for {id} to '{name}'"))?;
+        // The reading platform caches the old notes tree: start afresh.
+        *self = Notes::open(self.repo, &name.as_bstr().to_string())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,143 @@
+//! Opening the repository, refusing what git-session must not touch, and the
+//! two locks a checkpoint holds.
+//!
+//! Lock order: git-session's own lock (serialises checkpoints, held in the
+//! common git dir so linked worktrees share it), then `index.lock`, held from
+//! before the index is read until the new index is committed, so no other
+//! git process can change the index underneath us.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use gix::lock::acquire::Fail;
+
+use crate::error::Error;
+
+/// Fallback identity when none is configured, like git's own would fail.
+pub const FALLBACK_NAME: &str = "git-session";
+pub const FALLBACK_EMAIL: &str = "git-session@localhost";
+
+/// How long to wait for a lock another process holds.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Open the repository containing `dir`, honouring `GIT_DIR` and
+/// `GIT_WORK_TREE` as git does.
+pub fn open(dir: &Path) -> anyhow::Result<gix::Repository> {
+    let repo = gix::ThreadSafeRepository::discover_with_environment_overrides(dir)
+        .map_err(|_| Error::NotARepository(dir.to_path_buf()))?;
+    Ok(repo.to_thread_local())
+}
+
+/// Open and require a work tree.
+pub fn open_worktree(dir: &Path) -> anyhow::Result<gix::Repository> {
+    let repo = open(dir)?;
+    if repo.workdir().is_none() {
+        return Err(Error::Bare(repo.git_dir().to_path_buf()).into());
+    }
+    Ok(repo)
+}
+
+/// Refuse while git is in the middle of an operation: a checkpoint then
+/// would record a half-done merge or rebase as if it were the user's work.
+pub fn refuse_in_progress(repo: &gix::Repository) -> Result<(), Error> {
+    use gix::state::InProgress;
+    let Some(state) = repo.state() else {
+        return Ok(());
+    };
+    let what = match state {
+        InProgress::ApplyMailbox => "git am",
+        InProgress::ApplyMailboxRebase => "rebase",
+        InProgress::Bisect => "bisect",
+        InProgress::CherryPick | InProgress::CherryPickSequence => "cherry-pick",
+        InProgress::Merge => "merge",
+        InProgress::Rebase | InProgress::RebaseInteractive => "rebase",
+        InProgress::Revert | InProgress::RevertSequence => "revert",
+    };
+    Err(Error::InProgress(what))
+}
+
+/// Make commits possible without a configured identity, as a documented
+/// fallback. Returns true when the fallback is in use, so the caller can say
+/// so once.
+pub fn ensure_identity(repo: &mut gix::Repository) -> anyhow::Result<bool> {
+    let missing = repo.committer().is_none() || repo.author().is_none();
+    if missing {
+        let mut config = repo.config_snapshot_mut();
+        config.append_config(
+            [
+                format!("gitoxide.committer.nameFallback={FALLBACK_NAME}"),
+                format!("gitoxide.committer.emailFallback={FALLBACK_EMAIL}"),
+                format!("gitoxide.author.nameFallback={FALLBACK_NAME}"),
+                format!("gitoxide.author.emailFallback={FALLBACK_EMAIL}"),
+            ],
+            gix::config::Source::Api,
+        )?;
+        config.commit()?;
+    }
+    Ok(missing)
+}
+
+/// Where git-session keeps its own files: `<common git dir>/session/`.
+pub fn session_dir(repo: &gix::Repository) -> PathBuf {
+    repo.common_dir().join("session")
+}
+
+/// The locks a checkpoint holds; dropping them releases both.
+pub struct Locks {
+    /// `index.lock`; the new index is written into it and committed.
+    pub index: gix::lock::File,
+    _session: gix::lock::Marker,
+}
+
+/// Take git-session's lock, then `index.lock`, each retried for about
+/// [`LOCK_TIMEOUT`].
+pub fn lock(repo: &gix::Repository) -> anyhow::Result<Locks> {
+    let dir = session_dir(repo);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("could not create '{}': {e}", dir.display()))?;
+    let session_resource = dir.join("checkpoint");
+    let session = gix::lock::Marker::acquire_to_hold_resource(
+        &session_resource,
+        Fail::AfterDurationWithBackoff(LOCK_TIMEOUT),
+        None,
+        0,
+    )
+    .map_err(|_| Error::SessionLocked(lock_path(&session_resource)))?;
+    let index_path = repo.index_path();
+    let index = gix::lock::File::acquire_to_update_resource(
+        &index_path,
+        Fail::AfterDurationWithBackoff(LOCK_TIMEOUT),
+        None,
+        0,
+    )
+    .map_err(|_| Error::IndexLocked(lock_path(&index_path)))?;
+    Ok(Locks {
+        index,
+        _session: session,
+    })
+}
+
+fn lock_path(resource: &Path) -> PathBuf {
+    let mut name = resource.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// The branch HEAD points to, as a short name (`feat/x`), or `None` when
+/// detached.
+pub fn current_branch(repo: &gix::Repository) -> anyhow::Result<Option<gix::refs::FullName>> {
+    Ok(repo.head_name()?)
+}
+
+/// Resolve a revision spec to a commit id, with a clear error.
+pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<gix::ObjectId, Error> {
+    let id = repo
+        .rev_parse_single(rev)
+        .map_err(|_| Error::UnknownRev(rev.to_string()))?;
+    let commit = id
+        .object()
+        .ok()
+        .and_then(|o| o.peel_to_commit().ok())
+        .ok_or_else(|| Error::UnknownRev(rev.to_string()))?;
+    Ok(commit.id)
+}

@@ -1,0 +1,50 @@
+//! Relative times for people: `3 minutes ago`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How long ago `time` was, in the largest unit that fits.
+pub fn ago(time: gix::date::Time) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    describe(now - time.seconds)
+}
+
+/// `seconds` as a relative phrase; a time in the future is `in the future`.
+pub fn describe(seconds: i64) -> String {
+    if seconds < 0 {
+        return "in the future".into();
+    }
+    let units = [
+        (365 * 24 * 3600, "year"),
+        (30 * 24 * 3600, "month"),
+        (7 * 24 * 3600, "week"),
+        (24 * 3600, "day"),
+        (3600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
+    if seconds < 10 {
+        return "just now".into();
+    }
+    for (size, name) in units {
+        if seconds >= size {
+            let n = seconds / size;
+            return format!("{n} {name}{} ago", if n == 1 { "" } else { "s" });
+        }
+    }
+    "just now".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[test]
+    fn phrases() {
+        assert_eq!(describe(3), "just now");
+        assert_eq!(describe(61), "1 minute ago");
+        assert_eq!(describe(7200), "2 hours ago");
+        assert_eq!(describe(-5), "in the future");
+    }
+}

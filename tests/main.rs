@@ -1,0 +1,5 @@
+//! The one integration-test binary: every test runs the real `git-session`
+//! binary and real `git` in an isolated temporary repository, and where git can
+//! answer the same question, asks git and compares.
+
+mod support;

@@ -37,6 +37,8 @@ pub struct Request {
     pub model: Option<String>,
     /// Start from an empty state instead of the inherited one (`start`).
     pub fresh: bool,
+    /// Where the `commit` template may be overridden.
+    pub templates: crate::render::Dirs,
 }
 
 /// What a checkpoint did.
@@ -166,6 +168,7 @@ pub fn checkpoint(
         .map(first_line)
         .unwrap_or_else(|| generated_summary(&snap.changes, previous.is_none()));
     state.skipped = snap.skipped.iter().map(Skip::to_state).collect();
+    state.sequence = previous.as_ref().map_or(0, |cp| cp.state.sequence) + 1;
 
     let committer = repo
         .committer()
@@ -179,7 +182,7 @@ pub fn checkpoint(
         .to_owned()?;
     state.created_at = rfc3339(committer.time);
 
-    let message = commit_message(config, &state, &snap.changes)?;
+    let message = commit_message(config, &request.templates, &state, &snap.changes)?;
     let commit = gix::objs::Commit {
         tree: snap.tree,
         parents: head_id.into_iter().collect(),
@@ -388,11 +391,13 @@ struct CommitContext<'a> {
 /// that a template can never break the machine-readable part).
 fn commit_message(
     config: &Config,
+    templates: &crate::render::Dirs,
     state: &State,
     changes: &[snapshot::Change],
 ) -> anyhow::Result<String> {
     let body = crate::render::render(
         "commit",
+        templates,
         CommitContext {
             task: &state.task,
             files: changes
@@ -411,14 +416,19 @@ fn commit_message(
         },
     )?;
     let mut message = format!("{}: {}\n", config.subject_prefix, state.summary);
-    // Body lines that look like `Key: value` could merge with the trailer
-    // block if they came last; the blank line plus a non-trailer line keeps
-    // them apart, and `git interpret-trailers` only reads the last paragraph.
     let body = body.trim();
     if !body.is_empty() {
         message.push('\n');
-        message.push_str(body);
-        message.push('\n');
+        for line in body.lines() {
+            // git's trailer parser takes a line starting with `---` and a
+            // blank for the start of a patch and ignores all below it, our
+            // trailers included; user text in the body must not do that.
+            if line.starts_with("---") {
+                message.push(' ');
+            }
+            message.push_str(line);
+            message.push('\n');
+        }
     }
     message.push('\n');
     message.push_str(&state::format_trailers(&state.to_trailers()));

@@ -35,4 +35,6 @@ pub enum Command {
     Show(commands::show::Args),
     Log(commands::log::Args),
     Status(commands::status::Args),
+    Resume(commands::resume::Args),
+    Templates(commands::templates::Args),
 }

@@ -130,10 +130,20 @@ impl<'repo> History<'repo> {
     pub fn walk(
         &mut self,
         tip: ObjectId,
+        visit: impl FnMut(Checkpoint) -> bool,
+    ) -> anyhow::Result<()> {
+        self.walk_until(tip, None, visit)
+    }
+
+    /// Like [`History::walk`], stopping before `stop` (the session's base).
+    pub fn walk_until(
+        &mut self,
+        tip: ObjectId,
+        stop: Option<ObjectId>,
         mut visit: impl FnMut(Checkpoint) -> bool,
     ) -> anyhow::Result<()> {
         let mut next = Some(tip);
-        while let Some(id) = next {
+        while let Some(id) = next.filter(|id| Some(*id) != stop) {
             if let Some(cp) = self.checkpoint_at(id)? {
                 if !visit(cp) {
                     break;

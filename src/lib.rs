@@ -21,6 +21,7 @@ pub mod history;
 pub mod notes;
 pub mod render;
 pub mod repo;
+pub mod resume;
 pub mod snapshot;
 pub mod state;
 pub mod time;

@@ -39,6 +39,9 @@ pub struct State {
     pub reason: String,
     /// RFC 3339 time of the checkpoint.
     pub created_at: String,
+    /// This checkpoint's number on the branch since the session's start
+    /// (1 for `start`), so readers need not walk history to count.
+    pub sequence: u32,
     /// Agent that worked, if known (`claude-code`, `codex`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
@@ -175,6 +178,9 @@ impl State {
             }
         };
         one(trailer::REASON, &self.reason);
+        if self.sequence > 0 {
+            one(trailer::SEQUENCE, &self.sequence.to_string());
+        }
         one(trailer::BRANCH, &self.branch);
         one(trailer::BASE, self.base.as_deref().unwrap_or_default());
         one(trailer::TASK, &self.task);
@@ -220,6 +226,7 @@ impl State {
                     state.schema = value.trim().parse().unwrap_or(SCHEMA);
                 }
                 "session-reason" => state.reason = value,
+                "session-sequence" => state.sequence = value.trim().parse().unwrap_or(0),
                 "session-branch" => state.branch = value,
                 "session-base" => state.base = Some(value),
                 "session-task" => state.task = value,
@@ -250,6 +257,7 @@ impl State {
 pub mod trailer {
     pub const SCHEMA: &str = "Session-Schema";
     pub const REASON: &str = "Session-Reason";
+    pub const SEQUENCE: &str = "Session-Sequence";
     pub const BRANCH: &str = "Session-Branch";
     pub const BASE: &str = "Session-Base";
     pub const TASK: &str = "Session-Task";
@@ -308,8 +316,10 @@ pub fn escape(value: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
+            // Blanks at either end would be trimmed by trailer parsers.
+            '\t' if i == 0 || i == last => out.push_str("\\t"),
             ' ' if i == 0 || i == last => out.push_str("\\x20"),
+            '\t' => out.push('\t'),
             c if c.is_control() => {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
@@ -414,6 +424,7 @@ mod tests {
             branch: "feat/x".into(),
             base: Some("0123abcd".into()),
             reason: "manual".into(),
+            sequence: 7,
             done: vec!["a: b".into(), "ü".into()],
             doing: vec!["#hash".into()],
             todo: vec![" lead".into(), "tab\there".into()],

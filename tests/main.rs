@@ -2,4 +2,8 @@
 //! binary and real `git` in an isolated temporary repository, and where git can
 //! answer the same question, asks git and compares.
 
+mod bad_input;
+mod differential;
+mod notes;
+mod state_cli;
 mod support;

@@ -90,6 +90,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         summary: args.summary.clone(),
         edits: args.edits(),
         reason: args.reason.clone(),
+        templates: crate::render::Dirs::from_env(repo.workdir()),
         ..Request::default()
     };
     let outcome =

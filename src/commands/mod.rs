@@ -12,9 +12,11 @@ use crate::state::State;
 
 pub mod checkpoint;
 pub mod log;
+pub mod resume;
 pub mod show;
 pub mod start;
 pub mod status;
+pub mod templates;
 
 /// Where a command writes: standard output for results, standard error for
 /// warnings. Passed down so nothing deep prints on its own.
@@ -41,6 +43,8 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Show(args) => show::run(args, cwd, io),
         Command::Log(args) => log::run(args, cwd, io),
         Command::Status(args) => status::run(args, cwd, io),
+        Command::Resume(args) => resume::run(args, cwd, io),
+        Command::Templates(args) => templates::run(args, cwd, io),
     }
 }
 

@@ -1,0 +1,76 @@
+//! `git session resume`: the "continue work on branch X" prompt.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::commands::Io;
+use crate::config::Config;
+use crate::render::{self, Dirs};
+
+/// Print the prompt that lets the next session continue this one.
+///
+/// Walks first-parent history from REV to the newest checkpoint and renders,
+/// with a template, the task, what is done, in progress and still needed,
+/// decisions, notes and blockers, commits made after the checkpoint, the
+/// files changed on the branch, uncommitted work (when REV is the checked-out
+/// HEAD) and the commands to continue. REV may be a remote-tracking branch
+/// such as origin/feat/x that is not checked out. Works from a fresh clone
+/// without notes: the commit trailers carry the state.
+///
+/// Templates: resume (default), handoff, agent-context, or a file. A name is
+/// looked up in .git-session/templates/NAME.j2, then
+/// $XDG_CONFIG_HOME/git-session/templates/NAME.j2, then the built-in; see
+/// 'git session templates'.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  git session resume\n  git session resume origin/feat/dark-mode\n  git session resume --template handoff -o HANDOFF.md\n  git session resume --format json\n  git session resume --max-chars 4000 | pbcopy"
+)]
+pub struct Args {
+    /// Where to resume from (default HEAD): a branch, remote-tracking branch or commit.
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Template name (resume, handoff, agent-context, …) or path to a .j2 file.
+    #[arg(short, long, value_name = "NAME|PATH", default_value = "resume")]
+    pub template: String,
+    /// Output the rendered text, or the template context as JSON.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Fit the text in N characters by shortening long lists.
+    #[arg(long, value_name = "N")]
+    pub max_chars: Option<usize>,
+    /// Write to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let repo = crate::repo::open(cwd)?;
+    let config = Config::load(&repo)?;
+    let (context, warnings) = crate::resume::gather(&repo, &config, args.rev.as_deref())?;
+    io.warn(&warnings)?;
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&context)? + "\n",
+        Format::Text => {
+            let source = render::resolve(&args.template, &Dirs::from_env(repo.workdir()))?;
+            match args.max_chars {
+                Some(max) => {
+                    crate::resume::fit(context, max, |c| render::render_source(&source, c))?
+                }
+                None => render::render_source(&source, &context)?,
+            }
+        }
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("could not write '{}'", path.display()))?,
+        None => io.out.write_all(text.as_bytes())?,
+    }
+    Ok(())
+}

@@ -1,0 +1,508 @@
+//! The resume context: everything the next session needs, gathered from a
+//! branch's history, for templates to render and `--format json` to print.
+//!
+//! It reads only what it needs: first-parent history from REV back to the
+//! newest checkpoint (not to the start of the branch), one tree diff
+//! between the session's base and REV, and, when REV is the checked-out
+//! HEAD, the uncommitted changes. The cost does not grow with the number of
+//! checkpoints.
+
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context as _;
+use gix::bstr::ByteSlice;
+use gix::ObjectId;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::history::{short, History};
+use crate::snapshot::ChangeKind;
+use crate::state::{Skipped, State};
+
+/// Most commits after the checkpoint listed; older ones are counted.
+const MAX_COMMITS_AFTER: usize = 200;
+
+/// What templates see; also the `--format json` output.
+#[derive(Clone, Debug, Serialize)]
+pub struct Context {
+    /// Branch name, `feat/x` also for `origin/feat/x`.
+    pub branch: String,
+    /// The remote the branch lives on, when known.
+    pub remote: Option<String>,
+    /// The upstream, such as `origin/feat/x`, when configured or given.
+    pub upstream: Option<String>,
+    /// Full id of REV.
+    pub rev: String,
+    pub task: String,
+    pub done: Vec<String>,
+    pub doing: Vec<String>,
+    pub todo: Vec<String>,
+    pub decisions: Vec<String>,
+    pub notes: Vec<String>,
+    pub blockers: Vec<String>,
+    pub skipped: Vec<Skipped>,
+    pub agent: Option<String>,
+    pub model: Option<String>,
+    pub summary: String,
+    /// Where the session's work began.
+    pub base: Option<String>,
+    /// The checkpoint the state came from.
+    pub checkpoint: CheckpointInfo,
+    /// Checkpoints on this branch since base.
+    pub checkpoints: usize,
+    /// Commits after the checkpoint, newest first: work not yet in the state.
+    pub commits_after: Vec<CommitInfo>,
+    /// Files changed between base and REV.
+    pub files: Vec<FileInfo>,
+    /// Uncommitted changes in the work tree, when REV is its HEAD.
+    pub uncommitted: Vec<FileInfo>,
+    /// Commands to continue on a fresh machine.
+    pub how_to_continue: HowToContinue,
+    /// How many entries `--max-chars` (or a cap) left out of each list.
+    pub omitted: Omitted,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckpointInfo {
+    pub id: String,
+    pub short: String,
+    /// RFC 3339.
+    pub time: String,
+    /// `3 hours ago`.
+    pub age: String,
+    pub reason: String,
+    /// `note` or `trailers`.
+    pub source: crate::history::Source,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CommitInfo {
+    pub id: String,
+    pub short: String,
+    pub subject: String,
+    pub time: String,
+    pub age: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FileInfo {
+    pub path: String,
+    /// `added`, `modified`, `deleted` or `renamed`.
+    pub status: &'static str,
+    /// The old path of a rename.
+    pub from: Option<String>,
+    /// Lines added and removed; `None` for binary files and uncommitted ones.
+    pub added: Option<u32>,
+    pub removed: Option<u32>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HowToContinue {
+    /// `git fetch origin feat/x && git switch feat/x`, or just the switch.
+    pub get_branch: String,
+    /// Bring the richer notes too.
+    pub get_notes: Option<String>,
+    /// Record progress.
+    pub checkpoint: String,
+    /// Show this again.
+    pub resume: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Omitted {
+    pub done: usize,
+    pub decisions: usize,
+    pub notes: usize,
+    pub files: usize,
+    pub commits_after: usize,
+    pub uncommitted: usize,
+}
+
+/// Gather the context for REV (`None`: HEAD of the current work tree).
+pub fn gather(
+    repo: &gix::Repository,
+    config: &Config,
+    rev: Option<&str>,
+) -> anyhow::Result<(Context, Vec<String>)> {
+    let spec = rev.unwrap_or("HEAD");
+    let tip = crate::repo::resolve_commit(repo, spec)?;
+    let mut history = History::new(repo, &config.notes_ref)?;
+
+    // Walk first parents to the newest checkpoint, keeping the commits met.
+    let mut commits_after = Vec::new();
+    let mut omitted_commits = 0;
+    let mut next = Some(tip);
+    let mut found = None;
+    while let Some(id) = next {
+        if let Some(cp) = history.checkpoint_at(id)? {
+            found = Some(cp);
+            break;
+        }
+        let commit = repo.find_commit(id)?;
+        if commits_after.len() < MAX_COMMITS_AFTER {
+            let time = commit.time().unwrap_or_default();
+            commits_after.push(CommitInfo {
+                id: id.to_string(),
+                short: short(id),
+                subject: commit
+                    .message_raw_sloppy()
+                    .lines()
+                    .next()
+                    .map(|l| l.to_str_lossy().trim().to_string())
+                    .unwrap_or_default(),
+                time: crate::history::rfc3339(time),
+                age: crate::time::ago(time),
+            });
+        } else {
+            omitted_commits += 1;
+        }
+        next = commit.parent_ids().next().map(|p| p.detach());
+    }
+    let warnings = std::mem::take(&mut history.warnings);
+    let cp = found.ok_or_else(|| Error::NoCheckpoint(spec.to_string()))?;
+    let state = &cp.state;
+
+    let (branch, remote, upstream) = branch_of(repo, rev, state)?;
+    let checkpoints = if state.sequence > 0 {
+        state.sequence as usize
+    } else {
+        count_checkpoints(&mut history, cp.id, state.base.as_deref())?
+    };
+
+    let files = changed_files(repo, state.base.as_deref(), tip)?;
+    let at_head = rev.is_none()
+        || repo.head_id().ok().map(|h| h.detach()) == Some(tip) && is_head_name(repo, spec);
+    let uncommitted = if at_head && repo.workdir().is_some() {
+        let head_tree = repo.find_commit(tip)?.tree_id()?.detach();
+        let (changes, _) = crate::snapshot::changes_since(
+            repo,
+            head_tree,
+            &crate::snapshot::Options {
+                size_limit: config.size_limit,
+                secret_patterns: config.secret_patterns.clone(),
+            },
+            &AtomicBool::new(false),
+        )?;
+        changes
+            .into_iter()
+            .map(|c| FileInfo {
+                path: c.path,
+                status: match c.kind {
+                    ChangeKind::Added => "added",
+                    ChangeKind::Modified => "modified",
+                    ChangeKind::Deleted => "deleted",
+                },
+                from: None,
+                added: None,
+                removed: None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    let how_to_continue = HowToContinue {
+        get_branch: match &remote {
+            Some(remote) => format!("git fetch {remote} {branch} && git switch {branch}"),
+            None => format!("git switch {branch}"),
+        },
+        get_notes: remote.as_ref().map(|r| format!("git session fetch {r}")),
+        checkpoint: "git session checkpoint --done \"…\" --todo \"…\"".into(),
+        resume: match rev {
+            Some(rev) => format!("git session resume {rev}"),
+            None => "git session resume".into(),
+        },
+    };
+
+    let context = Context {
+        branch,
+        remote,
+        upstream,
+        rev: tip.to_string(),
+        task: state.task.clone(),
+        done: state.done.clone(),
+        doing: state.doing.clone(),
+        todo: state.todo.clone(),
+        decisions: state.decisions.clone(),
+        notes: state.notes.clone(),
+        blockers: state.blockers.clone(),
+        skipped: state.skipped.clone(),
+        agent: state.agent.clone(),
+        model: state.model.clone(),
+        summary: state.summary.clone(),
+        base: state.base.clone(),
+        checkpoint: CheckpointInfo {
+            id: cp.id.to_string(),
+            short: short(cp.id),
+            time: state.created_at.clone(),
+            age: crate::time::ago(cp.time),
+            reason: state.reason.clone(),
+            source: cp.source,
+        },
+        checkpoints,
+        commits_after,
+        files,
+        uncommitted,
+        how_to_continue,
+        omitted: Omitted {
+            commits_after: omitted_commits,
+            ..Omitted::default()
+        },
+    };
+    Ok((context, warnings))
+}
+
+/// Whether `spec` names the checked-out HEAD (not merely the same commit
+/// under another name, such as `origin/feat/x`).
+fn is_head_name(repo: &gix::Repository, spec: &str) -> bool {
+    if spec == "HEAD" || spec == "@" {
+        return true;
+    }
+    matches!(repo.head_name(), Ok(Some(name)) if name.shorten() == spec || name.as_bstr() == spec)
+}
+
+/// The branch name, its remote and upstream, for REV.
+fn branch_of(
+    repo: &gix::Repository,
+    rev: Option<&str>,
+    state: &State,
+) -> anyhow::Result<(String, Option<String>, Option<String>)> {
+    let local = |name: &str| -> (String, Option<String>, Option<String>) {
+        let config = repo.config_snapshot();
+        let remote = config
+            .string(format!("branch.{name}.remote").as_str())
+            .map(|r| r.to_string());
+        let merge = config
+            .string(format!("branch.{name}.merge").as_str())
+            .map(|m| m.to_string());
+        let upstream = match (&remote, &merge) {
+            (Some(r), Some(m)) => Some(format!(
+                "{r}/{}",
+                m.strip_prefix("refs/heads/").unwrap_or(m)
+            )),
+            _ => None,
+        };
+        let remote = remote.or_else(|| has_remote(repo, "origin").then(|| "origin".to_string()));
+        (name.to_string(), remote, upstream)
+    };
+    match rev {
+        None | Some("HEAD") | Some("@") => match repo.head_name()? {
+            Some(name) => Ok(local(&name.shorten().to_string())),
+            None => Ok(fallback(repo, state)),
+        },
+        Some(spec) => {
+            if repo
+                .try_find_reference(format!("refs/heads/{spec}").as_str())
+                .ok()
+                .flatten()
+                .is_some()
+            {
+                return Ok(local(spec));
+            }
+            let tracking = spec.strip_prefix("refs/remotes/").unwrap_or(spec);
+            if repo
+                .try_find_reference(format!("refs/remotes/{tracking}").as_str())
+                .ok()
+                .flatten()
+                .is_some()
+            {
+                // The longest remote name that prefixes it: remotes may
+                // contain slashes.
+                let mut remotes: Vec<String> =
+                    repo.remote_names().iter().map(|n| n.to_string()).collect();
+                remotes.sort_by_key(|r| std::cmp::Reverse(r.len()));
+                if let Some(remote) = remotes
+                    .into_iter()
+                    .find(|r| tracking.starts_with(&format!("{r}/")))
+                {
+                    let branch = tracking[remote.len() + 1..].to_string();
+                    return Ok((branch, Some(remote), Some(tracking.to_string())));
+                }
+            }
+            Ok(fallback(repo, state))
+        }
+    }
+}
+
+fn fallback(repo: &gix::Repository, state: &State) -> (String, Option<String>, Option<String>) {
+    let branch = if state.branch.is_empty() {
+        "HEAD".to_string()
+    } else {
+        state.branch.clone()
+    };
+    let remote = has_remote(repo, "origin").then(|| "origin".to_string());
+    (branch, remote, None)
+}
+
+fn has_remote(repo: &gix::Repository, name: &str) -> bool {
+    repo.remote_names().iter().any(|n| n.to_str_lossy() == name)
+}
+
+/// For states written before `sequence` existed: walk back to the base.
+fn count_checkpoints(
+    history: &mut History<'_>,
+    from: ObjectId,
+    base: Option<&str>,
+) -> anyhow::Result<usize> {
+    let base: Option<ObjectId> = base.and_then(|b| ObjectId::from_hex(b.as_bytes()).ok());
+    let mut count = 0;
+    history.walk_until(from, base, |_| {
+        count += 1;
+        true
+    })?;
+    Ok(count)
+}
+
+/// Files changed between `base` and `tip`, with renames and line counts.
+fn changed_files(
+    repo: &gix::Repository,
+    base: Option<&str>,
+    tip: ObjectId,
+) -> anyhow::Result<Vec<FileInfo>> {
+    use gix::object::tree::diff::ChangeDetached as C;
+    let new_tree = repo.find_commit(tip)?.tree()?;
+    let old_tree = match base.and_then(|b| ObjectId::from_hex(b.as_bytes()).ok()) {
+        Some(base) => match repo.find_commit(base) {
+            Ok(commit) => commit.tree()?,
+            // A shallow clone may not have the base: no file list then.
+            Err(_) => return Ok(Vec::new()),
+        },
+        None => repo.empty_tree(),
+    };
+    let changes = repo
+        .diff_tree_to_tree(&old_tree, &new_tree, None)
+        .context("could not diff the base with REV")?;
+    let mut cache = repo.diff_resource_cache_for_tree_diff()?;
+    let mut files = Vec::new();
+    for change in changes {
+        let (path, status, from, mode) = match &change {
+            C::Addition {
+                location,
+                entry_mode,
+                ..
+            } => (location, "added", None, entry_mode),
+            C::Deletion {
+                location,
+                entry_mode,
+                ..
+            } => (location, "deleted", None, entry_mode),
+            C::Modification {
+                location,
+                entry_mode,
+                ..
+            } => (location, "modified", None, entry_mode),
+            C::Rewrite {
+                location,
+                source_location,
+                entry_mode,
+                ..
+            } => (
+                location,
+                "renamed",
+                Some(source_location.to_str_lossy().into_owned()),
+                entry_mode,
+            ),
+        };
+        if mode.is_tree() {
+            continue;
+        }
+        let counts = if mode.is_blob_or_symlink() {
+            cache
+                .set_resource_by_change(change.to_ref(), &repo.objects)
+                .map_err(gix::Error::from)?;
+            let mut platform = gix::object::blob::diff::Platform {
+                resource_cache: &mut cache,
+            };
+            platform.line_counts().ok().flatten()
+        } else {
+            None
+        };
+        files.push(FileInfo {
+            path: path.to_str_lossy().into_owned(),
+            status,
+            from,
+            added: counts.map(|c| c.insertions),
+            removed: counts.map(|c| c.removals),
+        });
+        cache.clear_resource_cache_keep_allocation();
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// Trim `context`'s long lists until `render` fits in `max_chars`: first
+/// the file list, commits after the checkpoint and uncommitted files, then
+/// the oldest done items, notes and decisions. Open items and blockers are
+/// always kept. Returns the text; when even the trimmed context is too long,
+/// whole lines are dropped from the end, never part of a line.
+pub fn fit(
+    mut context: Context,
+    max_chars: usize,
+    render: impl Fn(&Context) -> anyhow::Result<String>,
+) -> anyhow::Result<String> {
+    loop {
+        let text = render(&context)?;
+        if text.chars().count() <= max_chars {
+            return Ok(text);
+        }
+        if !trim_once(&mut context) {
+            let mut out = String::new();
+            for line in text.split_inclusive('\n') {
+                if out.chars().count() + line.chars().count() > max_chars {
+                    break;
+                }
+                out.push_str(line);
+            }
+            return Ok(out);
+        }
+    }
+}
+
+/// Halve the longest trimmable list; false when nothing is left to trim.
+fn trim_once(c: &mut Context) -> bool {
+    let lens = [
+        c.files.len(),
+        c.commits_after.len(),
+        c.uncommitted.len(),
+        c.done.len(),
+        c.notes.len(),
+        c.decisions.len(),
+    ];
+    let Some((which, &len)) = lens.iter().enumerate().max_by_key(|(_, len)| **len) else {
+        return false;
+    };
+    if len == 0 {
+        return false;
+    }
+    let keep = len / 2;
+    let cut = len - keep;
+    match which {
+        0 => {
+            c.files.truncate(keep);
+            c.omitted.files += cut;
+        }
+        1 => {
+            c.commits_after.truncate(keep);
+            c.omitted.commits_after += cut;
+        }
+        2 => {
+            c.uncommitted.truncate(keep);
+            c.omitted.uncommitted += cut;
+        }
+        // Done items: keep the newest (the end of the list).
+        3 => {
+            c.done.drain(..cut);
+            c.omitted.done += cut;
+        }
+        4 => {
+            c.notes.drain(..cut);
+            c.omitted.notes += cut;
+        }
+        _ => {
+            c.decisions.drain(..cut);
+            c.omitted.decisions += cut;
+        }
+    }
+    true
+}

@@ -37,6 +37,11 @@ pub struct Request {
     pub model: Option<String>,
     /// Start from an empty state instead of the inherited one (`start`).
     pub fresh: bool,
+    /// An agent's todo list, merged before `edits` (see
+    /// [`State::merge_todos`]).
+    pub todos: Vec<(String, crate::state::TodoStatus)>,
+    /// The task, used only when the state has none.
+    pub task_if_empty: Option<String>,
     /// Where the `commit` template may be overridden.
     pub templates: crate::render::Dirs,
 }
@@ -115,6 +120,12 @@ pub fn checkpoint(
         None => State::default(),
     };
     state.schema = SCHEMA;
+    state.merge_todos(request.todos.iter().map(|(c, s)| (c.as_str(), *s)));
+    if state.task.is_empty() {
+        if let Some(task) = &request.task_if_empty {
+            state.task = task.trim().to_string();
+        }
+    }
     state
         .apply(&request.edits)
         .map_err(|e| Error::Usage(e.to_string()))?;

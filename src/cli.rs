@@ -37,4 +37,5 @@ pub enum Command {
     Status(commands::status::Args),
     Resume(commands::resume::Args),
     Templates(commands::templates::Args),
+    Hook(commands::hook::Args),
 }

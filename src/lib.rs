@@ -12,6 +12,7 @@
 //! - [`render`]: minijinja templates shipped in `templates/`.
 //! - [`commands`]: one module per subcommand; [`cli`] parses.
 
+pub mod agents;
 pub mod checkpoint;
 pub mod cli;
 pub mod commands;

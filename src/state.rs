@@ -75,6 +75,27 @@ pub struct Edits {
     pub unblock: Vec<String>,
 }
 
+/// Where an agent's todo list puts an item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TodoStatus {
+    Pending,
+    InProgress,
+    Completed,
+}
+
+impl TodoStatus {
+    /// `pending`, `in_progress`, `completed` (as agents write them).
+    pub fn parse(text: &str) -> Option<TodoStatus> {
+        match text {
+            "pending" => Some(TodoStatus::Pending),
+            "in_progress" => Some(TodoStatus::InProgress),
+            "completed" => Some(TodoStatus::Completed),
+            _ => None,
+        }
+    }
+}
+
 /// A `#N` reference or an item text that names nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
@@ -135,6 +156,36 @@ impl State {
             self.blockers.retain(|b| *b != item);
         }
         Ok(())
+    }
+
+    /// Bring an agent's todo list in: completed items to done, in-progress
+    /// to doing, pending to todo. An item already in the right list stays
+    /// where it is (so the same list twice changes nothing); items the list
+    /// does not name, such as those recorded by hand, are kept.
+    pub fn merge_todos<'a>(&mut self, todos: impl IntoIterator<Item = (&'a str, TodoStatus)>) {
+        for (content, status) in todos {
+            let item = content.trim();
+            if item.is_empty() {
+                continue;
+            }
+            let target = match status {
+                TodoStatus::Completed => &self.done,
+                TodoStatus::InProgress => &self.doing,
+                TodoStatus::Pending => &self.todo,
+            };
+            if target.iter().any(|i| i == item) {
+                continue;
+            }
+            for list in [&mut self.done, &mut self.doing, &mut self.todo] {
+                list.retain(|i| i != item);
+            }
+            let target = match status {
+                TodoStatus::Completed => &mut self.done,
+                TodoStatus::InProgress => &mut self.doing,
+                TodoStatus::Pending => &mut self.todo,
+            };
+            target.push(item.to_string());
+        }
     }
 
     /// True when the parts a person or agent edits are equal. Bookkeeping
@@ -490,6 +541,26 @@ mod tests {
         assert_eq!(state.doing, ["c"]);
         assert_eq!(state.todo, ["a", "e"]);
         assert!(state.blockers.is_empty());
+    }
+
+    #[test]
+    fn merging_the_same_todo_list_twice_changes_nothing() {
+        let mut state = State {
+            todo: vec!["by hand".into(), "a".into()],
+            ..State::default()
+        };
+        let list = [
+            ("a", TodoStatus::Completed),
+            ("b", TodoStatus::InProgress),
+            ("c", TodoStatus::Pending),
+        ];
+        state.merge_todos(list);
+        let once = state.clone();
+        state.merge_todos(list);
+        assert_eq!(state, once);
+        assert_eq!(state.done, ["a"]);
+        assert_eq!(state.doing, ["b"]);
+        assert_eq!(state.todo, ["by hand", "c"]);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::history::{short, Checkpoint};
 use crate::state::State;
 
 pub mod checkpoint;
+pub mod hook;
 pub mod log;
 pub mod resume;
 pub mod show;
@@ -45,6 +46,7 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Status(args) => status::run(args, cwd, io),
         Command::Resume(args) => resume::run(args, cwd, io),
         Command::Templates(args) => templates::run(args, cwd, io),
+        Command::Hook(args) => hook::run(args, cwd, io),
     }
 }
 
@@ -59,6 +61,7 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         "summary": state.summary,
         "reason": state.reason,
         "created_at": state.created_at,
+        "sequence": state.sequence,
         "done": state.done,
         "doing": state.doing,
         "todo": state.todo,

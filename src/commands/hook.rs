@@ -1,0 +1,220 @@
+//! `git session hook`: the agents' hook entry points, and installing them.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::agents::{self, Agent, Handled, HookInput, Scope};
+use crate::commands::Io;
+use crate::history::short;
+
+/// Run git-session from an agent's hooks, or install those hooks.
+///
+/// 'git session hook claude' and 'git session hook codex' read the hook's
+/// JSON on standard input and act on its event: SessionStart prints the
+/// session context for the agent (when the branch has checkpoints); Stop,
+/// PreCompact and SessionEnd take a checkpoint (nothing is written when
+/// nothing changed). For Claude Code the todo list, first prompt and model
+/// are read from the transcript. A hook never breaks the agent: a failure is
+/// one line on stderr and in .git/session/hook.log, and exit 0 (--strict
+/// makes it exit 1).
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  git session hook install claude\n  git session hook install codex --scope user\n  git session hook uninstall claude\n  git session hook pre-cancel"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: HookCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum HookCommand {
+    /// Claude Code hook entry point: reads the hook JSON on stdin.
+    Claude(RunArgs),
+    /// Codex CLI hook entry point: reads the hook JSON on stdin.
+    Codex(RunArgs),
+    /// Add git-session's hooks to an agent's settings (idempotent).
+    Install(InstallArgs),
+    /// Remove git-session's hooks from an agent's settings, and only those.
+    Uninstall(InstallArgs),
+    /// Before pressing Cancel: checkpoint (reason pre-cancel), push, and
+    /// print the prompt to paste into the next session.
+    PreCancel(PreCancelArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Exit 1 on failure instead of 0 (for testing hooks).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InstallArgs {
+    /// The agent: claude or codex.
+    #[arg(value_enum)]
+    pub agent: Agent,
+    /// Which settings file: project (committed), local (this clone; Claude
+    /// only) or user (all projects).
+    #[arg(long, value_enum, default_value = "project")]
+    pub scope: Scope,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PreCancelArgs {
+    /// Do not push; only checkpoint.
+    #[arg(long)]
+    pub no_push: bool,
+    /// Remote to push to (default: the branch's remote, then origin).
+    #[arg(value_name = "REMOTE")]
+    pub remote: Option<String>,
+}
+
+/// The largest hook input read; hook inputs are small JSON objects.
+const MAX_INPUT: u64 = 16 * 1024 * 1024;
+
+pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    match args.command {
+        HookCommand::Claude(run) => run_hook(Agent::Claude, run.strict, cwd, io),
+        HookCommand::Codex(run) => run_hook(Agent::Codex, run.strict, cwd, io),
+        HookCommand::Install(args) => install(args, cwd, io, true),
+        HookCommand::Uninstall(args) => install(args, cwd, io, false),
+        HookCommand::PreCancel(args) => pre_cancel(args, cwd, io),
+    }
+}
+
+fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let mut raw = Vec::new();
+    let read = std::io::stdin().take(MAX_INPUT).read_to_end(&mut raw);
+    let parsed: anyhow::Result<HookInput> = read
+        .context("could not read the hook input")
+        .and_then(|_| serde_json::from_slice(&raw).context("the hook input is not a JSON object"));
+    let (input, result) = match parsed {
+        Ok(input) => {
+            let result = agents::handle(agent, &input, cwd, &mut *io.out);
+            (Some(input), result)
+        }
+        Err(err) => (None, Err(err)),
+    };
+    let event = input.as_ref().map_or("?", |i| i.hook_event_name.as_str());
+    let where_ = input
+        .as_ref()
+        .and_then(|i| i.cwd.clone())
+        .unwrap_or_else(|| cwd.to_path_buf());
+    match result {
+        Ok(handled) => {
+            let line = match &handled {
+                Handled::Checkpoint(outcome) if outcome.created => {
+                    format!(
+                        "{event}: checkpoint {} ({} files)",
+                        short(outcome.commit),
+                        outcome.changes.len()
+                    )
+                }
+                Handled::Checkpoint(_) => format!("{event}: nothing to checkpoint"),
+                Handled::Context => format!("{event}: context printed"),
+                Handled::Nothing => return Ok(()),
+            };
+            if let Handled::Checkpoint(outcome) = &handled {
+                io.warn(&outcome.warnings)?;
+            }
+            agents::log(&where_, &line);
+            Ok(())
+        }
+        Err(err) => {
+            agents::log(&where_, &format!("{event}: error: {err:#}"));
+            if strict {
+                return Err(err);
+            }
+            writeln!(io.err, "git-session hook ({event}): {err:#}")?;
+            Ok(())
+        }
+    }
+}
+
+fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>, add: bool) -> anyhow::Result<()> {
+    let workdir = crate::repo::open(cwd)
+        .ok()
+        .and_then(|r| r.workdir().map(Path::to_path_buf));
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let path = agents::settings_path(args.agent, args.scope, workdir.as_deref(), home.as_deref())?;
+    let name = match args.agent {
+        Agent::Claude => "Claude Code",
+        Agent::Codex => "Codex",
+    };
+    if add {
+        let added = agents::install(args.agent, &path)?;
+        if added.is_empty() {
+            writeln!(
+                io.out,
+                "{name} hooks already installed in {}",
+                path.display()
+            )?;
+        } else {
+            writeln!(
+                io.out,
+                "installed {name} hooks ({}) in {}",
+                added.join(", "),
+                path.display()
+            )?;
+            if args.agent == Agent::Codex {
+                writeln!(io.out, "hint: Codex runs new hooks only after you review and trust them (/hooks in Codex)")?;
+            }
+        }
+    } else {
+        let removed = agents::uninstall(args.agent, &path)?;
+        if removed.is_empty() {
+            writeln!(io.out, "no git-session hooks in {}", path.display())?;
+        } else {
+            writeln!(
+                io.out,
+                "removed {name} hooks ({}) from {}",
+                removed.join(", "),
+                path.display()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let mut repo = crate::repo::open_worktree(cwd)?;
+    let config = crate::config::Config::load(&repo)?;
+    let request = crate::checkpoint::Request {
+        reason: "pre-cancel".into(),
+        templates: crate::render::Dirs::from_env(repo.workdir()),
+        ..Default::default()
+    };
+    let outcome = crate::checkpoint::checkpoint(
+        &mut repo,
+        &config,
+        &request,
+        &std::sync::atomic::AtomicBool::new(false),
+    )?;
+    io.warn(&outcome.warnings)?;
+    let branch = outcome.branch.as_deref().unwrap_or("HEAD (detached)");
+    if outcome.created {
+        writeln!(
+            io.err,
+            "saved: checkpoint {} on {branch}",
+            short(outcome.commit)
+        )?;
+    } else {
+        writeln!(
+            io.err,
+            "saved: nothing new since checkpoint {} on {branch}",
+            short(outcome.commit)
+        )?;
+    }
+    let _ = (args.no_push, args.remote);
+    let (context, _) = crate::resume::gather(&repo, &config, None)?;
+    let text = crate::render::render(
+        "resume",
+        &crate::render::Dirs::from_env(repo.workdir()),
+        &context,
+    )?;
+    writeln!(io.err, "paste this into the next session:\n")?;
+    io.out.write_all(text.as_bytes())?;
+    Ok(())
+}

@@ -22,6 +22,7 @@ pub mod history;
 pub mod notes;
 pub mod render;
 pub mod repo;
+pub mod rescue;
 pub mod resume;
 pub mod snapshot;
 pub mod state;

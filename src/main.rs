@@ -9,6 +9,11 @@ use git_session::cli::Cli;
 use git_session::commands::{dispatch, Io};
 
 fn main() -> ExitCode {
+    // On SIGINT/SIGTERM/SIGHUP, remove our lock files (gix registers them as
+    // tempfiles), then die of the signal as the default handler would.
+    gix::tempfile::signal::setup(
+        gix::tempfile::signal::handler::Mode::DeleteTempfilesOnTerminationAndRestoreDefaultBehaviour,
+    );
     let cli = Cli::parse();
     let cwd = match cli.directory.clone() {
         Some(dir) => dir,

@@ -92,6 +92,9 @@ pub struct HookInput {
 pub enum Handled {
     /// A checkpoint was taken (or found unnecessary).
     Checkpoint(Box<Outcome>),
+    /// The branch could not take a checkpoint (merge, rebase, conflicts):
+    /// the work tree went to a rescue ref instead.
+    Rescued(crate::rescue::Rescued),
     /// SessionStart printed context.
     Context,
     /// Nothing to do for this event or repository.
@@ -136,9 +139,15 @@ pub fn handle(
             }
         }
     }
-    let outcome =
-        crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false))?;
-    Ok(Handled::Checkpoint(Box::new(outcome)))
+    match crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false)) {
+        Ok(outcome) => Ok(Handled::Checkpoint(Box::new(outcome))),
+        Err(err) => match crate::rescue::applies_to(&err) {
+            Some(why) => Ok(Handled::Rescued(crate::rescue::rescue(
+                &mut repo, &config, reason, &why,
+            )?)),
+            None => Err(err),
+        },
+    }
 }
 
 /// SessionStart: when the branch has a checkpoint, hand the agent the

@@ -114,6 +114,16 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
                 }
                 Handled::Checkpoint(_) => format!("{event}: nothing to checkpoint"),
                 Handled::Context => format!("{event}: context printed"),
+                Handled::Rescued(rescued) => {
+                    let line = format!(
+                        "{event}: {}; work tree saved to {} ({})",
+                        rescued.why,
+                        rescued.reference,
+                        short(rescued.commit)
+                    );
+                    writeln!(io.err, "git-session: {line}")?;
+                    line
+                }
                 Handled::Nothing => return Ok(()),
             };
             if let Handled::Checkpoint(outcome) = &handled {

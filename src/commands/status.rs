@@ -76,6 +76,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             "blockers": state.map(|s| s.blockers.clone()).unwrap_or_default(),
             "changes": {"modified": modified, "added": added, "deleted": deleted},
             "skipped": skipped,
+            "rescue": crate::rescue::pending(&repo).map(|(reference, id, _)| json!({"ref": reference, "commit": id.to_string()})),
         });
         return print_json(io, &value);
     }
@@ -143,6 +144,14 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
                 writeln!(out, "  {label}: {path}")?;
             }
         }
+    }
+    if let Some((reference, id, time)) = crate::rescue::pending(&repo) {
+        writeln!(
+            out,
+            "\nRescue snapshot waiting: {reference} ({}, {})\n  restore it with: git restore --source={reference} --worktree -- .\n  then drop it:    git update-ref -d {reference}",
+            short(id),
+            crate::time::ago(time)
+        )?;
     }
     if !skipped.is_empty() {
         writeln!(

@@ -1,0 +1,168 @@
+//! Rescue snapshots: the work tree saved when a checkpoint cannot commit on
+//! the branch.
+//!
+//! During a merge, rebase, cherry-pick, revert or bisect, or with conflicts
+//! in the index, committing on the branch would record a half-done operation
+//! as the user's work, so checkpoints refuse. A hook must still not lose the
+//! work: it saves the work tree, `git add -A` style, as a commit on
+//! `refs/session/rescue/BRANCH`, built from a private copy of the index
+//! (conflicted paths taken as they are in the work tree). HEAD, the index and
+//! the work tree are not touched.
+
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context as _;
+use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
+use gix::refs::Target;
+use gix::ObjectId;
+
+use crate::config::Config;
+use crate::history::History;
+use crate::state::SCHEMA;
+
+/// The ref namespace of rescue snapshots.
+pub const PREFIX: &str = "refs/session/rescue/";
+
+/// A rescue snapshot that was written.
+#[derive(Clone, Debug)]
+pub struct Rescued {
+    pub commit: ObjectId,
+    /// `refs/session/rescue/BRANCH`.
+    pub reference: String,
+    /// Why the checkpoint could not commit on the branch.
+    pub why: String,
+}
+
+/// The branch a rescue belongs to: the checked-out branch, or the branch
+/// being rebased (HEAD is detached during a rebase), or `HEAD`.
+pub fn branch_name(repo: &gix::Repository) -> String {
+    for dir in ["rebase-merge", "rebase-apply"] {
+        if let Ok(name) = std::fs::read_to_string(repo.git_dir().join(dir).join("head-name")) {
+            if let Some(short) = name.trim().strip_prefix("refs/heads/") {
+                return short.to_string();
+            }
+        }
+    }
+    match repo.head_name() {
+        Ok(Some(name)) => name.shorten().to_string(),
+        _ => "HEAD".to_string(),
+    }
+}
+
+/// The rescue ref for the current branch, if one exists: (ref, commit, time).
+pub fn pending(repo: &gix::Repository) -> Option<(String, ObjectId, gix::date::Time)> {
+    let name = format!("{PREFIX}{}", branch_name(repo));
+    let mut reference = repo.try_find_reference(name.as_str()).ok().flatten()?;
+    let id = reference.peel_to_id().ok()?.detach();
+    let time = repo.find_commit(id).ok()?.time().ok()?;
+    Some((name, id, time))
+}
+
+/// Save the work tree to `refs/session/rescue/BRANCH`. `why` says what kept
+/// the checkpoint from the branch (it goes into the message).
+pub fn rescue(
+    repo: &mut gix::Repository,
+    config: &Config,
+    reason: &str,
+    why: &str,
+) -> anyhow::Result<Rescued> {
+    crate::repo::ensure_identity(repo)?;
+    let repo = &*repo;
+    // Hold the locks for a consistent read; the index is never written.
+    let locks = crate::repo::lock(repo)?;
+    let head = repo.head_id().ok().map(|id| id.detach());
+    let base_tree = match head {
+        Some(id) => repo.find_commit(id)?.tree_id()?.detach(),
+        None => ObjectId::empty_tree(repo.object_hash()),
+    };
+    let shared = repo.index_or_empty().context("could not read the index")?;
+    let mut index = gix::index::File::clone(&shared);
+    drop(shared);
+    // Conflicted paths: drop their stages, so the scan finds them untracked
+    // and takes them as the work tree has them.
+    index.remove_entries(|_, _, entry| entry.stage_raw() != 0);
+    index.remove_tree();
+
+    let snap = crate::snapshot::snapshot(
+        repo,
+        index,
+        base_tree,
+        &crate::snapshot::Options {
+            size_limit: config.size_limit,
+            secret_patterns: config.secret_patterns.clone(),
+        },
+        &AtomicBool::new(false),
+    )?;
+    drop(locks);
+
+    let branch = branch_name(repo);
+    let mut state = match head {
+        Some(id) => History::new(repo, &config.notes_ref)?
+            .newest(id)?
+            .map(|cp| cp.state)
+            .unwrap_or_default(),
+        None => Default::default(),
+    };
+    state.schema = SCHEMA;
+    state.reason = format!("{reason} (rescue)");
+    state.branch = branch.clone();
+    state.summary = format!("rescue: {why}");
+    state.skipped = snap.skipped.iter().map(|s| s.to_state()).collect();
+
+    let committer = repo
+        .committer()
+        .context("no committer identity")??
+        .to_owned()?;
+    let author = repo.author().context("no author identity")??.to_owned()?;
+    state.created_at = crate::history::rfc3339(committer.time);
+    let message = format!(
+        "rescue: {why}\n\nThe work tree of '{branch}', saved by git-session because a checkpoint\ncould not commit on the branch. Restore it once the operation is over:\n  git restore --source={PREFIX}{branch} --worktree -- .\n\n{}",
+        crate::state::format_trailers(&state.to_trailers())
+    );
+    let commit = gix::objs::Commit {
+        tree: snap.tree,
+        parents: head.into_iter().collect(),
+        author,
+        committer,
+        encoding: None,
+        message: message.into(),
+        extra_headers: Vec::new(),
+    };
+    let id = repo.write_object(&commit)?.detach();
+    let reference = format!("{PREFIX}{branch}");
+    repo.edit_reference(RefEdit {
+        change: Change::Update {
+            log: LogChange {
+                mode: RefLog::AndReference,
+                force_create_reflog: true,
+                message: format!("git-session rescue: {why}").into(),
+            },
+            expected: PreviousValue::Any,
+            new: Target::Object(id),
+        },
+        name: reference
+            .as_str()
+            .try_into()
+            .with_context(|| format!("'{reference}' is not a valid ref name"))?,
+        deref: false,
+    })
+    .with_context(|| format!("could not update '{reference}'"))?;
+    Ok(Rescued {
+        commit: id,
+        reference,
+        why: why.to_string(),
+    })
+}
+
+/// Whether `err` is one a rescue snapshot answers: an operation in
+/// progress, or conflicts.
+pub fn applies_to(err: &anyhow::Error) -> Option<String> {
+    use crate::error::Error;
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Error>())
+        .and_then(|e| match e {
+            Error::InProgress(op) => Some(format!("{op} in progress")),
+            Error::Conflicts { .. } => Some("unresolved conflicts".to_string()),
+            _ => None,
+        })
+}

@@ -38,4 +38,7 @@ pub enum Command {
     Resume(commands::resume::Args),
     Templates(commands::templates::Args),
     Hook(commands::hook::Args),
+    Push(commands::push::Args),
+    Fetch(commands::fetch::Args),
+    Init(commands::init::Args),
 }

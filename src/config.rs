@@ -15,6 +15,7 @@ pub mod key {
     pub const SIZE_LIMIT: &str = "session.sizeLimit";
     pub const SECRET_PATTERNS: &str = "session.secretPatterns";
     pub const SUBJECT_PREFIX: &str = "session.subjectPrefix";
+    pub const AUTO_PUSH: &str = "session.autoPush";
 }
 
 /// Untracked files whose name matches one of these are never committed.
@@ -47,6 +48,8 @@ pub struct Config {
     pub secret_patterns: Vec<String>,
     /// First word of a checkpoint commit's subject.
     pub subject_prefix: String,
+    /// Push (branch, then notes) after every checkpoint.
+    pub auto_push: bool,
 }
 
 impl Default for Config {
@@ -59,6 +62,7 @@ impl Default for Config {
                 .map(|s| s.to_string())
                 .collect(),
             subject_prefix: "checkpoint".into(),
+            auto_push: false,
         }
     }
 }
@@ -124,6 +128,12 @@ impl Config {
         }
         if let Some(prefix) = snapshot.string(key::SUBJECT_PREFIX) {
             self.subject_prefix = prefix.to_string();
+        }
+        if let Some(auto_push) = snapshot
+            .try_boolean(key::AUTO_PUSH)
+            .with_context(|| format!("git config {} must be true or false", key::AUTO_PUSH))?
+        {
+            self.auto_push = auto_push;
         }
         Ok(())
     }

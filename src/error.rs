@@ -31,6 +31,39 @@ pub enum Error {
     InvalidBranch(String),
     #[error("the branch moved while the checkpoint was written (now at {0}): nothing was changed")]
     RefMoved(String),
+    #[error("no remote named '{0}'")]
+    UnknownRemote(String),
+    #[error("no remote given, and none to default to: the branch has no remote configured and there is no 'origin'")]
+    NoRemote,
+    #[error("HEAD is detached: there is no branch to push")]
+    DetachedHead,
+    #[error("could not run git: {0}")]
+    GitNotRunnable(String),
+    #[error("could not reach remote '{remote}': {detail}")]
+    RemoteUnreachable { remote: String, detail: String },
+    #[error(
+        "'{remote}' rejected '{refname}' ({reason}): the remote has commits this repository lacks"
+    )]
+    PushRejected {
+        remote: String,
+        refname: String,
+        reason: String,
+    },
+    #[error("'{remote}' refused '{refname}' ({reason})")]
+    PushRefused {
+        remote: String,
+        refname: String,
+        reason: String,
+    },
+    #[error("{what} failed: {detail}")]
+    GitFailed { what: String, detail: String },
+    /// The checkpoint stands; only the push after it failed (exit code 3).
+    #[error("checkpoint {commit} is written, but the push failed: {cause}")]
+    PushAfterCheckpoint {
+        commit: String,
+        cause: String,
+        hints: Vec<String>,
+    },
     #[error("{0}")]
     Usage(String),
 }
@@ -74,7 +107,56 @@ impl Error {
             )],
             Error::InvalidBranch(_) => vec!["see 'git help check-ref-format'".into()],
             Error::RefMoved(_) => vec!["run the checkpoint again".into()],
+            Error::UnknownRemote(name) => vec![
+                "'git remote -v' lists the remotes".into(),
+                format!("add this one with 'git remote add {name} URL', or give a URL"),
+            ],
+            Error::NoRemote => vec![
+                "name one ('git session push REMOTE'), or add one with 'git remote add origin URL'"
+                    .into(),
+            ],
+            Error::DetachedHead => {
+                vec!["switch to a branch ('git switch -c NAME'), then push again".into()]
+            }
+            Error::GitNotRunnable(_) => vec![
+                "git-session runs 'git' from PATH for push and fetch: install git or fix PATH"
+                    .into(),
+            ],
+            Error::RemoteUnreachable { remote, .. } => {
+                // A URL is its own address; a name's is in git config.
+                let address = if remote.contains([':', '/']) {
+                    String::new()
+                } else {
+                    format!(" ('git remote get-url {remote}')")
+                };
+                vec![format!(
+                    "check the address{address}, the network and your credentials, then try again"
+                )]
+            }
+            Error::PushRejected {
+                remote, refname, ..
+            } => match refname.strip_prefix("refs/heads/") {
+                Some(branch) => vec![format!(
+                    "integrate the remote's commits ('git pull --rebase {remote} {branch}'), then run 'git session push' again"
+                )],
+                None => vec!["run 'git session push' again".into()],
+            },
+            Error::PushRefused { .. } => vec![
+                "the remote (a server hook or hosting rule) does not accept this ref: ask its owner, or push under another name"
+                    .into(),
+            ],
+            Error::GitFailed { .. } => Vec::new(),
+            Error::PushAfterCheckpoint { hints, .. } => hints.clone(),
             Error::Usage(_) => Vec::new(),
+        }
+    }
+
+    /// The process exit code: 3 when a checkpoint was written but its push
+    /// failed (so a hook can tell "saved locally" from "not saved"), else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::PushAfterCheckpoint { .. } => 3,
+            _ => 1,
         }
     }
 }

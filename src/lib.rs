@@ -10,6 +10,9 @@
 //! - [`history`]: first-parent walks that find checkpoints.
 //! - [`checkpoint`]: snapshot + commit + note + index, in a crash-safe order.
 //! - [`render`]: minijinja templates shipped in `templates/`.
+//! - [`remote`]: the one place that runs the `git` binary (push, fetch,
+//!   config writes); [`sync`] decides what to push and fetch;
+//!   [`notes_merge`] merges a remote's notes into the local ones.
 //! - [`commands`]: one module per subcommand; [`cli`] parses.
 
 pub mod agents;
@@ -20,10 +23,13 @@ pub mod config;
 pub mod error;
 pub mod history;
 pub mod notes;
+pub mod notes_merge;
+pub mod remote;
 pub mod render;
 pub mod repo;
 pub mod rescue;
 pub mod resume;
 pub mod snapshot;
 pub mod state;
+pub mod sync;
 pub mod time;

@@ -58,13 +58,13 @@ fn report(err: &mut dyn std::io::Write, error: &anyhow::Error) -> ExitCode {
     for cause in error.chain().skip(1) {
         let _ = writeln!(err, "  caused by: {cause}");
     }
-    if let Some(user) = error
+    let user = error
         .chain()
-        .find_map(|e| e.downcast_ref::<git_session::error::Error>())
-    {
+        .find_map(|e| e.downcast_ref::<git_session::error::Error>());
+    if let Some(user) = user {
         for hint in user.hints() {
             let _ = writeln!(err, "hint: {hint}");
         }
     }
-    ExitCode::from(1)
+    ExitCode::from(user.map_or(1, git_session::error::Error::exit_code))
 }

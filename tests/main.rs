@@ -7,3 +7,4 @@ mod differential;
 mod notes;
 mod state_cli;
 mod support;
+mod sync;

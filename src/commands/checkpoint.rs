@@ -66,6 +66,11 @@ pub struct Args {
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Then push the branch and its notes (see 'git session push'); also
+    /// on with git config session.autoPush. If only the push fails, the
+    /// exit code is 3: the checkpoint is written.
+    #[arg(long, value_name = "REMOTE", num_args = 0..=1, default_missing_value = "")]
+    pub push: Option<String>,
 }
 
 impl Args {
@@ -95,7 +100,23 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     };
     let outcome =
         crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false))?;
-    report(&outcome, args.quiet, args.json, io)
+    report(&outcome, args.quiet, args.json, io)?;
+    // Pushed even when nothing new was written: an earlier push may have
+    // failed, and pushing what is already there costs one round trip.
+    let push = args.push.or_else(|| config.auto_push.then(String::new));
+    if let Some(remote) = push {
+        let remote = Some(remote.as_str()).filter(|r| !r.is_empty());
+        let quiet = args.quiet || args.json;
+        crate::commands::push::after_checkpoint(
+            &mut repo,
+            &config,
+            remote,
+            outcome.commit,
+            quiet,
+            io,
+        )?;
+    }
+    Ok(())
 }
 
 /// Print a checkpoint's outcome: warnings on stderr, then one line or JSON.

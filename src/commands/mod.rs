@@ -11,8 +11,11 @@ use crate::history::{short, Checkpoint};
 use crate::state::State;
 
 pub mod checkpoint;
+pub mod fetch;
 pub mod hook;
+pub mod init;
 pub mod log;
+pub mod push;
 pub mod resume;
 pub mod show;
 pub mod start;
@@ -47,6 +50,9 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Resume(args) => resume::run(args, cwd, io),
         Command::Templates(args) => templates::run(args, cwd, io),
         Command::Hook(args) => hook::run(args, cwd, io),
+        Command::Push(args) => push::run(args, cwd, io),
+        Command::Fetch(args) => fetch::run(args, cwd, io),
+        Command::Init(args) => init::run(args, cwd, io),
     }
 }
 

@@ -1,0 +1,132 @@
+//! `git session push`: the branch, then its session notes, to a remote.
+
+use std::path::Path;
+
+use gix::ObjectId;
+
+use crate::commands::Io;
+use crate::config::Config;
+use crate::error::Error;
+use crate::history::short;
+use crate::remote::Pushed;
+use crate::sync::{NotesPush, PushReport};
+
+/// Push the current branch and the session notes to a remote.
+///
+/// Pushes the branch first (setting its upstream when it has none), then
+/// the notes ref. When the remote's notes moved, they are fetched and
+/// merged with yours (per commit; on conflict the newer state wins) and
+/// the push is tried again. When the remote refuses notes altogether (a
+/// hosting proxy or server hook that accepts only branches) that is a
+/// warning, not a failure: the branch carries the state in its commit
+/// trailers.
+///
+/// REMOTE defaults to the branch's push remote, then 'origin'. Network
+/// work runs your own 'git', so credentials and ssh config apply as usual.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  git session push\n  git session push upstream\n  git session push --no-notes"
+)]
+pub struct Args {
+    /// The remote (name or URL); default: the branch's remote, then origin.
+    #[arg(value_name = "REMOTE")]
+    pub remote: Option<String>,
+    /// Push only the branch, not the notes ref.
+    #[arg(long)]
+    pub no_notes: bool,
+}
+
+pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let mut repo = crate::repo::open(cwd)?;
+    let config = Config::load(&repo)?;
+    let report = crate::sync::push(&mut repo, &config, args.remote.as_deref(), !args.no_notes)?;
+    print_report(&report, false, io)
+}
+
+/// Push after a checkpoint (`checkpoint --push`, `session.autoPush`). Any
+/// failure becomes [`Error::PushAfterCheckpoint`] (exit code 3): the
+/// checkpoint `commit` stands, and the message says how to retry.
+pub fn after_checkpoint(
+    repo: &mut gix::Repository,
+    config: &Config,
+    remote: Option<&str>,
+    commit: ObjectId,
+    quiet: bool,
+    io: &mut Io<'_>,
+) -> anyhow::Result<()> {
+    match crate::sync::push(repo, config, remote, true) {
+        Ok(report) => print_report(&report, quiet, io),
+        Err(err) => {
+            let mut hints = err
+                .chain()
+                .find_map(|e| e.downcast_ref::<Error>())
+                .map(Error::hints)
+                .unwrap_or_default();
+            let retry = match remote.filter(|r| !r.is_empty()) {
+                Some(remote) => format!("git session push {remote}"),
+                None => "git session push".into(),
+            };
+            hints.push(format!(
+                "the checkpoint is safe in this repository: push it with '{retry}'"
+            ));
+            Err(Error::PushAfterCheckpoint {
+                commit: short(commit),
+                cause: format!("{err:#}"),
+                hints,
+            }
+            .into())
+        }
+    }
+}
+
+/// One line per pushed ref on stdout (none when `quiet`); warnings on
+/// stderr always.
+pub fn print_report(report: &PushReport, quiet: bool, io: &mut Io<'_>) -> anyhow::Result<()> {
+    io.warn(&report.warnings)?;
+    let PushReport {
+        remote,
+        branch,
+        notes_ref,
+        ..
+    } = report;
+    match &report.notes {
+        NotesPush::Refused(reason) => io.warn(&[format!(
+            "'{remote}' refused {notes_ref} ({reason}): the branch carries the session state in its commit trailers"
+        )])?,
+        NotesPush::Failed(detail) => io.warn(&[format!(
+            "could not push {notes_ref} to '{remote}' ({detail}): the branch carries the session state in its commit trailers; retry with 'git session push'"
+        )])?,
+        _ => {}
+    }
+    if quiet {
+        return Ok(());
+    }
+    let mut about = Vec::new();
+    if report.branch_pushed == Pushed::Created {
+        about.push("new branch");
+    }
+    if report.upstream_set {
+        about.push("upstream set");
+    }
+    let about = if about.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", about.join(", "))
+    };
+    match report.branch_pushed {
+        Pushed::UpToDate => writeln!(io.out, "{branch} is up to date on {remote}{about}")?,
+        _ => writeln!(io.out, "pushed {branch} to {remote}{about}")?,
+    }
+    if let NotesPush::Pushed { pushed, merges } = &report.notes {
+        let merged = if *merges > 0 {
+            " (merged with the notes already there)"
+        } else {
+            ""
+        };
+        match pushed {
+            Pushed::UpToDate => writeln!(io.out, "{notes_ref} is up to date on {remote}")?,
+            _ => writeln!(io.out, "pushed {notes_ref} to {remote}{merged}")?,
+        }
+    }
+    Ok(())
+}

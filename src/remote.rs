@@ -1,0 +1,328 @@
+//! The one place that runs the user's `git` binary: push, fetch, and git
+//! config writes.
+//!
+//! gix cannot push (gitoxide #306), and going through the user's own `git`
+//! means credentials, ssh config, proxies and hosting rules behave exactly as
+//! their own pushes do. Every command is built by [`Git::command`] with the
+//! same controlled environment: English messages (`LC_ALL=C`) so stderr can
+//! be classified, stdin closed and `GIT_TERMINAL_PROMPT=0` so a credential
+//! prompt nobody can answer (an agent's hook) fails instead of hanging, no
+//! pager, no fsmonitor daemon, and `--git-dir` so git works on the repository
+//! we opened and discovers nothing else. What git prints is turned into the
+//! typed errors of [`crate::error::Error`] here, so callers match on kinds,
+//! never on text.
+
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use crate::error::Error;
+
+/// Runs `git` on one repository.
+pub struct Git {
+    git_dir: PathBuf,
+}
+
+/// How one pushed ref fared, from `git push --porcelain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pushed {
+    /// The remote did not have the ref before.
+    Created,
+    /// The remote ref moved forward.
+    Updated,
+    /// The remote already had this commit.
+    UpToDate,
+}
+
+/// stderr fragments (under `LC_ALL=C`) that mean the remote could not be
+/// reached or would not let us in, as opposed to a refusal of one ref.
+const UNREACHABLE: &[&str] = &[
+    "does not appear to be a git repository",
+    "Could not read from remote repository",
+    "unable to connect",
+    "Connection refused",
+    "Connection timed out",
+    "Connection reset",
+    "No route to host",
+    "Could not resolve host",
+    "Could not resolve hostname",
+    "unable to access",
+    "repository not found",
+    "Repository not found",
+    "Authentication failed",
+    "Permission denied",
+    "terminal prompts disabled",
+    "could not read Username",
+    "remote end hung up",
+    "protocol error",
+];
+
+/// stderr lines that repeat what the other lines already say.
+const BOILERPLATE: &[&str] = &[
+    "failed to push some refs",
+    "Could not read from remote repository.",
+    "Please make sure you have the correct access rights",
+    "and the repository exists.",
+];
+
+impl Git {
+    /// A runner for `repo` (its own git dir, so linked worktrees work).
+    pub fn new(repo: &gix::Repository) -> Git {
+        Git {
+            git_dir: repo.git_dir().to_path_buf(),
+        }
+    }
+
+    /// Every git process starts here: see the module comment for why each
+    /// setting is there.
+    fn command(&self) -> Command {
+        let mut git_dir = OsString::from("--git-dir=");
+        git_dir.push(&self.git_dir);
+        let mut cmd = Command::new("git");
+        cmd.arg("--no-pager")
+            .arg("-c")
+            .arg("core.fsmonitor=false")
+            .arg(git_dir)
+            .env("LC_ALL", "C")
+            .env("LANGUAGE", "C")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_PAGER", "cat")
+            .env("PAGER", "cat")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    fn run<I, S>(&self, args: I) -> Result<Output, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.command()
+            .args(args)
+            .output()
+            .map_err(|err| Error::GitNotRunnable(err.to_string()))
+    }
+
+    /// `git push REMOTE SRC:DST` (with `-u` when `set_upstream`), one ref.
+    /// A rejected or refused ref is an error naming the remote and the ref.
+    pub fn push(
+        &self,
+        remote: &str,
+        src: &str,
+        dst: &str,
+        set_upstream: bool,
+    ) -> Result<Pushed, Error> {
+        let mut args = vec!["push", "--porcelain"];
+        if set_upstream {
+            args.push("--set-upstream");
+        }
+        let refspec = format!("{src}:{dst}");
+        // `--` so a remote name can never be read as an option.
+        args.extend(["--", remote, refspec.as_str()]);
+        let out = self.run(&args)?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match porcelain_status(&stdout, dst) {
+            Some(('*', _)) => Ok(Pushed::Created),
+            Some(('=', _)) => Ok(Pushed::UpToDate),
+            Some(('!', summary)) => Err(rejection(remote, dst, summary, &stderr)),
+            Some(_) => Ok(Pushed::Updated),
+            None if out.status.success() => Ok(Pushed::Updated),
+            None => Err(failure(&format!("git push to '{remote}'"), remote, &stderr)),
+        }
+    }
+
+    /// `git fetch REMOTE +SRC:DST`, one ref, forced (DST mirrors the remote).
+    /// Returns false when the remote has no SRC.
+    pub fn fetch(&self, remote: &str, src: &str, dst: &str) -> Result<bool, Error> {
+        let refspec = format!("+{src}:{dst}");
+        let out = self.run([
+            "fetch",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--quiet",
+            "--",
+            remote,
+            &refspec,
+        ])?;
+        if out.status.success() {
+            return Ok(true);
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if stderr.contains("couldn't find remote ref") {
+            return Ok(false);
+        }
+        Err(failure(
+            &format!("git fetch from '{remote}'"),
+            remote,
+            &stderr,
+        ))
+    }
+
+    /// `git config --local KEY VALUE`: set one value, replacing it.
+    pub fn config_set(&self, key: &str, value: &str) -> Result<(), Error> {
+        self.config(&["config", "--local", "--", key, value])
+    }
+
+    /// `git config --local --add KEY VALUE`: one more value of a multi-valued
+    /// key.
+    pub fn config_add(&self, key: &str, value: &str) -> Result<(), Error> {
+        self.config(&["config", "--local", "--add", "--", key, value])
+    }
+
+    fn config(&self, args: &[&str]) -> Result<(), Error> {
+        let out = self.run(args)?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(Error::GitFailed {
+            what: format!("git {}", args.join(" ")),
+            detail: detail(&String::from_utf8_lossy(&out.stderr)),
+        })
+    }
+}
+
+/// The porcelain status line for `dst`: its flag and its summary
+/// (`[rejected] (fetch first)`).
+fn porcelain_status<'a>(stdout: &'a str, dst: &str) -> Option<(char, &'a str)> {
+    stdout.lines().find_map(|line| {
+        let mut fields = line.splitn(3, '\t');
+        let flag = fields.next()?.chars().next()?;
+        let (_, to) = fields.next()?.split_once(':')?;
+        (to == dst).then(|| (flag, fields.next().unwrap_or_default()))
+    })
+}
+
+/// A `!` porcelain line as an error: `[rejected]` means the remote moved
+/// (fetch and integrate first); `[remote rejected]` or `[remote failure]`
+/// means the remote does not accept the ref at all.
+fn rejection(remote: &str, refname: &str, summary: &str, stderr: &str) -> Error {
+    let reason = summary
+        .split_once('(')
+        .map_or(summary, |(_, rest)| rest.trim_end_matches(')'))
+        .trim()
+        .to_string();
+    if summary.starts_with("[rejected]") {
+        return Error::PushRejected {
+            remote: remote.into(),
+            refname: refname.into(),
+            reason,
+        };
+    }
+    // What a server hook said goes with the refusal: it is the why.
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("remote:"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    Error::PushRefused {
+        remote: remote.into(),
+        refname: refname.into(),
+        reason: if said.is_empty() {
+            reason
+        } else {
+            format!("{reason}: {}", said.join(" "))
+        },
+    }
+}
+
+/// A failed command with no per-ref status: the remote is unreachable, or
+/// something else went wrong that git explained on stderr.
+fn failure(what: &str, remote: &str, stderr: &str) -> Error {
+    let detail = detail(stderr);
+    if UNREACHABLE.iter().any(|m| stderr.contains(m)) {
+        Error::RemoteUnreachable {
+            remote: remote.into(),
+            detail,
+        }
+    } else {
+        Error::GitFailed {
+            what: what.into(),
+            detail,
+        }
+    }
+}
+
+/// git's stderr as one line: its messages without `fatal:`/`error:`
+/// prefixes, hints and boilerplate.
+fn detail(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("hint:"))
+        .filter(|l| !BOILERPLATE.iter().any(|b| l.contains(b)))
+        .map(|l| {
+            l.strip_prefix("fatal: ")
+                .or_else(|| l.strip_prefix("error: "))
+                .unwrap_or(l)
+        })
+        .take(4)
+        .collect();
+    if lines.is_empty() {
+        "git printed no reason".into()
+    } else {
+        lines.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn porcelain_lines_are_matched_by_destination() {
+        let out = "To ../r.git\n*\trefs/heads/main:refs/heads/main\t[new branch]\n!\trefs/notes/session:refs/notes/session\t[rejected] (fetch first)\nDone\n";
+        assert_eq!(
+            porcelain_status(out, "refs/heads/main"),
+            Some(('*', "[new branch]"))
+        );
+        assert_eq!(
+            porcelain_status(out, "refs/notes/session"),
+            Some(('!', "[rejected] (fetch first)"))
+        );
+        assert_eq!(porcelain_status(out, "refs/heads/other"), None);
+    }
+
+    #[test]
+    fn rejections_are_told_apart_from_refusals() {
+        let stale = rejection(
+            "origin",
+            "refs/notes/session",
+            "[rejected] (non-fast-forward)",
+            "",
+        );
+        assert!(
+            matches!(&stale, Error::PushRejected { reason, .. } if reason == "non-fast-forward"),
+            "{stale:?}"
+        );
+        let refused = rejection(
+            "origin",
+            "refs/notes/session",
+            "[remote rejected] (pre-receive hook declined)",
+            "remote: notes not allowed        \nerror: failed to push some refs to 'x'\n",
+        );
+        assert!(
+            matches!(&refused, Error::PushRefused { reason, .. }
+                if reason == "pre-receive hook declined: notes not allowed"),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn connection_failures_read_as_unreachable() {
+        let stderr = "fatal: unable to connect to 127.0.0.1:\n127.0.0.1[0: 127.0.0.1]: errno=Connection refused\n\n";
+        let err = failure("git push to 'x'", "x", stderr);
+        assert!(
+            matches!(&err, Error::RemoteUnreachable { detail, .. }
+                if detail == "unable to connect to 127.0.0.1: 127.0.0.1[0: 127.0.0.1]: errno=Connection refused"),
+            "{err:?}"
+        );
+        let other = failure("git push to 'x'", "x", "fatal: bad object abc\n");
+        assert!(matches!(other, Error::GitFailed { .. }), "{other:?}");
+    }
+}

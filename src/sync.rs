@@ -1,0 +1,353 @@
+//! Sync through git remotes: which remote, which refs, in which order, and
+//! what to do when the remote's notes moved or are refused.
+//!
+//! The branch goes first and must succeed: it carries the state in its
+//! commit trailers, which is all a fresh clone needs. The notes ref follows,
+//! best-effort: when the remote's notes moved, they are fetched into a
+//! remote-tracking notes ref (`<notes ref>-remotes/<remote>`, never over the
+//! local notes, which would drop local notes), merged, and pushed again; a
+//! remote that refuses notes altogether (a hosting proxy, a server hook) is
+//! reported, not failed.
+//!
+//! The git processes are [`crate::remote::Git`]; the merge is
+//! [`crate::notes_merge`]; the git config that `git session init` writes is
+//! decided here.
+
+use gix::remote::Direction;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::notes_merge::{self, Merged};
+use crate::remote::{Git, Pushed};
+
+/// How many times a notes push meets a moved remote ref (and merges) before
+/// giving up: another clone pushing at the same moment is rare, a loop is
+/// never right.
+const NOTES_PUSH_ATTEMPTS: usize = 3;
+
+/// What happened to the notes ref in a push.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotesPush {
+    /// `--no-notes`.
+    Skipped,
+    /// There is no local notes ref yet.
+    NoNotes,
+    /// Pushed (or already there), after `merges` fetch-and-merge rounds.
+    Pushed { pushed: Pushed, merges: usize },
+    /// The remote does not accept the notes ref; the reason as it gave it.
+    Refused(String),
+    /// The notes push failed for another reason.
+    Failed(String),
+}
+
+/// What `push` did.
+#[derive(Clone, Debug)]
+pub struct PushReport {
+    pub remote: String,
+    /// Short branch name.
+    pub branch: String,
+    pub branch_pushed: Pushed,
+    /// The branch had no upstream and now tracks the pushed branch.
+    pub upstream_set: bool,
+    pub notes_ref: String,
+    pub notes: NotesPush,
+    /// Problems that did not stop the push.
+    pub warnings: Vec<String>,
+}
+
+/// What `fetch` did.
+#[derive(Clone, Debug)]
+pub struct FetchReport {
+    pub remote: String,
+    pub notes_ref: String,
+    /// Where the remote's notes were fetched to.
+    pub tracking_ref: String,
+    /// False when the remote has no notes ref.
+    pub found: bool,
+    pub merged: Merged,
+    pub warnings: Vec<String>,
+}
+
+/// Push the current branch to `remote` (default: the branch's push remote,
+/// then `origin`), setting its upstream when it has none, then the notes
+/// ref unless `with_notes` is false.
+pub fn push(
+    repo: &mut gix::Repository,
+    config: &Config,
+    remote: Option<&str>,
+    with_notes: bool,
+) -> anyhow::Result<PushReport> {
+    let head = repo.head_name()?.ok_or(Error::DetachedHead)?;
+    let branch = head.shorten().to_string();
+    if repo.head_id().is_err() {
+        return Err(Error::Usage(format!(
+            "branch '{branch}' has no commits yet: nothing to push"
+        ))
+        .into());
+    }
+    let remote = resolve_remote(repo, remote, Direction::Push)?;
+    let git = Git::new(repo);
+    let set_upstream = repo
+        .branch_remote_name(branch.as_str(), Direction::Fetch)
+        .is_none();
+    let full = head.as_bstr().to_string();
+    let branch_pushed = git.push(&remote, &full, &full, set_upstream)?;
+
+    let mut warnings = Vec::new();
+    let notes = if with_notes {
+        push_notes(repo, &git, &config.notes_ref, &remote, &mut warnings)?
+    } else {
+        NotesPush::Skipped
+    };
+    Ok(PushReport {
+        remote,
+        branch,
+        branch_pushed,
+        upstream_set: set_upstream,
+        notes_ref: config.notes_ref.clone(),
+        notes,
+        warnings,
+    })
+}
+
+/// Push the notes ref; on a moved remote ref fetch, merge and try again.
+/// Only local failures (a merge that cannot be written) are errors: the
+/// branch is already pushed and carries the state.
+fn push_notes(
+    repo: &mut gix::Repository,
+    git: &Git,
+    notes_ref: &str,
+    remote: &str,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<NotesPush> {
+    if repo.try_find_reference(notes_ref)?.is_none() {
+        return Ok(NotesPush::NoNotes);
+    }
+    let tracking = tracking_ref(notes_ref, remote);
+    let mut merges = 0;
+    for attempt in 1..=NOTES_PUSH_ATTEMPTS {
+        match git.push(remote, notes_ref, notes_ref, false) {
+            Ok(pushed) => return Ok(NotesPush::Pushed { pushed, merges }),
+            Err(Error::PushRejected { .. }) if attempt < NOTES_PUSH_ATTEMPTS => {
+                if let Err(err) = git.fetch(remote, notes_ref, &tracking) {
+                    return Ok(NotesPush::Failed(err.to_string()));
+                }
+                merge_identity(repo, warnings)?;
+                notes_merge::merge(repo, notes_ref, &tracking)?;
+                merges += 1;
+            }
+            Err(Error::PushRefused { reason, .. }) => return Ok(NotesPush::Refused(reason)),
+            Err(err) => return Ok(NotesPush::Failed(err.to_string())),
+        }
+    }
+    Ok(NotesPush::Failed(format!(
+        "the notes on '{remote}' kept moving ({NOTES_PUSH_ATTEMPTS} attempts)"
+    )))
+}
+
+/// Fetch the remote's notes ref into its remote-tracking notes ref, then
+/// merge that into the local notes.
+pub fn fetch(
+    repo: &mut gix::Repository,
+    config: &Config,
+    remote: Option<&str>,
+) -> anyhow::Result<FetchReport> {
+    let remote = resolve_remote(repo, remote, Direction::Fetch)?;
+    let notes_ref = config.notes_ref.clone();
+    let tracking = tracking_ref(&notes_ref, &remote);
+    let found = Git::new(repo).fetch(&remote, &notes_ref, &tracking)?;
+    let mut warnings = Vec::new();
+    let merged = if found {
+        merge_identity(repo, &mut warnings)?;
+        notes_merge::merge(repo, &notes_ref, &tracking)?
+    } else {
+        Merged::UpToDate
+    };
+    Ok(FetchReport {
+        remote,
+        notes_ref,
+        tracking_ref: tracking,
+        found,
+        merged,
+        warnings,
+    })
+}
+
+/// A notes merge may need a commit: make sure there is an identity, saying
+/// so when it is the fallback.
+fn merge_identity(repo: &mut gix::Repository, warnings: &mut Vec<String>) -> anyhow::Result<()> {
+    if crate::repo::ensure_identity(repo)? && warnings.is_empty() {
+        warnings.push(format!(
+            "no user.name/user.email configured: merging notes as {} <{}>",
+            crate::repo::FALLBACK_NAME,
+            crate::repo::FALLBACK_EMAIL
+        ));
+    }
+    Ok(())
+}
+
+/// The remote to use: the one given (a configured name, or anything that
+/// reads as a URL or path), else the branch's remote for `direction` as git
+/// chooses it (`branch.<b>.pushRemote`, `remote.pushDefault`,
+/// `branch.<b>.remote`), else `origin`.
+pub fn resolve_remote(
+    repo: &gix::Repository,
+    given: Option<&str>,
+    direction: Direction,
+) -> Result<String, Error> {
+    let names: Vec<String> = repo
+        .remote_names()
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    if let Some(given) = given.map(str::trim).filter(|g| !g.is_empty()) {
+        let url_like = given.contains(['/', ':', '\\']) || given == ".";
+        // A leading '-' could read as an option to git.
+        if !given.starts_with('-') && (names.iter().any(|n| n == given) || url_like) {
+            return Ok(given.to_string());
+        }
+        return Err(Error::UnknownRemote(given.to_string()));
+    }
+    let branch = repo
+        .head_name()
+        .ok()
+        .flatten()
+        .map(|name| name.shorten().to_string());
+    if let Some(name) = branch
+        .as_ref()
+        .and_then(|b| repo.branch_remote_name(b.as_str(), direction))
+    {
+        return Ok(name.as_bstr().to_string());
+    }
+    if names.iter().any(|n| n == "origin") {
+        return Ok("origin".into());
+    }
+    Err(Error::NoRemote)
+}
+
+/// Where `remote`'s notes are fetched to: `refs/notes/session-remotes/origin`
+/// for `refs/notes/session` and `origin`. A name beside the local ref, not
+/// below it, which git could not store next to `refs/notes/session`. A URL
+/// or path is turned into one ref-name component.
+pub fn tracking_ref(notes_ref: &str, remote: &str) -> String {
+    let name = format!("{notes_ref}-remotes/{remote}");
+    let valid = !remote.contains(':') && gix::refs::FullName::try_from(name.as_str()).is_ok();
+    if valid {
+        return name;
+    }
+    let component: String = remote
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{notes_ref}-remotes/{component}")
+}
+
+/// The refspec `git session init` adds to a remote so a plain `git fetch`
+/// brings its notes to the remote-tracking notes ref. A glob, on purpose:
+/// an exact refspec makes every `git fetch` and `git pull` fail while the
+/// remote has no notes ref (before the first notes push, or on a remote
+/// that refuses notes), and `*` matching the empty string maps
+/// `refs/notes/session` to `refs/notes/session-remotes/<remote>` exactly.
+pub fn fetch_refspec(notes_ref: &str, remote: &str) -> String {
+    format!("+{notes_ref}*:{}*", tracking_ref(notes_ref, remote))
+}
+
+/// Configure `repo` for sync, idempotently; returns one line per change
+/// (empty when everything was already set).
+///
+/// - `notes.rewriteRef` gets the notes ref, `notes.rewriteMode` becomes
+///   `overwrite` (git's default `concatenate` joins two TOML texts into
+///   invalid TOML) and `notes.rewrite.amend`/`.rebase` are turned on, so
+///   `git commit --amend` and `git rebase` carry notes to the new commits.
+/// - each remote (the one given, or all configured ones) gets the fetch
+///   refspec of [`fetch_refspec`].
+pub fn init(
+    repo: &gix::Repository,
+    config: &Config,
+    remote: Option<&str>,
+) -> anyhow::Result<Vec<String>> {
+    let snapshot = repo.config_snapshot();
+    let git = Git::new(repo);
+    let notes_ref = config.notes_ref.as_str();
+    let mut changes = Vec::new();
+
+    let rewrite_refs = snapshot
+        .plumbing()
+        .strings("notes.rewriteRef")
+        .unwrap_or_default();
+    if !rewrite_refs.iter().any(|r| r == notes_ref) {
+        git.config_add("notes.rewriteRef", notes_ref)?;
+        changes.push(format!("added notes.rewriteRef = {notes_ref}"));
+    }
+    if snapshot
+        .string("notes.rewriteMode")
+        .is_none_or(|mode| mode.as_slice() != b"overwrite")
+    {
+        git.config_set("notes.rewriteMode", "overwrite")?;
+        changes.push("set notes.rewriteMode = overwrite".into());
+    }
+    for key in ["notes.rewrite.amend", "notes.rewrite.rebase"] {
+        if snapshot.boolean(key) != Some(true) {
+            git.config_set(key, "true")?;
+            changes.push(format!("set {key} = true"));
+        }
+    }
+
+    let names: Vec<String> = repo
+        .remote_names()
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    let remotes = match remote.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(given) if names.iter().any(|n| n == given) => vec![given.to_string()],
+        Some(given) => return Err(Error::UnknownRemote(given.to_string()).into()),
+        None => names,
+    };
+    for name in remotes {
+        let refspec = fetch_refspec(notes_ref, &name);
+        let existing = snapshot
+            .plumbing()
+            .strings_by("remote", Some(name.as_str().into()), "fetch")
+            .unwrap_or_default();
+        if !existing.iter().any(|r| *r == refspec) {
+            git.config_add(&format!("remote.{name}.fetch"), &refspec)?;
+            changes.push(format!("added remote.{name}.fetch = {refspec}"));
+        }
+    }
+    Ok(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracking_refs_sit_beside_the_notes_ref() {
+        assert_eq!(
+            tracking_ref("refs/notes/session", "origin"),
+            "refs/notes/session-remotes/origin"
+        );
+        assert_eq!(
+            tracking_ref("refs/notes/session", "team/upstream"),
+            "refs/notes/session-remotes/team/upstream"
+        );
+        assert_eq!(
+            tracking_ref("refs/notes/session", "git://127.0.0.1:9418/x.git"),
+            "refs/notes/session-remotes/git___127_0_0_1_9418_x_git"
+        );
+        assert_eq!(
+            tracking_ref("refs/notes/session", "../r.git"),
+            "refs/notes/session-remotes/___r_git"
+        );
+        assert_eq!(
+            fetch_refspec("refs/notes/session", "origin"),
+            "+refs/notes/session*:refs/notes/session-remotes/origin*"
+        );
+    }
+}

@@ -39,6 +39,8 @@ pub enum Error {
     DetachedHead,
     #[error("could not run git: {0}")]
     GitNotRunnable(String),
+    #[error("git did not finish within {} ms and was stopped", .0.as_millis())]
+    GitTimedOut(std::time::Duration),
     #[error("could not reach remote '{remote}': {detail}")]
     RemoteUnreachable { remote: String, detail: String },
     #[error(
@@ -118,6 +120,9 @@ impl Error {
             Error::DetachedHead => {
                 vec!["switch to a branch ('git switch -c NAME'), then push again".into()]
             }
+            Error::GitTimedOut(_) => vec![
+                "the network or the remote is slow: run the command again by hand".into(),
+            ],
             Error::GitNotRunnable(_) => vec![
                 "git-session runs 'git' from PATH for push and fetch: install git or fix PATH"
                     .into(),

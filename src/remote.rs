@@ -15,12 +15,15 @@
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 
 /// Runs `git` on one repository.
 pub struct Git {
     git_dir: PathBuf,
+    /// Kill git after this long (hooks that must not stall the agent).
+    timeout: Option<Duration>,
 }
 
 /// How one pushed ref fared, from `git push --porcelain`.
@@ -70,7 +73,14 @@ impl Git {
     pub fn new(repo: &gix::Repository) -> Git {
         Git {
             git_dir: repo.git_dir().to_path_buf(),
+            timeout: None,
         }
+    }
+
+    /// Give up on any git process after `timeout`, killing it.
+    pub fn with_timeout(mut self, timeout: Duration) -> Git {
+        self.timeout = Some(timeout);
+        self
     }
 
     /// Every git process starts here: see the module comment for why each
@@ -101,9 +111,34 @@ impl Git {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        self.command()
-            .args(args)
-            .output()
+        let mut cmd = self.command();
+        cmd.args(args);
+        let Some(timeout) = self.timeout else {
+            return cmd
+                .output()
+                .map_err(|err| Error::GitNotRunnable(err.to_string()));
+        };
+        let mut child = cmd
+            .spawn()
+            .map_err(|err| Error::GitNotRunnable(err.to_string()))?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(Error::GitTimedOut(timeout));
+                }
+            }
+        }
+        // What git prints here is small (porcelain lines, a few errors), so
+        // it fits the pipe buffers while we wait.
+        child
+            .wait_with_output()
             .map_err(|err| Error::GitNotRunnable(err.to_string()))
     }
 

@@ -152,10 +152,24 @@ pub fn fetch(
     config: &Config,
     remote: Option<&str>,
 ) -> anyhow::Result<FetchReport> {
+    fetch_with(repo, config, remote, None)
+}
+
+/// [`fetch`], giving up after `timeout` (for hooks that must not stall).
+pub fn fetch_with(
+    repo: &mut gix::Repository,
+    config: &Config,
+    remote: Option<&str>,
+    timeout: Option<std::time::Duration>,
+) -> anyhow::Result<FetchReport> {
     let remote = resolve_remote(repo, remote, Direction::Fetch)?;
     let notes_ref = config.notes_ref.clone();
     let tracking = tracking_ref(&notes_ref, &remote);
-    let found = Git::new(repo).fetch(&remote, &notes_ref, &tracking)?;
+    let mut git = Git::new(repo);
+    if let Some(timeout) = timeout {
+        git = git.with_timeout(timeout);
+    }
+    let found = git.fetch(&remote, &notes_ref, &tracking)?;
     let mut warnings = Vec::new();
     let merged = if found {
         merge_identity(repo, &mut warnings)?;

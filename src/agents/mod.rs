@@ -23,6 +23,9 @@ use crate::config::Config;
 use crate::history::History;
 use crate::render::Dirs;
 
+/// How long SessionStart waits for the remote's notes.
+const SESSION_START_FETCH: std::time::Duration = std::time::Duration::from_millis(1000);
+
 /// The agents git-session integrates with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Agent {
@@ -140,7 +143,18 @@ pub fn handle(
         }
     }
     match crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false)) {
-        Ok(outcome) => Ok(Handled::Checkpoint(Box::new(outcome))),
+        Ok(mut outcome) => {
+            // SessionEnd is the last chance before the machine may go away.
+            if reason == "session-end" && config.auto_push {
+                match crate::sync::push(&mut repo, &config, None, true) {
+                    Ok(report) => outcome.warnings.extend(report.warnings),
+                    Err(err) => outcome.warnings.push(format!(
+                        "the checkpoint is safe here, but the push failed: {err:#}"
+                    )),
+                }
+            }
+            Ok(Handled::Checkpoint(Box::new(outcome)))
+        }
         Err(err) => match crate::rescue::applies_to(&err) {
             Some(why) => Ok(Handled::Rescued(crate::rescue::rescue(
                 &mut repo, &config, reason, &why,
@@ -157,12 +171,17 @@ fn session_start(
     cwd: &Path,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<Handled> {
-    let repo = match crate::repo::open_worktree(cwd) {
+    let mut repo = match crate::repo::open_worktree(cwd) {
         Ok(repo) => repo,
         // Not in a repository: nothing to resume, and nothing wrong.
         Err(_) => return Ok(Handled::Nothing),
     };
     let config = Config::load(&repo)?;
+    // A fresh clone has no notes: bring them, if a remote answers quickly.
+    // Without them the trailers serve, so a failure here changes nothing.
+    if !repo.remote_names().is_empty() {
+        let _ = crate::sync::fetch_with(&mut repo, &config, None, Some(SESSION_START_FETCH));
+    }
     let Some(head) = repo.head_id().ok().map(|id| id.detach()) else {
         return Ok(Handled::Nothing);
     };

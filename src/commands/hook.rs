@@ -217,7 +217,33 @@ fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Resul
             short(outcome.commit)
         )?;
     }
-    let _ = (args.no_push, args.remote);
+    if !args.no_push {
+        if repo.remote_names().is_empty() && args.remote.is_none() {
+            writeln!(
+                io.err,
+                "warning: no remote: the checkpoint is in this repository only (add one, then 'git session push')"
+            )?;
+        } else {
+            match crate::sync::push(&mut repo, &config, args.remote.as_deref(), true) {
+                Ok(report) => {
+                    // The prompt goes to stdout; what was pushed, to stderr.
+                    io.warn(&report.warnings)?;
+                    crate::commands::push::print_report(
+                        &report,
+                        false,
+                        &mut Io {
+                            out: &mut *io.err,
+                            err: &mut std::io::sink(),
+                        },
+                    )?
+                }
+                Err(err) => writeln!(
+                    io.err,
+                    "warning: the push failed, so the next session can only resume from this machine: {err:#}\nhint: retry with 'git session push'"
+                )?,
+            }
+        }
+    }
     let (context, _) = crate::resume::gather(&repo, &config, None)?;
     let text = crate::render::render(
         "resume",

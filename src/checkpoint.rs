@@ -83,7 +83,7 @@ pub fn checkpoint(
         ));
     }
     let repo = &*repo;
-    let locks = crate::repo::lock(repo)?;
+    let mut locks = crate::repo::lock(repo)?;
 
     // Everything below is read while both locks are held.
     let head_id = repo.head_id().ok().map(|id| id.detach());
@@ -93,9 +93,7 @@ pub fn checkpoint(
         Some(id) => repo.find_commit(id)?.tree_id()?.detach(),
         None => ObjectId::empty_tree(repo.object_hash()),
     };
-    let shared_index = repo.index_or_empty().context("could not read the index")?;
-    let index = gix::index::File::clone(&shared_index);
-    drop(shared_index);
+    let index = crate::index_file::read(repo)?;
 
     let mut history = History::new(repo, &config.notes_ref)?;
     let previous = match head_id {
@@ -114,6 +112,7 @@ pub fn checkpoint(
         },
         interrupt,
     )?;
+    warnings.extend(snap.warnings.iter().cloned());
 
     let mut state = match &previous {
         Some(cp) => cp.state.clone(),
@@ -153,7 +152,7 @@ pub fn checkpoint(
     if unchanged {
         let cp = previous.expect("checked above");
         if snap.index_changed {
-            write_index(locks, snap.index)?;
+            write_index(locks, snap.index, &snap.cache_tree)?;
         }
         return Ok(Outcome {
             commit: cp.id,
@@ -208,25 +207,43 @@ pub fn checkpoint(
         .context("could not write the checkpoint commit")?
         .detach();
 
-    move_head(
+    // Announced, so that if we are killed holding the ref locks, the next
+    // run removes them instead of leaving the branch locked for git too.
+    let mut head_refs = vec![repo.git_dir().join("HEAD")];
+    if let Some(name) = &head_name {
+        head_refs.push(
+            repo.common_dir()
+                .join(gix::path::from_bstr(name.as_bstr())?),
+        );
+    }
+    locks.announce_refs(&head_refs)?;
+    let moved = move_head(
         repo,
         head_id,
         commit_id,
         &format!("git-session: {}", state.summary),
-    )?;
+    );
+    locks.refs_done();
+    moved?;
 
-    if let Err(err) = history.notes().write(
-        commit_id,
-        &state.to_toml(),
-        &format!("git-session: note for {}", short(commit_id)),
-    ) {
+    let noted = locks
+        .announce_refs(&[repo.common_dir().join(&config.notes_ref)])
+        .and_then(|()| {
+            history.notes().write(
+                commit_id,
+                &state.to_toml(),
+                &format!("git-session: note for {}", short(commit_id)),
+            )
+        });
+    locks.refs_done();
+    if let Err(err) = noted {
         warnings.push(format!(
             "the checkpoint {} stands, but its note could not be written ({err:#}); its trailers carry the state",
             short(commit_id)
         ));
     }
 
-    if let Err(err) = write_index(locks, snap.index) {
+    if let Err(err) = write_index(locks, snap.index, &snap.cache_tree) {
         warnings.push(format!(
             "the checkpoint {} stands, but the index could not be updated ({err:#}): run 'git reset -q' to resync it",
             short(commit_id)
@@ -246,15 +263,12 @@ pub fn checkpoint(
 
 /// Write `index` through the held `index.lock` and commit it; this also
 /// releases the locks.
-fn write_index(mut locks: crate::repo::Locks, index: gix::index::File) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    {
-        let mut out = std::io::BufWriter::with_capacity(64 * 1024, &mut locks.index);
-        index
-            .write_to(&mut out, gix::index::write::Options::default())
-            .context("could not write the index")?;
-        out.flush().context("could not write the index")?;
-    }
+fn write_index(
+    mut locks: crate::repo::Locks,
+    index: gix::index::File,
+    cache_tree: &gix::index::extension::Tree,
+) -> anyhow::Result<()> {
+    crate::index_file::write(&index, cache_tree, &mut locks.index)?;
     let crate::repo::Locks { index: lock, .. } = locks;
     lock.commit()
         .map_err(|e| anyhow::anyhow!("could not replace the index: {}", e.error))?;

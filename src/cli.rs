@@ -17,12 +17,25 @@ use crate::commands;
     name = "git-session",
     bin_name = "git session",
     version,
-    after_help = "Examples:\n  git session start -b feat/dark-mode --todo 'toggle' --todo 'persist' 'Add a dark mode'\n  git session checkpoint --done toggle --doing persist\n  git session show\n  git session log -n 5"
+    after_help = "Examples:\n  git session demo                 # the whole story in a scratch repository\n  git session start -b feat/dark-mode --todo 'toggle' --todo 'persist' 'Add a dark mode'\n  git session checkpoint --done toggle --doing persist\n  git session show\n  git session resume               # the prompt for the next session\n  git session finish --squash --pr # one commit for review, and its description\n  git session doctor               # is everything set up?\n\n'git session -h' prints this summary; 'git session help COMMAND' or\n'git session COMMAND -h' the help of one command. Through git,\n'git session --help' opens the man page: install it with\n'git session man --dir ~/.local/share/man/man1'."
 )]
 pub struct Cli {
     /// Run as if started in DIR.
     #[arg(short = 'C', global = true, value_name = "DIR")]
     pub directory: Option<std::path::PathBuf>,
+
+    /// Colour the output: auto (on a terminal, unless NO_COLOR is set or
+    /// git's color.ui says otherwise), always, or never.
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        value_enum,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "always"
+    )]
+    pub color: Option<crate::color::When>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -41,4 +54,9 @@ pub enum Command {
     Push(commands::push::Args),
     Fetch(commands::fetch::Args),
     Init(commands::init::Args),
+    Finish(commands::finish::Args),
+    Demo(commands::demo::Args),
+    Doctor(commands::doctor::Args),
+    Completions(commands::completions::Args),
+    Man(commands::man::Args),
 }

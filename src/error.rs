@@ -68,6 +68,20 @@ pub enum Error {
     },
     #[error("{0}")]
     Usage(String),
+    /// `finish --squash` with fewer than two commits since the base.
+    #[error("nothing to squash: {0}")]
+    NothingToSquash(String),
+    /// `finish --squash` on a history it cannot fold safely.
+    #[error("cannot squash: {reason}")]
+    CannotSquash { reason: String, hint: String },
+    /// `doctor` found problems; it printed them with their fixes.
+    #[error(
+        "{count} problem{s} found; the hints above say how to fix {them}",
+        count = .0,
+        s = if *.0 == 1 { "" } else { "s" },
+        them = if *.0 == 1 { "it" } else { "them" }
+    )]
+    DoctorProblems(usize),
 }
 
 impl Error {
@@ -153,6 +167,12 @@ impl Error {
             Error::GitFailed { .. } => Vec::new(),
             Error::PushAfterCheckpoint { hints, .. } => hints.clone(),
             Error::Usage(_) => Vec::new(),
+            Error::NothingToSquash(_) => vec![
+                "a squash folds two or more commits: checkpoint more work first, or finish without --squash"
+                    .into(),
+            ],
+            Error::CannotSquash { hint, .. } => vec![hint.clone()],
+            Error::DoctorProblems(_) => Vec::new(),
         }
     }
 

@@ -13,17 +13,24 @@
 //! - [`remote`]: the one place that runs the `git` binary (push, fetch,
 //!   config writes); [`sync`] decides what to push and fetch;
 //!   [`notes_merge`] merges a remote's notes into the local ones.
-//! - [`commands`]: one module per subcommand; [`cli`] parses.
+//! - [`finish`]: folding a session's commits into one, keeping the old
+//!   chain under `refs/session/archive/`.
+//! - [`commands`]: one module per subcommand; [`cli`] parses; [`color`]
+//!   and [`progress`] are how output looks on a terminal.
 
 pub mod agents;
 pub mod checkpoint;
 pub mod cli;
+pub mod color;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod finish;
 pub mod history;
+pub mod index_file;
 pub mod notes;
 pub mod notes_merge;
+pub mod progress;
 pub mod remote;
 pub mod render;
 pub mod repo;

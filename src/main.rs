@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use git_session::cli::Cli;
+use git_session::color::{Color, Style};
 use git_session::commands::{dispatch, Io};
 
 fn main() -> ExitCode {
@@ -20,11 +21,14 @@ fn main() -> ExitCode {
         None => match std::env::current_dir() {
             Ok(dir) => dir,
             Err(err) => {
-                eprintln!("error: cannot read the current directory: {err}");
+                let prefix = Color::from_environment(cli.color, std::path::Path::new("."))
+                    .err(Style::Error, "error:");
+                eprintln!("{prefix} cannot read the current directory: {err}");
                 return ExitCode::from(1);
             }
         },
     };
+    let color = Color::from_environment(cli.color, &cwd);
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let mut out = stdout.lock();
@@ -35,17 +39,18 @@ fn main() -> ExitCode {
         &mut Io {
             out: &mut out,
             err: &mut err,
+            color,
         },
     );
     let _ = out.flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => report(&mut err, &error),
+        Err(error) => report(&mut err, &error, color),
     }
 }
 
 /// Print an error as git does: `error:` with its causes, then `hint:` lines.
-fn report(err: &mut dyn std::io::Write, error: &anyhow::Error) -> ExitCode {
+fn report(err: &mut dyn std::io::Write, error: &anyhow::Error, color: Color) -> ExitCode {
     // A closed pipe (`git session log | head`) is a normal end.
     if error
         .chain()
@@ -54,7 +59,7 @@ fn report(err: &mut dyn std::io::Write, error: &anyhow::Error) -> ExitCode {
     {
         return ExitCode::SUCCESS;
     }
-    let _ = writeln!(err, "error: {error}");
+    let _ = writeln!(err, "{} {error}", color.err(Style::Error, "error:"));
     for cause in error.chain().skip(1) {
         let _ = writeln!(err, "  caused by: {cause}");
     }
@@ -63,7 +68,7 @@ fn report(err: &mut dyn std::io::Write, error: &anyhow::Error) -> ExitCode {
         .find_map(|e| e.downcast_ref::<git_session::error::Error>());
     if let Some(user) = user {
         for hint in user.hints() {
-            let _ = writeln!(err, "hint: {hint}");
+            let _ = writeln!(err, "{} {hint}", color.err(Style::Hint, "hint:"));
         }
     }
     ExitCode::from(user.map_or(1, git_session::error::Error::exit_code))

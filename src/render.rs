@@ -23,6 +23,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../templates/agent-context.j2"),
     ),
     ("commit", include_str!("../templates/commit.j2")),
+    ("squash", include_str!("../templates/squash.j2")),
+    ("pr", include_str!("../templates/pr.j2")),
 ];
 
 /// Where templates may be overridden.

@@ -68,8 +68,10 @@ pub fn rescue(
 ) -> anyhow::Result<Rescued> {
     crate::repo::ensure_identity(repo)?;
     let repo = &*repo;
-    // Hold the locks for a consistent read; the index is never written.
-    let locks = crate::repo::lock(repo)?;
+    // Hold the locks for a consistent read, and until the rescue ref is
+    // written (so a kill leaves no ref lock the next run cannot clear);
+    // the index is never written: its lock is dropped without a commit.
+    let mut locks = crate::repo::lock(repo)?;
     let head = repo.head_id().ok().map(|id| id.detach());
     let base_tree = match head {
         Some(id) => repo.find_commit(id)?.tree_id()?.detach(),
@@ -93,7 +95,6 @@ pub fn rescue(
         },
         &AtomicBool::new(false),
     )?;
-    drop(locks);
 
     let branch = branch_name(repo);
     let mut state = match head {
@@ -130,7 +131,8 @@ pub fn rescue(
     };
     let id = repo.write_object(&commit)?.detach();
     let reference = format!("{PREFIX}{branch}");
-    repo.edit_reference(RefEdit {
+    locks.announce_refs(&[repo.common_dir().join(&reference)])?;
+    let edited = repo.edit_reference(RefEdit {
         change: Change::Update {
             log: LogChange {
                 mode: RefLog::AndReference,
@@ -145,8 +147,10 @@ pub fn rescue(
             .try_into()
             .with_context(|| format!("'{reference}' is not a valid ref name"))?,
         deref: false,
-    })
-    .with_context(|| format!("could not update '{reference}'"))?;
+    });
+    locks.refs_done();
+    drop(locks);
+    edited.with_context(|| format!("could not update '{reference}'"))?;
     Ok(Rescued {
         commit: id,
         reference,

@@ -36,12 +36,17 @@ pub struct Snapshot {
     pub tree: ObjectId,
     /// The index to write once the commit stands.
     pub index: gix::index::File,
-    /// Whether the index differs from the one read (content or stat data).
+    /// The cache-tree of `tree`, to write with the index.
+    pub cache_tree: gix::index::extension::Tree,
+    /// Whether the index differs from the one read (content, stat data, or
+    /// a cache-tree that was missing or stale).
     pub index_changed: bool,
     /// Untracked paths left out, with the reason.
     pub skipped: Vec<Skip>,
     /// Paths whose tree entry differs from the base tree.
     pub changes: Vec<Change>,
+    /// Problems that did not stop the snapshot, for the user.
+    pub warnings: Vec<String>,
 }
 
 /// An untracked path left out of the snapshot.
@@ -184,6 +189,25 @@ pub fn snapshot(
         .context("a work tree is required")?
         .to_path_buf();
     let found = scan(repo, &index, &workdir, interrupt)?;
+    // When the index's cache-tree says the index is exactly the base tree,
+    // the new tree is the base tree edited by what the scan found: no full
+    // index-vs-tree diff. Note each touched tracked path's entry as read.
+    let fast = crate::index_file::index_is_tree(&index, base_tree);
+    let old_cache_tree = index.tree().cloned();
+    let mut touched: Vec<(BString, Option<(ObjectId, Mode)>)> = Vec::new();
+    if fast {
+        for item in &found {
+            if let Found::Changed { index: i }
+            | Found::Removed { index: i }
+            | Found::Submodule { index: i, .. } = item
+            {
+                let entry = &index.entries()[*i];
+                let old =
+                    (!entry.flags.contains(Flags::INTENT_TO_ADD)).then_some((entry.id, entry.mode));
+                touched.push((entry.path(&index).to_owned(), old));
+            }
+        }
+    }
 
     let conflicts: Vec<&BString> = found
         .iter()
@@ -201,9 +225,9 @@ pub fn snapshot(
     }
 
     let executable_bit = repo.filesystem_options()?.executable_bit;
-    let (mut pipeline, _) = repo
-        .filter_pipeline(None)
-        .context("could not set up git's filters (.gitattributes)")?;
+    // Built on first use: setting it up reads .gitattributes, and an idle
+    // checkpoint hashes nothing.
+    let mut pipeline: Option<gix::filter::Pipeline<'_>> = None;
     let matcher = SecretMatcher::new(&options.secret_patterns);
     let mut index_changed = false;
     let mut removed = vec![false; index.entries().len()];
@@ -228,7 +252,13 @@ pub fn snapshot(
             }
             Found::Changed { index: i } => {
                 let path = index.entries()[i].path(&index).to_owned();
-                match hash_file(&mut pipeline, &index, &workdir, path.as_ref())? {
+                if pipeline.is_none() {
+                    pipeline = Some(filter_pipeline(repo, &index)?);
+                }
+                let Some(pipeline) = pipeline.as_mut() else {
+                    anyhow::bail!("internal error: no filter pipeline");
+                };
+                match hash_file(repo, pipeline, &index, &workdir, path.as_ref())? {
                     Some((id, kind, stat)) => {
                         let entry = &mut index.entries_mut()[i];
                         let mut mode = mode_of(kind);
@@ -272,7 +302,13 @@ pub fn snapshot(
                     });
                     continue;
                 }
-                match hash_file(&mut pipeline, &index, &workdir, path.as_ref())? {
+                if pipeline.is_none() {
+                    pipeline = Some(filter_pipeline(repo, &index)?);
+                }
+                let Some(pipeline) = pipeline.as_mut() else {
+                    anyhow::bail!("internal error: no filter pipeline");
+                };
+                match hash_file(repo, pipeline, &index, &workdir, path.as_ref())? {
                     Some((id, kind, stat)) => {
                         let mut mode = mode_of(kind);
                         if !executable_bit && mode == Mode::FILE_EXECUTABLE {
@@ -296,25 +332,63 @@ pub fn snapshot(
     }
     if !untracked.is_empty() {
         index_changed = true;
+        if fast {
+            touched.extend(untracked.iter().map(|(path, ..)| (path.clone(), None)));
+        }
         for (path, id, mode, stat) in untracked {
             index.dangerously_push_entry(stat, id, Flags::empty(), mode, path.as_ref());
         }
         index.sort_entries();
     }
 
-    let (tree, changes) = write_tree(repo, &index, base_tree)?;
-    if index_changed {
-        // The cache-tree extension describes the old entries; git rebuilds
-        // it when it needs it (gitoxide#2421: a stale one misleads git).
-        index.remove_tree();
+    let warnings = dirty_submodules(&index, &workdir)
+        .into_iter()
+        .map(|path| {
+            format!(
+                "the repository at '{path}' has uncommitted changes of its own: the checkpoint records only the commit it has checked out (commit inside it to keep them)"
+            )
+        })
+        .collect();
+    let (tree, changes) = if fast {
+        edit_tree(repo, &index, base_tree, touched)?
+    } else {
+        write_tree(repo, &index, base_tree)?
+    };
+    let cache_tree = crate::index_file::cache_tree(repo, tree, old_cache_tree.as_ref())?;
+    // Without a valid cache-tree the next run would diff the whole index:
+    // write one even when nothing else changed.
+    if !(fast && tree == base_tree) {
+        index_changed = true;
     }
     Ok(Snapshot {
         tree,
         index,
+        cache_tree,
         index_changed,
         skipped,
         changes,
+        warnings,
     })
+}
+
+/// Submodules (and nested repositories recorded as gitlinks) whose own
+/// work tree or index has uncommitted changes. Like `git add -A`, a
+/// checkpoint records only the commit a submodule has checked out, so those
+/// changes would be in no checkpoint without a word; untracked files inside
+/// do not count, as in `git status`.
+fn dirty_submodules(index: &gix::index::File, workdir: &std::path::Path) -> Vec<String> {
+    index
+        .entries()
+        .iter()
+        .filter(|entry| entry.mode == Mode::COMMIT && entry.stage_raw() == 0)
+        .filter_map(|entry| {
+            let path = entry.path(index);
+            let sub = gix::open(workdir.join(gix::path::from_bstr(path).ok()?)).ok()?;
+            sub.is_dirty()
+                .ok()?
+                .then(|| path.to_str_lossy().into_owned())
+        })
+        .collect()
 }
 
 /// The status scan: tracked modifications and untracked files, as `git
@@ -355,9 +429,28 @@ fn scan(
     Ok(collect.found)
 }
 
+/// git's filters (clean, eol) and attributes for hashing work-tree files,
+/// with the attributes of the index we hold (gix's own constructor would
+/// read the index from disk again).
+fn filter_pipeline<'repo>(
+    repo: &'repo gix::Repository,
+    index: &gix::index::State,
+) -> anyhow::Result<gix::filter::Pipeline<'repo>> {
+    let attributes = repo
+        .attributes_only(
+            index,
+            gix::worktree::stack::state::attributes::Source::WorktreeThenIdMapping,
+        )
+        .context("could not read .gitattributes")?
+        .detach();
+    gix::filter::Pipeline::new(repo, attributes)
+        .context("could not set up git's filters (.gitattributes)")
+}
+
 /// Hash one work-tree path as `git add` would and write the object.
 /// `None` when it vanished or cannot be tracked.
 fn hash_file(
+    repo: &gix::Repository,
     pipeline: &mut gix::filter::Pipeline<'_>,
     index: &gix::index::File,
     workdir: &std::path::Path,
@@ -370,6 +463,18 @@ fn hash_file(
         return Ok(None);
     };
     let stat = Stat::from_fs(&meta).unwrap_or_default();
+    if meta.is_file() && meta.len() >= STREAM_THRESHOLD {
+        let kind = if meta.is_executable() {
+            EntryKind::BlobExecutable
+        } else {
+            EntryKind::Blob
+        };
+        return Ok(
+            stream_file(repo, pipeline, index, &full, rela_path, meta.len())
+                .with_context(|| format!("could not add '{}' to the object database", rela_path))?
+                .map(|id| (id, kind, stat)),
+        );
+    }
     let Some((id, kind, _)) = pipeline
         .worktree_file_to_object(rela_path, index)
         .with_context(|| format!("could not add '{}' to the object database", rela_path))?
@@ -377,6 +482,82 @@ fn hash_file(
         return Ok(None);
     };
     Ok(Some((id, kind, stat)))
+}
+
+/// Files at least this large are streamed into the object database: gix's
+/// own path (`write_blob_stream`) reads the whole file into memory first.
+const STREAM_THRESHOLD: u64 = 16 << 20;
+
+/// Write the blob for a large regular file through git's filters without
+/// holding it in memory. `None` when it vanished.
+fn stream_file(
+    repo: &gix::Repository,
+    pipeline: &mut gix::filter::Pipeline<'_>,
+    index: &gix::index::File,
+    full: &std::path::Path,
+    rela_path: &BStr,
+    len: u64,
+) -> anyhow::Result<Option<ObjectId>> {
+    use gix::filter::plumbing::pipeline::convert::ToGitOutcome;
+    use gix::objs::Write as _;
+    use std::io::Seek as _;
+    let file = match std::fs::File::open(full) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err.into()),
+    };
+    let rela = gix::path::from_bstr(rela_path)?;
+    let blob = gix::object::Kind::Blob;
+    let id = match pipeline.convert_to_git(file, &rela, index)? {
+        ToGitOutcome::Unchanged(file) => {
+            repo.objects
+                .write_stream(blob, len, &mut Exact::new(file, len))?
+        }
+        ToGitOutcome::Buffer(buf) => repo.write_blob(buf)?.detach(),
+        ToGitOutcome::Process(mut filtered) => {
+            // A clean filter's output has no size until it ends: spool it
+            // next to the objects it becomes one of.
+            let mut spool = tempfile::tempfile_in(repo.objects.store_ref().path())?;
+            let size = std::io::copy(&mut filtered, &mut spool)?;
+            spool.rewind()?;
+            repo.objects
+                .write_stream(blob, size, &mut Exact::new(spool, size))?
+        }
+    };
+    Ok(Some(id))
+}
+
+/// Reads exactly `left` bytes, or fails: a file that shrinks while it is
+/// read must not become an object whose header states another size.
+struct Exact<R> {
+    inner: std::io::Take<R>,
+    left: u64,
+}
+
+impl<R: std::io::Read> Exact<R> {
+    fn new(inner: R, len: u64) -> Self {
+        Exact {
+            inner: inner.take(len),
+            left: len,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Exact<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file shrank while it was read",
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 fn mode_of(kind: EntryKind) -> Mode {
@@ -435,8 +616,10 @@ pub fn write_tree(
         .edit_tree(base_tree)
         .context("could not read the base tree")?;
     // All removals first, then upserts: a file ↔ directory swap needs that order.
+    // Paths go in as bytes: a name that is not UTF-8 is recorded as git
+    // records it, not as U+FFFD.
     for path in &removals {
-        editor.remove(path.to_str_lossy().as_ref())?;
+        editor.remove(path)?;
     }
     for (path, kind, id, modified) in &upserts {
         let existed = *modified || removed.contains(path);
@@ -448,7 +631,63 @@ pub fn write_tree(
                 ChangeKind::Added
             },
         });
-        editor.upsert(path.to_str_lossy().as_ref(), *kind, *id)?;
+        editor.upsert(path, *kind, *id)?;
+    }
+    let tree = editor.write().context("could not write the tree")?.detach();
+    ensure_tree_exists(repo, tree)?;
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((tree, changes))
+}
+
+/// The fast path: `base_tree` edited by the `touched` paths, each with its
+/// entry as read (`None`: untracked or intent-to-add). The index as read
+/// was exactly `base_tree`, so these are all the differences.
+fn edit_tree(
+    repo: &gix::Repository,
+    index: &gix::index::File,
+    base_tree: ObjectId,
+    touched: Vec<(BString, Option<(ObjectId, Mode)>)>,
+) -> anyhow::Result<(ObjectId, Vec<Change>)> {
+    let mut removals = Vec::new();
+    let mut upserts = Vec::new();
+    let mut changes = Vec::new();
+    for (path, old) in touched {
+        let new = index.entry_by_path(path.as_ref()).map(|e| (e.id, e.mode));
+        let kind = match (old, new) {
+            (old, new) if old == new => continue,
+            (Some(_), None) => {
+                removals.push(path.clone());
+                ChangeKind::Deleted
+            }
+            (old, Some((id, mode))) => {
+                upserts.push((path.clone(), kind_of(mode), id));
+                if old.is_some() {
+                    ChangeKind::Modified
+                } else {
+                    ChangeKind::Added
+                }
+            }
+            (None, None) => continue,
+        };
+        changes.push(Change {
+            path: path.to_str_lossy().into_owned(),
+            kind,
+        });
+    }
+    if removals.is_empty() && upserts.is_empty() {
+        ensure_tree_exists(repo, base_tree)?;
+        return Ok((base_tree, changes));
+    }
+    let mut editor = repo
+        .edit_tree(base_tree)
+        .context("could not read the base tree")?;
+    // All removals first, then upserts: a file ↔ directory swap needs that order.
+    // Paths as bytes: a name that is not UTF-8 is recorded as git records it.
+    for path in &removals {
+        editor.remove(path)?;
+    }
+    for (path, kind, id) in &upserts {
+        editor.upsert(path, *kind, *id)?;
     }
     let tree = editor.write().context("could not write the tree")?.detach();
     ensure_tree_exists(repo, tree)?;
@@ -536,7 +775,7 @@ pub fn changes_since(
         .workdir()
         .context("a work tree is required")?
         .to_path_buf();
-    let index = repo.index_or_empty().context("could not read the index")?;
+    let index = crate::index_file::read(repo)?;
     let Diff { removals, upserts } = diff_tree_index(repo, tree, &index)?;
     let mut kinds: std::collections::BTreeMap<BString, ChangeKind> = Default::default();
     for path in removals {

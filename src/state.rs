@@ -358,7 +358,8 @@ fn resolve(item: &str, list: &[String], open: bool) -> Result<String, EditError>
 
 /// Make a value one line: `\` → `\\`, newline → `\n`, CR → `\r`, other
 /// control characters → `\u{..}`-free `\xNN`. Leading and trailing blanks
-/// would be trimmed by trailer parsers, so they are escaped too.
+/// (any Unicode white space) would be trimmed by trailer parsers, so they
+/// are escaped too.
 pub fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let last = value.chars().count().saturating_sub(1);
@@ -371,7 +372,9 @@ pub fn escape(value: &str) -> String {
             '\t' if i == 0 || i == last => out.push_str("\\t"),
             ' ' if i == 0 || i == last => out.push_str("\\x20"),
             '\t' => out.push('\t'),
-            c if c.is_control() => {
+            // Unicode blanks too (U+00A0, U+3000, …): `str::trim` and the
+            // message's own trailing-space trimming would drop them.
+            c if c.is_control() || ((i == 0 || i == last) && c.is_whitespace()) => {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
                     out.push_str(&format!("\\x{b:02x}"));
@@ -514,9 +517,21 @@ mod tests {
 
     #[test]
     fn escape_is_one_line_and_reversible() {
-        for s in ["", "a\\nb", "\\", " x ", "\u{7}", "line\nline", "x\\x41"] {
+        for s in [
+            "",
+            "a\\nb",
+            "\\",
+            " x ",
+            "\u{7}",
+            "line\nline",
+            "x\\x41",
+            // Found by tests/fuzz.rs: Unicode blanks at the ends were trimmed.
+            "\u{a0}",
+            "\u{3000}x\u{2028}",
+        ] {
             let e = escape(s);
             assert!(!e.contains('\n'), "{e:?}");
+            assert_eq!(e.trim(), e, "trailer parsers trim values");
             assert_eq!(unescape(&e), s);
         }
     }

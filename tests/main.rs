@@ -3,8 +3,17 @@
 //! answer the same question, asks git and compares.
 
 mod bad_input;
+mod cache_tree;
 mod differential;
+mod finish;
+mod fuzz;
+mod hooks;
+mod hostile;
 mod notes;
+mod polish;
+mod reliability;
+mod resume;
 mod state_cli;
 mod support;
 mod sync;
+mod templates;

@@ -37,6 +37,10 @@ struct Task {
     id: String,
     subject: String,
     status: TodoStatus,
+    /// The `tool_use` id of the TaskCreate call, to find the task when its
+    /// result names the id Claude Code gave it.
+    #[serde(default)]
+    call: Option<String>,
 }
 
 /// What the transcript says so far, and where reading stopped.
@@ -52,6 +56,9 @@ pub struct Scan {
     todo_write: Option<(u64, Vec<Todo>)>,
     tasks: Vec<Task>,
     tasks_line: u64,
+    /// The highest task number handed out so far: Claude Code never reuses
+    /// the number of a deleted task.
+    last_task_id: u64,
     /// The first real user prompt.
     pub first_prompt: Option<String>,
     /// The newest model named.
@@ -113,11 +120,15 @@ impl Scan {
     fn consume(&mut self, line: &[u8]) {
         let todo_write = line.contains_str("\"TodoWrite\"") || line.contains_str("\"newTodos\"");
         let task_tool = line.contains_str("\"TaskCreate\"") || line.contains_str("\"TaskUpdate\"");
+        // TaskCreate's result names the id given: `"toolUseResult":{"task":{"id":"7",…}}`.
+        let task_created = !self.tasks.is_empty()
+            && line.contains_str("\"toolUseResult\"")
+            && line.contains_str("\"task\"");
         let maybe_prompt = self.first_prompt.is_none() && line.contains_str("\"user\"");
         if let Some(model) = model_of(line) {
             self.model = Some(model);
         }
-        if !(todo_write || task_tool || maybe_prompt) {
+        if !(todo_write || task_tool || task_created || maybe_prompt) {
             return;
         }
         let Ok(value) = serde_json::from_slice::<Value>(line) else {
@@ -137,10 +148,13 @@ impl Scan {
                         self.todo_write = Some((self.lines, list));
                     }
                 }
-                "TaskCreate" => self.task_create(input),
+                "TaskCreate" => self.task_create(input, call.get("id").and_then(Value::as_str)),
                 "TaskUpdate" => self.task_update(input),
                 _ => {}
             }
+        }
+        if task_created {
+            self.task_created(&value);
         }
         // The tool result repeats the list; it serves when the call was cut.
         if let Some(list) = value.pointer("/toolUseResult/newTodos").and_then(todo_list) {
@@ -154,7 +168,7 @@ impl Scan {
         }
     }
 
-    fn task_create(&mut self, input: &Value) {
+    fn task_create(&mut self, input: &Value, call: Option<&str>) {
         let subject = input
             .get("subject")
             .or_else(|| input.get("description"))
@@ -164,14 +178,52 @@ impl Scan {
         if subject.is_empty() {
             return;
         }
-        // Claude Code numbers tasks 1, 2, 3, … in creation order.
-        let id = (self.tasks.len() + 1).to_string();
+        // Claude Code numbers tasks 1, 2, 3, … in creation order, without
+        // reusing a deleted task's number; the result line, when there is
+        // one, corrects the guess (a task list shared across sessions does
+        // not start at 1).
+        let numbered = self.tasks.iter().filter_map(|t| t.id.parse::<u64>().ok());
+        self.last_task_id = numbered.fold(self.last_task_id, u64::max) + 1;
         self.tasks.push(Task {
-            id,
+            id: self.last_task_id.to_string(),
             subject: subject.to_string(),
             status: TodoStatus::Pending,
+            call: call.map(str::to_string),
         });
         self.tasks_line = self.lines;
+    }
+
+    /// A TaskCreate result: give the task the id Claude Code gave it.
+    fn task_created(&mut self, value: &Value) {
+        let id = match value.pointer("/toolUseResult/task/id") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return,
+        };
+        let call = value
+            .pointer("/message/content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find_map(|block| block.get("tool_use_id").and_then(Value::as_str));
+        let subject = value
+            .pointer("/toolUseResult/task/subject")
+            .and_then(Value::as_str)
+            .map(str::trim);
+        let by_call = call.and_then(|c| {
+            self.tasks
+                .iter()
+                .rposition(|t| t.call.as_deref() == Some(c))
+        });
+        let found = by_call
+            .or_else(|| subject.and_then(|s| self.tasks.iter().rposition(|t| t.subject == s)));
+        let Some(index) = found else {
+            return;
+        };
+        if let Ok(n) = id.parse::<u64>() {
+            self.last_task_id = self.last_task_id.max(n);
+        }
+        self.tasks[index].id = id;
     }
 
     fn task_update(&mut self, input: &Value) {
@@ -245,6 +297,8 @@ fn user_prompt(value: &Value) -> Option<String> {
     if value.get("type").and_then(Value::as_str) != Some("user")
         || value.get("isMeta").and_then(Value::as_bool) == Some(true)
         || value.get("isSidechain").and_then(Value::as_bool) == Some(true)
+        // "This session is being continued from a previous conversation…"
+        || value.get("isCompactSummary").and_then(Value::as_bool) == Some(true)
     {
         return None;
     }
@@ -284,10 +338,15 @@ fn cap(text: &str) -> String {
 }
 
 /// `"model":"claude-…"` found by a byte search, without parsing the line
-/// (assistant lines are the large ones).
+/// (assistant lines are the large ones). The message's own `model` comes
+/// before its content, so the first match is it, not a `"model":"haiku"`
+/// in a subagent call's input.
 fn model_of(line: &[u8]) -> Option<String> {
     const KEY: &str = "\"model\":\"";
-    let start = line.rfind(KEY)? + KEY.len();
+    if !line.contains_str("\"type\":\"assistant\"") {
+        return None;
+    }
+    let start = line.find(KEY)? + KEY.len();
     let rest = &line[start..];
     let end = rest.find_byte(b'"')?;
     let model = std::str::from_utf8(&rest[..end]).ok()?;
@@ -318,6 +377,7 @@ mod tests {
         let file = write(&[
             r#"{"type":"summary","summary":"x"}"#,
             r#"{"type":"user","isMeta":true,"message":{"role":"user","content":"<command-name>/init</command-name>"}}"#,
+            r#"{"type":"user","isCompactSummary":true,"isVisibleInTranscriptOnly":true,"message":{"role":"user","content":"This session is being continued from a previous conversation that ran out of context."}}"#,
             r#"{"type":"user","message":{"role":"user","content":"Add a dark mode"}}"#,
             r#"{"type":"assistant","message":{"model":"claude-x-1","content":[{"type":"tool_use","id":"t1","name":"TodoWrite","input":{"todos":[{"content":"a","status":"pending","activeForm":"A"}]}}]}}"#,
             r#"not json at all"#,
@@ -364,6 +424,63 @@ mod tests {
                 content: "one".into(),
                 status: TodoStatus::Completed
             }]
+        );
+    }
+
+    #[test]
+    fn task_numbers_are_not_reused_and_results_name_the_id() {
+        // Regression: ids were the list length + 1, so a task created after
+        // a deletion took a live task's number.
+        let file = write(&[
+            r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","name":"TaskCreate","input":{"subject":"one"}},{"type":"tool_use","name":"TaskCreate","input":{"subject":"two"}},{"type":"tool_use","name":"TaskCreate","input":{"subject":"three"}}]}}"#,
+            r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","name":"TaskUpdate","input":{"taskId":"2","status":"deleted"}}]}}"#,
+            r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","name":"TaskCreate","input":{"subject":"four"}}]}}"#,
+            r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","name":"TaskUpdate","input":{"taskId":"4","status":"in_progress"}},{"type":"tool_use","name":"TaskUpdate","input":{"taskId":"3","status":"completed"}}]}}"#,
+        ]);
+        let todos = scan(file.path(), None).todos().expect("tasks");
+        let statuses: Vec<_> = todos
+            .iter()
+            .map(|t| (t.content.as_str(), t.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("one", TodoStatus::Pending),
+                ("three", TodoStatus::Completed),
+                ("four", TodoStatus::InProgress)
+            ]
+        );
+
+        // A task list shared with earlier sessions: Claude Code says #7.
+        let file = write(&[
+            r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","id":"toolu_a","name":"TaskCreate","input":{"subject":"seven"}}]}}"#,
+            r#"{"type":"user","message":{"role":"user","content":[{"tool_use_id":"toolu_a","type":"tool_result","content":"Task #7 created successfully: seven"}]},"toolUseResult":{"task":{"id":"7","subject":"seven"}}}"#,
+            r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","id":"toolu_b","name":"TaskCreate","input":{"subject":"eight"}}]}}"#,
+            r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","name":"TaskUpdate","input":{"taskId":"7","status":"completed"}},{"type":"tool_use","name":"TaskUpdate","input":{"taskId":"8","status":"in_progress"}}]}}"#,
+        ]);
+        let todos = scan(file.path(), None).todos().expect("tasks");
+        let statuses: Vec<_> = todos
+            .iter()
+            .map(|t| (t.content.as_str(), t.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("seven", TodoStatus::Completed),
+                ("eight", TodoStatus::InProgress)
+            ]
+        );
+    }
+
+    #[test]
+    fn model_is_the_messages_not_a_subagent_calls() {
+        let file = write(&[
+            r#"{"type":"assistant","message":{"id":"m","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"tool_use","id":"t","name":"Task","input":{"description":"d","prompt":"p","subagent_type":"Explore","model":"haiku"}}]}}"#,
+            r#"{"type":"user","message":{"role":"user","content":[{"tool_use_id":"t","type":"tool_result","content":"x"}]},"toolUseResult":{"model":"haiku"}}"#,
+        ]);
+        assert_eq!(
+            scan(file.path(), None).model.as_deref(),
+            Some("claude-sonnet-4-5")
         );
     }
 

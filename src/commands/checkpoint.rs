@@ -88,6 +88,9 @@ impl Args {
     }
 }
 
+/// The progress line of a checkpoint that outlasts [`crate::progress::DELAY`].
+pub const SCANNING: &str = "checkpoint: scanning the work tree…";
+
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let mut repo = crate::repo::open_worktree(cwd)?;
     let config = Config::load(&repo)?;
@@ -98,8 +101,12 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         templates: crate::render::Dirs::from_env(repo.workdir()),
         ..Request::default()
     };
+    // A large work tree can take seconds to scan: say so on a terminal.
+    let progress = crate::progress::Delayed::on_terminal(SCANNING, !args.quiet);
     let outcome =
-        crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false))?;
+        crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false));
+    drop(progress);
+    let outcome = outcome?;
     report(&outcome, args.quiet, args.json, io)?;
     // Pushed even when nothing new was written: an earlier push may have
     // failed, and pushing what is already there costs one round trip.
@@ -128,7 +135,7 @@ pub fn report(
 ) -> anyhow::Result<()> {
     io.warn(&outcome.warnings)?;
     for skip in &outcome.skipped {
-        writeln!(io.err, "warning: skipped {}: {}", skip.path, skip.detail)?;
+        io.warn(&[format!("skipped {}: {}", skip.path, skip.detail)])?;
     }
     if as_json {
         let value = json!({

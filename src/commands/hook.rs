@@ -89,7 +89,7 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
     let read = std::io::stdin().take(MAX_INPUT).read_to_end(&mut raw);
     let parsed: anyhow::Result<HookInput> = read
         .context("could not read the hook input")
-        .and_then(|_| serde_json::from_slice(&raw).context("the hook input is not a JSON object"));
+        .and_then(|_| parse_input(&raw));
     let (input, result) = match parsed {
         Ok(input) => {
             let result = agents::handle(agent, &input, cwd, &mut *io.out);
@@ -133,14 +133,35 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
             Ok(())
         }
         Err(err) => {
-            agents::log(&where_, &format!("{event}: error: {err:#}"));
+            // One line each, whatever the causes' own text holds.
+            let message = format!("{err:#}").replace(['\r', '\n'], " ");
+            agents::log(&where_, &format!("{event}: error: {message}"));
             if strict {
                 return Err(err);
             }
-            writeln!(io.err, "git-session hook ({event}): {err:#}")?;
+            writeln!(io.err, "git-session hook ({event}): {message}")?;
             Ok(())
         }
     }
+}
+
+/// The hook input: a JSON object. (Serde would also read a struct from a
+/// JSON array, field by field, which no agent sends.)
+fn parse_input(raw: &[u8]) -> anyhow::Result<HookInput> {
+    let value: serde_json::Value =
+        serde_json::from_slice(raw).context("the hook input is not a JSON object")?;
+    anyhow::ensure!(
+        value.is_object(),
+        "the hook input is not a JSON object: it is {}",
+        match value {
+            serde_json::Value::Array(_) => "an array",
+            serde_json::Value::String(_) => "a string",
+            serde_json::Value::Number(_) => "a number",
+            serde_json::Value::Bool(_) => "a boolean",
+            _ => "null",
+        }
+    );
+    serde_json::from_value(value).context("the hook input has a field of an unexpected type")
 }
 
 fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>, add: bool) -> anyhow::Result<()> {
@@ -219,10 +240,7 @@ fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Resul
     }
     if !args.no_push {
         if repo.remote_names().is_empty() && args.remote.is_none() {
-            writeln!(
-                io.err,
-                "warning: no remote: the checkpoint is in this repository only (add one, then 'git session push')"
-            )?;
+            io.warn(&["no remote: the checkpoint is in this repository only (add one, then 'git session push')".into()])?;
         } else {
             match crate::sync::push(&mut repo, &config, args.remote.as_deref(), true) {
                 Ok(report) => {
@@ -234,13 +252,14 @@ fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Resul
                         &mut Io {
                             out: &mut *io.err,
                             err: &mut std::io::sink(),
+                            color: io.color,
                         },
                     )?
                 }
-                Err(err) => writeln!(
-                    io.err,
-                    "warning: the push failed, so the next session can only resume from this machine: {err:#}\nhint: retry with 'git session push'"
-                )?,
+                Err(err) => {
+                    io.warn(&[format!("the push failed, so the next session can only resume from this machine: {err:#}")])?;
+                    io.hint(&["retry with 'git session push'".into()])?;
+                }
             }
         }
     }

@@ -35,10 +35,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         writeln!(io.out, "{change}")?;
     }
     if repo.remote_names().is_empty() {
-        writeln!(
-            io.err,
-            "warning: no remotes yet: run 'git session init' again after 'git remote add'"
-        )?;
+        io.warn(&["no remotes yet: run 'git session init' again after 'git remote add'".into()])?;
     }
     Ok(())
 }

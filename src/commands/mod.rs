@@ -7,14 +7,20 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::cli::Command;
+use crate::color::{Color, Style};
 use crate::history::{short, Checkpoint};
 use crate::state::State;
 
 pub mod checkpoint;
+pub mod completions;
+pub mod demo;
+pub mod doctor;
 pub mod fetch;
+pub mod finish;
 pub mod hook;
 pub mod init;
 pub mod log;
+pub mod man;
 pub mod push;
 pub mod resume;
 pub mod show;
@@ -27,13 +33,25 @@ pub mod templates;
 pub struct Io<'a> {
     pub out: &'a mut dyn Write,
     pub err: &'a mut dyn Write,
+    /// Whether each stream gets colour, decided once in `main`.
+    pub color: Color,
 }
 
 impl Io<'_> {
     /// Print `warning: …` lines.
     pub fn warn(&mut self, warnings: &[String]) -> std::io::Result<()> {
+        let prefix = self.color.err(Style::Warning, "warning:");
         for warning in warnings {
-            writeln!(self.err, "warning: {warning}")?;
+            writeln!(self.err, "{prefix} {warning}")?;
+        }
+        Ok(())
+    }
+
+    /// Print `hint: …` lines, as git prints advice.
+    pub fn hint(&mut self, hints: &[String]) -> std::io::Result<()> {
+        let prefix = self.color.err(Style::Hint, "hint:");
+        for hint in hints {
+            writeln!(self.err, "{prefix} {hint}")?;
         }
         Ok(())
     }
@@ -53,6 +71,11 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Push(args) => push::run(args, cwd, io),
         Command::Fetch(args) => fetch::run(args, cwd, io),
         Command::Init(args) => init::run(args, cwd, io),
+        Command::Finish(args) => finish::run(args, cwd, io),
+        Command::Demo(args) => demo::run(args, io),
+        Command::Doctor(args) => doctor::run(args, cwd, io),
+        Command::Completions(args) => completions::run(args, io),
+        Command::Man(args) => man::run(args, io),
     }
 }
 
@@ -105,6 +128,15 @@ pub fn counts(state: &State) -> String {
 
 /// The state for people: task, numbered open items, the rest as lists.
 pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> std::io::Result<()> {
+    let heading = |text: &str| io.color.out(Style::Heading, text);
+    let (task, open_heading) = (heading("Task:"), heading("Open:"));
+    let headings = [
+        heading("Done:"),
+        heading("Decisions:"),
+        heading("Notes:"),
+        heading("Blockers:"),
+        heading("Skipped (not committed):"),
+    ];
     let out = &mut *io.out;
     if let Some(cp) = cp {
         writeln!(
@@ -129,7 +161,7 @@ pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> s
         writeln!(out)?;
     }
     if !state.task.is_empty() {
-        writeln!(out, "Task:")?;
+        writeln!(out, "{task}")?;
         for line in state.task.lines() {
             writeln!(out, "  {line}")?;
         }
@@ -144,21 +176,22 @@ pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> s
         .map(|(n, (item, doing))| (n + 1, item, doing))
         .collect();
     if !open.is_empty() {
-        writeln!(out, "Open:")?;
+        writeln!(out, "{open_heading}")?;
         for (n, item, doing) in open {
             let marker = if doing { " (in progress)" } else { "" };
             writeln!(out, "  {n}. {}{marker}", one_line(item))?;
         }
         writeln!(out)?;
     }
+    let [done, decisions, notes, blockers, skipped] = &headings;
     for (title, list, bullet) in [
-        ("Done", &state.done, "✓"),
-        ("Decisions", &state.decisions, "-"),
-        ("Notes", &state.notes, "-"),
-        ("Blockers", &state.blockers, "!"),
+        (done, &state.done, "✓"),
+        (decisions, &state.decisions, "-"),
+        (notes, &state.notes, "-"),
+        (blockers, &state.blockers, "!"),
     ] {
         if !list.is_empty() {
-            writeln!(out, "{title}:")?;
+            writeln!(out, "{title}")?;
             for item in list {
                 writeln!(out, "  {bullet} {}", one_line(item))?;
             }
@@ -166,7 +199,7 @@ pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> s
         }
     }
     if !state.skipped.is_empty() {
-        writeln!(out, "Skipped (not committed):")?;
+        writeln!(out, "{skipped}")?;
         for s in &state.skipped {
             writeln!(out, "  {} ({})", s.path, s.reason)?;
         }

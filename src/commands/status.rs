@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
 
+use crate::color::Style;
 use crate::commands::{print_json, Io};
 use crate::config::Config;
 use crate::history::{short, History};
@@ -81,6 +82,9 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         return print_json(io, &value);
     }
 
+    let heading = |text: &str| io.color.out(Style::Heading, text);
+    let (task_heading, open_heading, blockers_heading) =
+        (heading("Task:"), heading("Open:"), heading("Blockers:"));
     let out = &mut *io.out;
     writeln!(
         out,
@@ -110,18 +114,18 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         if !state.task.is_empty() {
             writeln!(
                 out,
-                "\nTask: {}",
+                "\n{task_heading} {}",
                 state.task.lines().next().unwrap_or_default()
             )?;
         }
         if !open.is_empty() {
-            writeln!(out, "\nOpen:")?;
+            writeln!(out, "\n{open_heading}")?;
             for (n, item) in open.iter().enumerate() {
                 writeln!(out, "  {}. {item}", n + 1)?;
             }
         }
         if !state.blockers.is_empty() {
-            writeln!(out, "\nBlockers:")?;
+            writeln!(out, "\n{blockers_heading}")?;
             for b in &state.blockers {
                 writeln!(out, "  ! {b}")?;
             }

@@ -1,0 +1,504 @@
+//! `git session doctor`: is everything git-session needs in place? Each
+//! check says what it found and, when something is missing, the command
+//! that fixes it.
+//!
+//! A *problem* keeps git-session from doing its job (the binary cannot be
+//! found, git is too old, no identity, the repository not initialised) and
+//! makes the exit code 1. A *warning* is something worth knowing that a
+//! working setup may well have (no agent hooks, no remote, notes never
+//! fetched, a rescue snapshot waiting).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::agents::Agent;
+use crate::color::Style;
+use crate::commands::{print_json, Io};
+use crate::config::Config;
+use crate::error::Error;
+use crate::history::short;
+
+/// The oldest git that works: `git fetch --no-write-fetch-head` is 2.29.
+const MIN_GIT: (u32, u32) = (2, 29);
+
+/// Check the setup: the binary, git, identity, init, hooks, sync, rescues.
+///
+/// Checks that git-session is on PATH (so git runs it as 'git session' and
+/// the agents' hooks find it), that git is 2.29 or newer, that user.name and
+/// user.email are set, that 'git session init' was run here (notes follow
+/// amend and rebase, 'git fetch' brings the notes), which agents' hooks are
+/// installed, whether a rescue snapshot is waiting, and whether the remote's
+/// session notes were fetched. Each finding is one line, 'ok:', 'warning:'
+/// or 'problem:', followed by 'hint:' lines saying how to fix it.
+///
+/// Exits 0 when there is no problem (warnings allowed), 1 otherwise.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  git session doctor\n  git session doctor --json")]
+pub struct Args {
+    /// Print one JSON object: {"ok", "problems", "warnings", "checks": [...]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How a check came out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warning,
+    Problem,
+}
+
+/// One finding.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    /// A stable name for scripts: `path`, `git`, `identity`, `init`, `hooks`,
+    /// `rescue`, `remote`, `notes`, `repository`.
+    pub name: &'static str,
+    pub status: Status,
+    pub message: String,
+    /// How to fix it; empty when all is well.
+    pub hints: Vec<String>,
+}
+
+impl Check {
+    fn ok(name: &'static str, message: impl Into<String>) -> Check {
+        Check {
+            name,
+            status: Status::Ok,
+            message: message.into(),
+            hints: Vec::new(),
+        }
+    }
+
+    fn warning(name: &'static str, message: impl Into<String>, hints: Vec<String>) -> Check {
+        Check {
+            name,
+            status: Status::Warning,
+            message: message.into(),
+            hints,
+        }
+    }
+
+    fn problem(name: &'static str, message: impl Into<String>, hints: Vec<String>) -> Check {
+        Check {
+            name,
+            status: Status::Problem,
+            message: message.into(),
+            hints,
+        }
+    }
+}
+
+pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let mut checks = vec![check_path(), check_git()];
+    match crate::repo::open(cwd) {
+        Ok(mut repo) => checks.extend(repository_checks(&mut repo, home.as_deref())?),
+        Err(_) => {
+            checks.push(Check::warning(
+                "repository",
+                format!(
+                    "'{}' is not in a git repository: the repository checks were skipped",
+                    cwd.display()
+                ),
+                vec!["run 'git session doctor' inside the repository you work in".into()],
+            ));
+            checks.push(check_hooks(None, home.as_deref()));
+        }
+    }
+    let problems = checks
+        .iter()
+        .filter(|c| c.status == Status::Problem)
+        .count();
+    let warnings = checks
+        .iter()
+        .filter(|c| c.status == Status::Warning)
+        .count();
+
+    if args.json {
+        print_json(
+            io,
+            &json!({
+                "ok": problems == 0,
+                "problems": problems,
+                "warnings": warnings,
+                "checks": checks,
+            }),
+        )?;
+    } else {
+        let color = io.color;
+        for check in &checks {
+            let (style, label) = match check.status {
+                Status::Ok => (Style::Good, "ok:"),
+                Status::Warning => (Style::Warning, "warning:"),
+                Status::Problem => (Style::Error, "problem:"),
+            };
+            writeln!(io.out, "{} {}", color.out(style, label), check.message)?;
+            for hint in &check.hints {
+                writeln!(io.out, "{} {hint}", color.out(Style::Hint, "hint:"))?;
+            }
+        }
+        if problems == 0 {
+            match warnings {
+                0 => writeln!(io.out, "\nall is well")?,
+                n => writeln!(
+                    io.out,
+                    "\nno problems; {n} warning{}",
+                    if n == 1 { "" } else { "s" }
+                )?,
+            }
+        }
+    }
+    if problems > 0 {
+        return Err(Error::DoctorProblems(problems).into());
+    }
+    Ok(())
+}
+
+/// The checks that need a repository, in the order a newcomer fixes them.
+fn repository_checks(
+    repo: &mut gix::Repository,
+    home: Option<&Path>,
+) -> anyhow::Result<Vec<Check>> {
+    let config = Config::load(repo)?;
+    let mut checks = vec![check_identity(repo), check_init(repo, &config)];
+    checks.push(check_hooks(repo.workdir(), home));
+    checks.push(match crate::rescue::pending(repo) {
+        Some((reference, id, time)) => Check::warning(
+            "rescue",
+            format!(
+                "a rescue snapshot is waiting: {reference} ({}, {}), work saved while a checkpoint could not commit",
+                short(id),
+                crate::time::ago(time)
+            ),
+            vec![
+                format!("restore it: git restore --source={reference} --worktree -- ."),
+                format!("then drop it: git update-ref -d {reference}"),
+            ],
+        ),
+        None => Check::ok("rescue", "no rescue snapshot is waiting"),
+    });
+    checks.extend(check_remotes(repo, &config));
+    Ok(checks)
+}
+
+/// `git-session` must be on PATH: git finds `git session` there, and the
+/// hooks installed in the agents' settings run `git session hook …`.
+fn check_path() -> Check {
+    let name = if cfg!(windows) {
+        "git-session.exe"
+    } else {
+        "git-session"
+    };
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| is_executable(candidate))
+    });
+    let this = std::env::current_exe().ok();
+    match found {
+        Some(found) => {
+            let same = this.as_ref().is_some_and(|this| {
+                std::fs::canonicalize(this).ok() == std::fs::canonicalize(&found).ok()
+            });
+            if same || this.is_none() {
+                Check::ok(
+                    "path",
+                    format!(
+                        "git-session is on PATH ({}): git runs it as 'git session'",
+                        found.display()
+                    ),
+                )
+            } else {
+                Check::warning(
+                    "path",
+                    format!(
+                        "PATH finds {}, not this binary ({}): 'git session' and the hooks run the one on PATH",
+                        found.display(),
+                        this.as_deref().unwrap_or(Path::new("?")).display()
+                    ),
+                    vec!["if they are different versions, reinstall with 'cargo install --path .'".into()],
+                )
+            }
+        }
+        None => {
+            let mut hints = vec![
+                "install it with 'cargo install --path .' and put ~/.cargo/bin on PATH".into(),
+            ];
+            if let Some(dir) = this.as_deref().and_then(Path::parent) {
+                hints.push(format!(
+                    "or add this binary's directory to PATH: {}",
+                    dir.display()
+                ));
+            }
+            Check::problem(
+                "path",
+                "git-session is not on PATH: git cannot run 'git session', nor can the agents' hooks",
+                hints,
+            )
+        }
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+/// git's version. Asked of the `git` on PATH, the one push and fetch run;
+/// a local query, so it is not routed through [`crate::remote`].
+fn check_git() -> Check {
+    let output = Command::new("git")
+        .arg("--version")
+        .env("LC_ALL", "C")
+        .stdin(std::process::Stdio::null())
+        .output();
+    let text = match output {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        Ok(out) => {
+            return Check::problem(
+                "git",
+                format!(
+                    "'git --version' failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+                vec!["install git 2.29 or newer".into()],
+            )
+        }
+        Err(err) => {
+            return Check::problem(
+                "git",
+                format!("could not run git: {err}"),
+                vec!["install git 2.29 or newer and put it on PATH".into()],
+            )
+        }
+    };
+    let version = text.strip_prefix("git version ").unwrap_or(&text);
+    match parse_version(version) {
+        Some(found) if found >= MIN_GIT => Check::ok(
+            "git",
+            format!("git {version} (2.29 or newer is needed)"),
+        ),
+        Some(_) => Check::problem(
+            "git",
+            format!(
+                "git {version} is too old: 2.29 or newer is needed (push and fetch use 'git fetch --no-write-fetch-head')"
+            ),
+            vec!["upgrade git (https://git-scm.com/downloads)".into()],
+        ),
+        None => Check::warning(
+            "git",
+            format!("could not read git's version from '{text}': 2.29 or newer is needed"),
+            Vec::new(),
+        ),
+    }
+}
+
+/// `2.47.3` or `2.39.2 (Apple Git-143)` → (2, 47).
+fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// Without an identity checkpoints still work, under a stand-in name that
+/// nobody wants in their history.
+fn check_identity(repo: &mut gix::Repository) -> Check {
+    let committer = repo
+        .committer()
+        .and_then(Result::ok)
+        .map(|sig| format!("{} <{}>", sig.name, sig.email));
+    let author_ok = repo.author().is_some_and(|a| a.is_ok());
+    match committer {
+        Some(who) if author_ok => Check::ok("identity", format!("commits are made as {who}")),
+        _ => Check::problem(
+            "identity",
+            format!(
+                "no user.name/user.email: checkpoints would be committed as {} <{}>",
+                crate::repo::FALLBACK_NAME,
+                crate::repo::FALLBACK_EMAIL
+            ),
+            vec![
+                "git config --global user.name 'Your Name'".into(),
+                "git config --global user.email you@example.com".into(),
+            ],
+        ),
+    }
+}
+
+/// What `git session init` sets, as [`crate::sync::init`] checks it.
+fn check_init(repo: &gix::Repository, config: &Config) -> Check {
+    let snapshot = repo.config_snapshot();
+    let notes_ref = config.notes_ref.as_str();
+    let mut missing = Vec::new();
+    let rewrite_refs = snapshot
+        .plumbing()
+        .strings("notes.rewriteRef")
+        .unwrap_or_default();
+    if !rewrite_refs.iter().any(|r| r == notes_ref) {
+        missing.push(format!("notes.rewriteRef does not name {notes_ref}"));
+    }
+    if snapshot
+        .string("notes.rewriteMode")
+        .is_none_or(|mode| mode.as_slice() != b"overwrite")
+    {
+        missing.push("notes.rewriteMode is not 'overwrite'".into());
+    }
+    for key in ["notes.rewrite.amend", "notes.rewrite.rebase"] {
+        // git's default is true; only an explicit false breaks it.
+        if snapshot.boolean(key) == Some(false) {
+            missing.push(format!("{key} is false"));
+        }
+    }
+    let remotes: Vec<String> = repo.remote_names().iter().map(|n| n.to_string()).collect();
+    for remote in &remotes {
+        let refspec = crate::sync::fetch_refspec(notes_ref, remote);
+        let existing = snapshot
+            .plumbing()
+            .strings_by("remote", Some(remote.as_str().into()), "fetch")
+            .unwrap_or_default();
+        if !existing.iter().any(|r| *r == refspec) {
+            missing.push(format!("remote '{remote}' does not fetch the notes"));
+        }
+    }
+    if missing.is_empty() {
+        Check::ok(
+            "init",
+            "'git session init' is done: notes follow amend and rebase, and 'git fetch' brings them",
+        )
+    } else {
+        Check::problem(
+            "init",
+            format!(
+                "'git session init' has not been run in this repository ({})",
+                missing.join("; ")
+            ),
+            vec!["run 'git session init'".into()],
+        )
+    }
+}
+
+/// Which agents' settings files run our hook.
+fn check_hooks(workdir: Option<&Path>, home: Option<&Path>) -> Check {
+    let files: [(Agent, Option<PathBuf>, String); 5] = [
+        (
+            Agent::Claude,
+            workdir.map(|w| w.join(".claude/settings.json")),
+            ".claude/settings.json".into(),
+        ),
+        (
+            Agent::Claude,
+            workdir.map(|w| w.join(".claude/settings.local.json")),
+            ".claude/settings.local.json".into(),
+        ),
+        (
+            Agent::Claude,
+            home.map(|h| h.join(".claude/settings.json")),
+            "~/.claude/settings.json".into(),
+        ),
+        (
+            Agent::Codex,
+            workdir.map(|w| w.join(".codex/hooks.json")),
+            ".codex/hooks.json".into(),
+        ),
+        (
+            Agent::Codex,
+            home.map(|h| h.join(".codex/hooks.json")),
+            "~/.codex/hooks.json".into(),
+        ),
+    ];
+    let mut found: Vec<String> = Vec::new();
+    for (agent, path, shown) in files {
+        let Some(path) = path else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let (name, needle) = match agent {
+            Agent::Claude => ("Claude Code", "session hook claude"),
+            Agent::Codex => ("Codex", "session hook codex"),
+        };
+        if text.contains(needle) {
+            found.push(format!("{name} ({shown})"));
+        }
+    }
+    if found.is_empty() {
+        Check::warning(
+            "hooks",
+            "no agent hooks are installed: checkpoints happen only when someone runs them",
+            vec![
+                "for Claude Code: git session hook install claude".into(),
+                "for Codex: git session hook install codex".into(),
+            ],
+        )
+    } else {
+        Check::ok(
+            "hooks",
+            format!("agent hooks installed: {}", found.join(", ")),
+        )
+    }
+}
+
+/// A remote to push checkpoints to, and its notes fetched.
+fn check_remotes(repo: &gix::Repository, config: &Config) -> Vec<Check> {
+    let remotes: Vec<String> = repo.remote_names().iter().map(|n| n.to_string()).collect();
+    if remotes.is_empty() {
+        return vec![Check::warning(
+            "remote",
+            "no remote: checkpoints stay in this clone, and a cancelled sandbox takes them along",
+            vec![
+                "git remote add origin URL, then 'git session init' and 'git session push'".into(),
+            ],
+        )];
+    }
+    remotes
+        .iter()
+        .map(|remote| {
+            let tracking = crate::sync::tracking_ref(&config.notes_ref, remote);
+            let fetched = repo
+                .try_find_reference(tracking.as_str())
+                .ok()
+                .flatten()
+                .is_some();
+            if fetched {
+                Check::ok(
+                    "notes",
+                    format!("the session notes of '{remote}' have been fetched ({tracking})"),
+                )
+            } else {
+                Check::warning(
+                    "notes",
+                    format!("the session notes of '{remote}' have never been fetched ({tracking} does not exist)"),
+                    vec![format!(
+                        "git session fetch {remote} (when nobody has pushed notes there yet, there is nothing to fetch)"
+                    )],
+                )
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_with_vendor_suffixes() {
+        assert_eq!(parse_version("2.47.3"), Some((2, 47)));
+        assert_eq!(parse_version("2.39.2 (Apple Git-143)"), Some((2, 39)));
+        assert_eq!(parse_version("2.45.1.windows.1"), Some((2, 45)));
+        assert_eq!(parse_version("nonsense"), None);
+        assert!(parse_version("2.28.0").is_some_and(|v| v < MIN_GIT));
+    }
+}

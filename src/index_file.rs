@@ -1,0 +1,177 @@
+//! Writing the index after a checkpoint: the entries, a valid cache-tree,
+//! and the trailing checksum.
+//!
+//! The cache-tree (the `TREE` extension) records, for each directory, the
+//! tree object the index's entries there hash to. git uses it to commit
+//! without rehashing, and so do we: when the index we read has a valid
+//! cache-tree whose root is HEAD's tree, the index *is* HEAD's tree, and the
+//! snapshot can edit HEAD's tree by the work-tree changes alone instead of
+//! diffing the whole index against it (see `snapshot.rs`). So every index we
+//! write carries a complete, correct cache-tree, rebuilt only along changed
+//! directories: subtrees whose id did not change are reused as they were.
+//!
+//! gix writes the entries; the cache-tree is appended here because gix can
+//! only rewrite a cache-tree the file already had. The checksum is plain
+//! SHA-1 (or SHA-256) of the content: it guards against torn writes, not
+//! attackers, so it is computed with a fast implementation rather than the
+//! collision-detecting one used for objects (git ≥ 2.48 does the same).
+
+use anyhow::Context as _;
+use gix::index::extension::Tree;
+use gix::ObjectId;
+
+/// The cache-tree for `tree`, reusing every subtree of `old` whose id is
+/// unchanged (its entry count is a property of the tree object alone).
+pub fn cache_tree(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    old: Option<&Tree>,
+) -> anyhow::Result<Tree> {
+    build(repo, tree, &[], old)
+}
+
+fn build(
+    repo: &gix::Repository,
+    id: ObjectId,
+    name: &[u8],
+    old: Option<&Tree>,
+) -> anyhow::Result<Tree> {
+    if let Some(old) = old.filter(|o| o.num_entries.is_some() && o.id == id) {
+        let mut reused = old.clone();
+        reused.name = name.into();
+        return Ok(reused);
+    }
+    let object = repo
+        .find_tree(id)
+        .with_context(|| format!("could not read tree {id} for the cache-tree"))?;
+    let mut count: u32 = 0;
+    let mut children = Vec::new();
+    for entry in object.iter() {
+        let entry = entry.with_context(|| format!("tree {id} is damaged"))?;
+        if entry.mode().is_tree() {
+            let child_name: &[u8] = entry.filename();
+            let old_child = old.and_then(|o| find_child(o, child_name));
+            let child = build(repo, entry.oid().to_owned(), child_name, old_child)?;
+            count += child.num_entries.unwrap_or(0);
+            children.push(child);
+        } else {
+            count += 1;
+        }
+    }
+    // git keeps subtrees ordered by name length, then bytes.
+    children
+        .sort_by(|a, b| (a.name.len(), a.name.as_slice()).cmp(&(b.name.len(), b.name.as_slice())));
+    Ok(Tree {
+        name: name.into(),
+        id,
+        num_entries: Some(count),
+        children,
+    })
+}
+
+/// A child by name; git writes children sorted, so search that way and fall
+/// back to a scan for a cache-tree another tool wrote in another order.
+fn find_child<'a>(tree: &'a Tree, name: &[u8]) -> Option<&'a Tree> {
+    let key = (name.len(), name);
+    match tree
+        .children
+        .binary_search_by(|c| (c.name.len(), c.name.as_slice()).cmp(&key))
+    {
+        Ok(i) => tree.children.get(i),
+        Err(_) => tree.children.iter().find(|c| c.name.as_slice() == name),
+    }
+}
+
+/// Read the index of `repo` (an empty one when there is none), verifying
+/// its checksum first as git does, with the fast hash; gix then decodes it
+/// without hashing again. Call it with `index.lock` held, so the file
+/// cannot change between the check and the decode.
+pub fn read(repo: &gix::Repository) -> anyhow::Result<gix::index::File> {
+    let path = repo.index_path();
+    let kind = repo.object_hash();
+    let data = match std::fs::read(&path) {
+        Ok(data) => data,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(gix::index::File::from_state(
+                gix::index::State::new(kind),
+                path,
+            ));
+        }
+        Err(err) => {
+            return Err(err)
+                .with_context(|| format!("could not read the index '{}'", path.display()))
+        }
+    };
+    let len = kind.len_in_bytes();
+    if data.len() >= len {
+        let (content, trailer) = data.split_at(data.len() - len);
+        // An all-zero trailer means index.skipHash: nothing to verify.
+        if trailer.iter().any(|b| *b != 0) && checksum(kind, content)? != trailer {
+            anyhow::bail!(
+                "the index '{}' is damaged (its checksum does not match)\nhint: rebuild it from HEAD with 'git reset -q' (your files are not touched)",
+                path.display()
+            );
+        }
+    }
+    drop(data);
+    gix::index::File::at(&path, kind, true, gix::index::decode::Options::default())
+        .with_context(|| format!("could not read the index '{}'", path.display()))
+}
+
+/// Whether the index's cache-tree says the index is exactly `tree`.
+pub fn index_is_tree(index: &gix::index::State, tree: ObjectId) -> bool {
+    !index.is_sparse()
+        && index.tree().is_some_and(|t| {
+            t.id == tree
+                && t.num_entries.and_then(|n| usize::try_from(n).ok())
+                    == Some(index.entries().len())
+        })
+}
+
+/// Serialize `index` with `cache_tree` into `out`, checksum included.
+pub fn write(
+    index: &gix::index::File,
+    cache_tree: &Tree,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    let mut buf = Vec::with_capacity(index.entries().len() * 96 + 4096);
+    index
+        .write_to(
+            &mut buf,
+            gix::index::write::Options {
+                // Our cache-tree instead of the (possibly stale) one read;
+                // no end-of-index-entry: it would not cover our extension.
+                extensions: gix::index::write::Extensions::Given {
+                    tree_cache: false,
+                    end_of_index_entry: false,
+                },
+                skip_hash: true,
+            },
+        )
+        .context("could not serialize the index")?;
+    let kind = index.object_hash();
+    buf.truncate(buf.len().saturating_sub(kind.len_in_bytes()));
+    cache_tree
+        .write_to(&mut buf)
+        .context("could not serialize the cache-tree")?;
+    let digest = checksum(kind, &buf)?;
+    buf.extend_from_slice(&digest);
+    out.write_all(&buf).context("could not write the index")?;
+    Ok(())
+}
+
+fn checksum(kind: gix::hash::Kind, data: &[u8]) -> anyhow::Result<Vec<u8>> {
+    use sha1::Digest as _;
+    Ok(match kind {
+        gix::hash::Kind::Sha1 => sha1::Sha1::digest(data).to_vec(),
+        _ => {
+            let mut hasher = gix::hash::hasher(kind);
+            hasher.update(data);
+            hasher
+                .try_finalize()
+                .map_err(|e| anyhow::anyhow!("could not hash the index: {e}"))?
+                .as_slice()
+                .to_vec()
+        }
+    })
+}

@@ -625,8 +625,11 @@ mod tests {
         // Identity recorded: the very file goes, another file stays.
         touch(&index_lock);
         let identity = file_identity(&index_lock).expect("identity");
-        std::fs::write(&record, format!("{dead}index-lock trying\nindex-lock {identity}\n"))
-            .expect("write record");
+        std::fs::write(
+            &record,
+            format!("{dead}index-lock trying\nindex-lock {identity}\n"),
+        )
+        .expect("write record");
         clear_left_by_dead_holder(&record, &index_lock);
         assert!(!index_lock.exists(), "the dead holder's index.lock stays");
         let other = dir.path().join("other");
@@ -650,8 +653,11 @@ mod tests {
         clear_left_by_dead_holder(&record, &index_lock);
         assert!(index_lock.exists(), "older than the attempt: not ours");
         std::fs::remove_file(&index_lock).expect("rm");
-        std::fs::write(&record, format!("{dead}index-lock trying\nindex-lock busy\n"))
-            .expect("write");
+        std::fs::write(
+            &record,
+            format!("{dead}index-lock trying\nindex-lock busy\n"),
+        )
+        .expect("write");
         tick();
         touch(&index_lock);
         clear_left_by_dead_holder(&record, &index_lock);
@@ -686,7 +692,10 @@ mod tests {
         tick();
         touch(&index_lock);
         clear_left_by_dead_holder(&record, &index_lock);
-        assert!(index_lock.exists(), "a live holder's index.lock was removed");
+        assert!(
+            index_lock.exists(),
+            "a live holder's index.lock was removed"
+        );
     }
 
     #[test]

@@ -192,7 +192,13 @@ pub fn checkpoint(
         .to_owned()?;
     state.created_at = rfc3339(committer.time);
 
-    let message = commit_message(config, &request.templates, &state, &snap.changes)?;
+    let message = commit_message(
+        config,
+        &request.templates,
+        &state,
+        &snap.changes,
+        &mut warnings,
+    )?;
     let commit = gix::objs::Commit {
         tree: snap.tree,
         parents: head_id.into_iter().collect(),
@@ -419,27 +425,35 @@ fn commit_message(
     templates: &crate::render::Dirs,
     state: &State,
     changes: &[snapshot::Change],
+    warnings: &mut Vec<String>,
 ) -> anyhow::Result<String> {
-    let body = crate::render::render(
-        "commit",
-        templates,
-        CommitContext {
-            task: &state.task,
-            files: changes
-                .iter()
-                .map(|c| FileLine {
-                    status: match c.kind {
-                        ChangeKind::Added => "A",
-                        ChangeKind::Modified => "M",
-                        ChangeKind::Deleted => "D",
-                    },
-                    path: &c.path,
-                })
-                .collect(),
-            open: state.open_items().collect(),
-            state,
-        },
-    )?;
+    let context = CommitContext {
+        task: &state.task,
+        files: changes
+            .iter()
+            .map(|c| FileLine {
+                status: match c.kind {
+                    ChangeKind::Added => "A",
+                    ChangeKind::Modified => "M",
+                    ChangeKind::Deleted => "D",
+                },
+                path: &c.path,
+            })
+            .collect(),
+        open: state.open_items().collect(),
+        state,
+    };
+    // A broken override must not stop checkpoints (hooks run them after
+    // every turn): fall back to the built-in and say why.
+    let body = match crate::render::render("commit", templates, &context) {
+        Ok(body) => body,
+        Err(err) => {
+            warnings.push(format!(
+                "{err:#}: using the built-in commit template instead"
+            ));
+            crate::render::render("commit", &crate::render::Dirs::default(), &context)?
+        }
+    };
     let mut message = format!("{}: {}\n", config.subject_prefix, state.summary);
     let body = body.trim();
     if !body.is_empty() {

@@ -15,6 +15,7 @@ pub mod key {
     pub const SIZE_LIMIT: &str = "session.sizeLimit";
     pub const SECRET_PATTERNS: &str = "session.secretPatterns";
     pub const SUBJECT_PREFIX: &str = "session.subjectPrefix";
+    pub const SEARCH_DEPTH: &str = "session.searchDepth";
     pub const AUTO_PUSH: &str = "session.autoPush";
 }
 

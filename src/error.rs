@@ -115,9 +115,13 @@ impl Error {
             Error::UnknownRev(_) => {
                 vec!["name a commit, branch or tag, as 'git rev-parse' accepts it".into()]
             }
-            Error::NoCheckpoint(_) => {
-                vec!["start one with 'git session start \"TASK\"' or 'git session checkpoint'".into()]
-            }
+            Error::NoCheckpoint(_) => vec![
+                "start one with 'git session start \"TASK\"' or 'git session checkpoint'".into(),
+                format!(
+                    "the search stops after that many commits in a row without a checkpoint: git config session.searchDepth (default {})",
+                    crate::history::DEFAULT_SEARCH_DEPTH
+                ),
+            ],
             Error::BranchExists(name) => vec![format!(
                 "switch to it with 'git switch {name}' and run 'git session checkpoint', or choose another name"
             )],

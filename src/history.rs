@@ -31,11 +31,27 @@ pub struct Checkpoint {
     pub tree: ObjectId,
 }
 
+/// How many commits in a row without a checkpoint a walk passes before it
+/// stops looking (git config `session.searchDepth`). It bounds the cost of
+/// "no checkpoint here" on a long history, while a session with checkpoints
+/// is walked to its start.
+pub const DEFAULT_SEARCH_DEPTH: usize = 1000;
+
+/// The search depth configured for `repo`.
+pub fn search_depth(repo: &gix::Repository) -> usize {
+    repo.config_snapshot()
+        .integer(crate::config::key::SEARCH_DEPTH)
+        .and_then(|v| usize::try_from(v).ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(DEFAULT_SEARCH_DEPTH)
+}
+
 /// Reads checkpoints, collecting warnings (corrupt notes) for the caller to
 /// print.
 pub struct History<'repo> {
     repo: &'repo gix::Repository,
     notes: Notes<'repo>,
+    depth: usize,
     /// Problems worth telling the user, such as a note that is not TOML.
     pub warnings: Vec<String>,
 }
@@ -45,6 +61,7 @@ impl<'repo> History<'repo> {
         Ok(History {
             repo,
             notes: Notes::open(repo, notes_ref)?,
+            depth: search_depth(repo),
             warnings: Vec::new(),
         })
     }
@@ -143,9 +160,16 @@ impl<'repo> History<'repo> {
         mut visit: impl FnMut(Checkpoint) -> bool,
     ) -> anyhow::Result<()> {
         let mut next = Some(tip);
+        let mut without = 0;
         while let Some(id) = next.filter(|id| Some(*id) != stop) {
             if let Some(cp) = self.checkpoint_at(id)? {
+                without = 0;
                 if !visit(cp) {
+                    break;
+                }
+            } else {
+                without += 1;
+                if without >= self.depth {
                     break;
                 }
             }

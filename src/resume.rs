@@ -134,7 +134,10 @@ pub fn gather(
     let mut omitted_commits = 0;
     let mut next = Some(tip);
     let mut found = None;
-    while let Some(id) = next {
+    let depth = crate::history::search_depth(repo);
+    let mut walked = 0;
+    while let Some(id) = next.filter(|_| walked < depth) {
+        walked += 1;
         if let Some(cp) = history.checkpoint_at(id)? {
             found = Some(cp);
             break;

@@ -5,6 +5,7 @@
 mod bad_input;
 mod cache_tree;
 mod differential;
+mod edges;
 mod finish;
 mod fuzz;
 mod hooks;

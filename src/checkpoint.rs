@@ -40,6 +40,9 @@ pub struct Request {
     /// An agent's todo list, merged before `edits` (see
     /// [`State::merge_todos`]).
     pub todos: Vec<(String, crate::state::TodoStatus)>,
+    /// Items the agent's list no longer has: removed from doing and todo
+    /// before `todos` is merged.
+    pub dropped_todos: Vec<String>,
     /// The task, used only when the state has none.
     pub task_if_empty: Option<String>,
     /// Where the `commit` template may be overridden.
@@ -119,6 +122,10 @@ pub fn checkpoint(
         None => State::default(),
     };
     state.schema = SCHEMA;
+    for dropped in &request.dropped_todos {
+        state.todo.retain(|item| item != dropped.trim());
+        state.doing.retain(|item| item != dropped.trim());
+    }
     state.merge_todos(request.todos.iter().map(|(c, s)| (c.as_str(), *s)));
     if state.task.is_empty() {
         if let Some(task) = &request.task_if_empty {

@@ -649,6 +649,47 @@ fn stop_reads_what_was_appended_since_the_last_stop() {
     assert_eq!(state["task"], TODOWRITE_PROMPT);
 }
 
+#[test]
+fn items_the_agent_drops_from_its_list_leave_the_open_items() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let transcript = sb.path("dropping.jsonl");
+    fs::write(
+        &transcript,
+        format!(
+            "{{\"type\":\"user\",\"message\":{{\"role\":\"user\",\"content\":\"Plan the work\"}}}}\n{}\n",
+            todo_write_line("first", &[("keep me", "pending"), ("drop me", "in_progress"), ("finished", "completed")])
+        ),
+    )
+    .expect("write transcript");
+    repo.write("a.txt", "1\n");
+    stop(&repo, &transcript);
+    repo.session_ok(&["checkpoint", "-q", "--todo", "by hand"]);
+    assert_items(
+        &repo.session_json(&["show"]),
+        &["finished"],
+        &["drop me"],
+        &["keep me", "by hand"],
+    );
+
+    // The agent's next list no longer has "drop me" (nor "finished").
+    append(
+        &transcript,
+        &format!(
+            "{}\n",
+            todo_write_line("second", &[("keep me", "in_progress")])
+        ),
+    );
+    repo.write("a.txt", "2\n");
+    stop(&repo, &transcript);
+    assert_items(
+        &repo.session_json(&["show"]),
+        &["finished"],
+        &["keep me"],
+        &["by hand"],
+    );
+}
+
 // ---------------------------------------------------------------- install
 
 /// A settings file a user already has: a Stop hook of their own and other

@@ -132,8 +132,18 @@ pub fn handle(
     };
     if agent == Agent::Claude {
         if let Some(path) = &input.transcript_path {
-            let scan = read_transcript(&repo, input.session_id.as_deref(), path);
+            let (previous, scan) = read_transcript(&repo, input.session_id.as_deref(), path);
             if let Some(todos) = scan.todos() {
+                // Open items the agent's list had last time and no longer
+                // has were dropped by the agent: they leave the open lists.
+                // Items recorded by hand were never in its list and stay.
+                request.dropped_todos = previous
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|old| old.status != crate::state::TodoStatus::Completed)
+                    .filter(|old| !todos.iter().any(|t| t.content == old.content))
+                    .map(|old| old.content)
+                    .collect();
                 request.todos = todos.into_iter().map(|t| (t.content, t.status)).collect();
             }
             request.task_if_empty = scan.first_prompt.clone();
@@ -206,18 +216,24 @@ fn session_start(
 }
 
 /// The transcript's findings, continuing the cached scan for this session.
-fn read_transcript(repo: &gix::Repository, session: Option<&str>, path: &Path) -> transcript::Scan {
+/// Also the todo list as the previous hook run saw it, if it was cached.
+fn read_transcript(
+    repo: &gix::Repository,
+    session: Option<&str>,
+    path: &Path,
+) -> (Option<Vec<transcript::Todo>>, transcript::Scan) {
     let cache = cache_path(repo, session);
-    let cached = cache
+    let cached: Option<transcript::Scan> = cache
         .as_ref()
         .and_then(|p| std::fs::read(p).ok())
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let previous = cached.as_ref().and_then(transcript::Scan::todos);
     let scan = transcript::scan(path, cached);
     if let Some(cache) = cache {
         // A lost cache only costs a full read next time.
         let _ = write_atomically(&cache, &serde_json::to_vec(&scan).unwrap_or_default());
     }
-    scan
+    (previous, scan)
 }
 
 /// `<git dir>/session/transcripts/<session id>.json`; the id is reduced to

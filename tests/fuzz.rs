@@ -64,7 +64,8 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn non_empty_text() -> impl Strategy<Value = String> {
-    text().prop_filter("non-empty", |s| !s.is_empty())
+    // Built, not filtered: a filter's rejects add up over a long run.
+    (text(), any::<char>()).prop_map(|(s, c)| if s.is_empty() { c.to_string() } else { s })
 }
 
 fn items() -> impl Strategy<Value = Vec<String>> {
@@ -369,7 +370,6 @@ fn scan_with_cache(lines: &[&str], offset: u64, line_count: u64, tasks_line: u64
 /// its counts were bounded; the fix belongs in src/agents/transcript.rs
 /// (`saturating_add`).
 #[test]
-#[ignore = "fails until src/agents/transcript.rs saturates its line count"]
 fn fuzz_transcript_reader_takes_a_cache_with_a_huge_line_count() {
     scan_with_cache(&TRANSCRIPT[..3], 0, u64::MAX, u64::MAX, true);
 }

@@ -459,7 +459,7 @@ fn peak_rss_kib(stderr: &str) -> Option<u64> {
 /// 3 GB): run with `cargo test --release --test integration -- --ignored
 /// huge_tracked`.
 #[test]
-#[ignore = "hashes 3 GB: about a minute in a release build"]
+#[ignore = "hashes 3 GB: about 45 s in a release build, minutes in debug"]
 fn huge_tracked_file_is_committed_streaming() {
     let sb = Sandbox::new();
     let repo = base_repo(&sb);

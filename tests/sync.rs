@@ -130,12 +130,20 @@ impl Daemon {
     fn start(sb: &Sandbox, base: &Path) -> Daemon {
         // Another process may take the port between our probe and git's
         // bind: try a few.
+        // `git daemon` would run git-daemon as a child of its own, which
+        // killing `git` orphans: start git-daemon itself, so the Drop guard
+        // stops the process that listens.
+        let exec_path = Command::new("git")
+            .arg("--exec-path")
+            .output()
+            .expect("git --exec-path");
+        let daemon_bin =
+            Path::new(String::from_utf8_lossy(&exec_path.stdout).trim()).join("git-daemon");
         for _ in 0..5 {
             let port = free_port();
-            let mut cmd = Command::new("git");
+            let mut cmd = Command::new(&daemon_bin);
             isolate(&mut cmd, &sb.home());
-            cmd.arg("daemon")
-                .arg("--reuseaddr")
+            cmd.arg("--reuseaddr")
                 .arg("--listen=127.0.0.1")
                 .arg(format!("--port={port}"))
                 .arg("--export-all")

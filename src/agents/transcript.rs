@@ -111,7 +111,7 @@ impl Scan {
                 break;
             }
             self.offset += n as u64;
-            self.lines += 1;
+            self.lines = self.lines.saturating_add(1);
             self.consume(&line);
         }
         Ok(self)
@@ -183,7 +183,7 @@ impl Scan {
         // one, corrects the guess (a task list shared across sessions does
         // not start at 1).
         let numbered = self.tasks.iter().filter_map(|t| t.id.parse::<u64>().ok());
-        self.last_task_id = numbered.fold(self.last_task_id, u64::max) + 1;
+        self.last_task_id = numbered.fold(self.last_task_id, u64::max).saturating_add(1);
         self.tasks.push(Task {
             id: self.last_task_id.to_string(),
             subject: subject.to_string(),

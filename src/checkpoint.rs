@@ -76,15 +76,7 @@ pub fn checkpoint(
     request: &Request,
     interrupt: &AtomicBool,
 ) -> anyhow::Result<Outcome> {
-    crate::repo::refuse_in_progress(repo)?;
-    let mut warnings = Vec::new();
-    if crate::repo::ensure_identity(repo)? {
-        warnings.push(format!(
-            "no user.name/user.email configured: committing as {} <{}> (set them with 'git config user.name ...')",
-            crate::repo::FALLBACK_NAME,
-            crate::repo::FALLBACK_EMAIL
-        ));
-    }
+    let mut warnings: Vec<String> = crate::repo::prepare_to_commit(repo)?.into_iter().collect();
     let repo = &*repo;
     let mut locks = crate::repo::lock(repo)?;
 

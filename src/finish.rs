@@ -126,15 +126,7 @@ pub fn squash(
     config: &Config,
     request: &SquashRequest,
 ) -> anyhow::Result<Squashed> {
-    crate::repo::refuse_in_progress(repo)?;
-    let mut warnings = Vec::new();
-    if crate::repo::ensure_identity(repo)? {
-        warnings.push(format!(
-            "no user.name/user.email configured: committing as {} <{}>",
-            crate::repo::FALLBACK_NAME,
-            crate::repo::FALLBACK_EMAIL
-        ));
-    }
+    let mut warnings: Vec<String> = crate::repo::prepare_to_commit(repo)?.into_iter().collect();
     let repo = &*repo;
     let branch = match repo.head_name()? {
         Some(name) => name.shorten().to_string(),

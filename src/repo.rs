@@ -85,6 +85,18 @@ pub fn ensure_identity(repo: &mut gix::Repository) -> anyhow::Result<bool> {
     Ok(missing)
 }
 
+/// What every command that commits does first: refuse while git is in the
+/// middle of an operation, and make sure there is an identity. Returns the
+/// warning to show when the fallback identity is in use.
+pub fn prepare_to_commit(repo: &mut gix::Repository) -> anyhow::Result<Option<String>> {
+    refuse_in_progress(repo)?;
+    Ok(ensure_identity(repo)?.then(|| {
+        format!(
+            "no user.name/user.email configured: committing as {FALLBACK_NAME} <{FALLBACK_EMAIL}> (set them with 'git config user.name ...')"
+        )
+    }))
+}
+
 /// Where git-session keeps its own files: `<common git dir>/session/`.
 pub fn session_dir(repo: &gix::Repository) -> PathBuf {
     repo.common_dir().join("session")

@@ -252,12 +252,7 @@ pub fn snapshot(
             }
             Found::Changed { index: i } => {
                 let path = index.entries()[i].path(&index).to_owned();
-                if pipeline.is_none() {
-                    pipeline = Some(filter_pipeline(repo, &index)?);
-                }
-                let Some(pipeline) = pipeline.as_mut() else {
-                    anyhow::bail!("internal error: no filter pipeline");
-                };
+                let pipeline = filter_pipeline(&mut pipeline, repo, &index)?;
                 match hash_file(repo, pipeline, &index, &workdir, path.as_ref())? {
                     Some((id, kind, stat)) => {
                         let entry = &mut index.entries_mut()[i];
@@ -302,12 +297,7 @@ pub fn snapshot(
                     });
                     continue;
                 }
-                if pipeline.is_none() {
-                    pipeline = Some(filter_pipeline(repo, &index)?);
-                }
-                let Some(pipeline) = pipeline.as_mut() else {
-                    anyhow::bail!("internal error: no filter pipeline");
-                };
+                let pipeline = filter_pipeline(&mut pipeline, repo, &index)?;
                 match hash_file(repo, pipeline, &index, &workdir, path.as_ref())? {
                     Some((id, kind, stat)) => {
                         let mut mode = mode_of(kind);
@@ -432,7 +422,19 @@ fn scan(
 /// git's filters (clean, eol) and attributes for hashing work-tree files,
 /// with the attributes of the index we hold (gix's own constructor would
 /// read the index from disk again).
-fn filter_pipeline<'repo>(
+/// Built into `slot` on first use.
+fn filter_pipeline<'slot, 'repo>(
+    slot: &'slot mut Option<gix::filter::Pipeline<'repo>>,
+    repo: &'repo gix::Repository,
+    index: &gix::index::State,
+) -> anyhow::Result<&'slot mut gix::filter::Pipeline<'repo>> {
+    if slot.is_none() {
+        *slot = Some(new_filter_pipeline(repo, index)?);
+    }
+    slot.as_mut().context("the filter pipeline was just built")
+}
+
+fn new_filter_pipeline<'repo>(
     repo: &'repo gix::Repository,
     index: &gix::index::State,
 ) -> anyhow::Result<gix::filter::Pipeline<'repo>> {

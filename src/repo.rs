@@ -541,12 +541,6 @@ fn lock_path(resource: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The branch HEAD points to, as a short name (`feat/x`), or `None` when
-/// detached.
-pub fn current_branch(repo: &gix::Repository) -> anyhow::Result<Option<gix::refs::FullName>> {
-    Ok(repo.head_name()?)
-}
-
 /// Resolve a revision spec to a commit id, with a clear error.
 pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<gix::ObjectId, Error> {
     let id = repo

@@ -179,16 +179,7 @@ pub fn checkpoint(
     state.skipped = snap.skipped.iter().map(Skip::to_state).collect();
     state.sequence = previous.as_ref().map_or(0, |cp| cp.state.sequence) + 1;
 
-    let committer = repo
-        .committer()
-        .context("no committer identity")?
-        .context("the committer identity is invalid")?
-        .to_owned()?;
-    let author = repo
-        .author()
-        .context("no author identity")?
-        .context("the author identity is invalid")?
-        .to_owned()?;
+    let (author, committer) = crate::repo::signatures(repo)?;
     state.created_at = rfc3339(committer.time);
 
     let message = commit_message(

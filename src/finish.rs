@@ -223,16 +223,7 @@ pub fn squash(
     }
     state.summary = subject.clone();
 
-    let committer = repo
-        .committer()
-        .context("no committer identity")?
-        .context("the committer identity is invalid")?
-        .to_owned()?;
-    let author = repo
-        .author()
-        .context("no author identity")?
-        .context("the author identity is invalid")?
-        .to_owned()?;
+    let (author, committer) = crate::repo::signatures(repo)?;
     state.created_at = rfc3339(committer.time);
     let commit = gix::objs::Commit {
         tree: newest.tree,

@@ -97,6 +97,25 @@ pub fn prepare_to_commit(repo: &mut gix::Repository) -> anyhow::Result<Option<St
     }))
 }
 
+/// The author and committer for a new commit, with their times (which
+/// honour `GIT_AUTHOR_DATE` and `GIT_COMMITTER_DATE`).
+pub fn signatures(
+    repo: &gix::Repository,
+) -> anyhow::Result<(gix::actor::Signature, gix::actor::Signature)> {
+    use anyhow::Context as _;
+    let author = repo
+        .author()
+        .context("no author identity")?
+        .context("the author identity is invalid")?
+        .to_owned()?;
+    let committer = repo
+        .committer()
+        .context("no committer identity")?
+        .context("the committer identity is invalid")?
+        .to_owned()?;
+    Ok((author, committer))
+}
+
 /// Where git-session keeps its own files: `<common git dir>/session/`.
 pub fn session_dir(repo: &gix::Repository) -> PathBuf {
     repo.common_dir().join("session")

@@ -110,11 +110,7 @@ pub fn rescue(
     state.summary = format!("rescue: {why}");
     state.skipped = snap.skipped.iter().map(|s| s.to_state()).collect();
 
-    let committer = repo
-        .committer()
-        .context("no committer identity")??
-        .to_owned()?;
-    let author = repo.author().context("no author identity")??.to_owned()?;
+    let (author, committer) = crate::repo::signatures(repo)?;
     state.created_at = crate::history::rfc3339(committer.time);
     let message = format!(
         "rescue: {why}\n\nThe work tree of '{branch}', saved by git-session because a checkpoint\ncould not commit on the branch. Restore it once the operation is over:\n  git restore --source={PREFIX}{branch} --worktree -- .\n\n{}",

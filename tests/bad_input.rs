@@ -7,9 +7,8 @@
 //! tested against what git really leaves on disk.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -134,27 +133,6 @@ fn assert_refused_with(
         "HEAD, refs, index or status changed: {ctx}"
     );
     (all, elapsed)
-}
-
-/// Run git with `input` on stdin; it must succeed.
-fn git_stdin(repo: &Repo, args: &[&str], input: &str) -> String {
-    let mut child = repo
-        .git_command()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn git");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait for git");
-    assert!(out.status.success(), "git {args:?} failed: {}", text(&out));
-    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 /// Run git expecting it to stop with a failure (a conflict, say).
@@ -462,15 +440,15 @@ fn conflict_entries_from_update_index() {
     repo.write("g.txt", "g\n");
     repo.commit_all("base");
     let base = repo.rev("HEAD:f.txt");
-    let ours = git_stdin(&repo, &["hash-object", "-w", "--stdin"], "ours\n");
-    let theirs = git_stdin(&repo, &["hash-object", "-w", "--stdin"], "theirs\n");
+    let ours = repo.git_stdin(&["hash-object", "-w", "--stdin"], "ours\n");
+    let theirs = repo.git_stdin(&["hash-object", "-w", "--stdin"], "theirs\n");
     let zero = "0".repeat(40);
     let info = format!(
         "0 {zero}\tf.txt\n100644 {base} 1\tf.txt\n100644 {} 2\tf.txt\n100644 {} 3\tf.txt\n",
         ours.trim(),
         theirs.trim()
     );
-    git_stdin(&repo, &["update-index", "--index-info"], &info);
+    repo.git_stdin(&["update-index", "--index-info"], &info);
     assert_conflicts(&repo, true);
     dirty(&repo);
     assert_refused(&repo, &["checkpoint", "-m", "x"], "conflict");

@@ -2,9 +2,6 @@
 //! must say what `show --json` says, and notes trees that git itself wrote
 //! (fanned out, with non-note entries) must be read and extended correctly.
 
-use std::io::Write as _;
-use std::process::Stdio;
-
 use serde_json::{json, Map, Value};
 
 use crate::support::{text, Repo, Sandbox};
@@ -45,31 +42,6 @@ const TRAILER_KEYS: &[&str] = &[
     "skipped",
     "checkpoint",
 ];
-
-/// Run git with `input` on stdin; panic unless it succeeds; return stdout.
-fn git_stdin(repo: &Repo, args: &[&str], input: &[u8]) -> String {
-    let mut child = repo
-        .git_command()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn git");
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(input)
-        .expect("write git stdin");
-    let out = child.wait_with_output().expect("wait for git");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("git output is UTF-8")
-}
 
 /// `git notes --ref=<notes_ref> show <rev>`, as git prints it.
 fn note_text(repo: &Repo, notes_ref: &str, rev: &str) -> String {
@@ -286,7 +258,7 @@ fn fanned_out_repo(sb: &Sandbox) -> (Repo, Vec<String>, Vec<String>) {
             content.len()
         ));
     }
-    git_stdin(&repo, &["fast-import", "--quiet"], stream.as_bytes());
+    repo.git_stdin(&["fast-import", "--quiet"], stream.as_bytes());
     repo.git(&["reset", "-q", "--hard"]);
     let ids: Vec<String> = repo
         .git(&["rev-list", "--reverse", "main"])
@@ -454,13 +426,12 @@ fn non_note_entries_in_the_notes_tree_are_preserved() {
         .to_string();
 
     // Add a README and a non-note directory to the notes tree, with plumbing.
-    let readme = git_stdin(
-        &repo,
+    let readme = repo.git_stdin(
         &["hash-object", "-w", "--stdin"],
         b"This notes tree holds session state.\n",
     );
     let readme = readme.trim();
-    let info = git_stdin(&repo, &["hash-object", "-w", "--stdin"], b"meta info\n");
+    let info = repo.git_stdin(&["hash-object", "-w", "--stdin"], b"meta info\n");
     let info = info.trim();
     let index = sb.path("notes-index");
     let with_index = |args: &[&str]| {

@@ -5,8 +5,6 @@
 //! of checkpoints.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -477,30 +475,6 @@ fn resume_output_file() {
 // ---------------------------------------------------------------------------
 // Cost
 
-/// Run git with `input` on stdin; panic unless it succeeds.
-fn git_stdin(repo: &Repo, args: &[&str], input: &[u8]) {
-    let mut child = repo
-        .git_command()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn git");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input)
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait for git");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// `data` command of a fast-import stream.
 fn data(stream: &mut Vec<u8>, bytes: &[u8]) {
     stream.extend_from_slice(format!("data {}\n", bytes.len()).as_bytes());
@@ -572,7 +546,7 @@ fn long_session(sb: &Sandbox, name: &str, count: usize) -> Repo {
         data(&mut stream, note.as_bytes());
     }
     stream.extend_from_slice(b"done\n");
-    git_stdin(&repo, &["fast-import", "--quiet", "--done"], &stream);
+    repo.git_stdin(&["fast-import", "--quiet", "--done"], &stream);
     repo.git(&["reset", "-q", "--hard"]);
     repo
 }

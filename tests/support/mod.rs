@@ -133,6 +133,35 @@ impl Repo {
         String::from_utf8(out.stdout).expect("git output is UTF-8")
     }
 
+    /// Run git with `input` on stdin; panic unless it succeeds; return stdout.
+    pub fn git_stdin<S: AsRef<OsStr>>(&self, args: &[S], input: impl AsRef<[u8]>) -> String {
+        use std::io::Write as _;
+        let mut child = self
+            .git_command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn git");
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(input.as_ref())
+            .expect("write git's stdin");
+        let out = child.wait_with_output().expect("wait for git");
+        assert!(
+            out.status.success(),
+            "git {:?} failed:\n{}",
+            args.iter()
+                .map(|a| a.as_ref().to_string_lossy().into_owned())
+                .collect::<Vec<_>>(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Run git and return the whole output, whatever the exit status.
     pub fn git_output<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
         self.git_command().args(args).output().expect("run git")

@@ -247,6 +247,43 @@ fn transcript(path: &Path, bytes: usize) {
     std::fs::write(path, text).expect("write transcript");
 }
 
+/// Run `ours` and `theirs` (a directory and a shell command each) `runs`
+/// times, alternating which goes first, after `prepare(round)`; then once
+/// more each, after `prepare(runs)`, for peak memory.
+fn alternate(
+    runs: usize,
+    home: &Path,
+    ours: (&Path, &str),
+    theirs: (&Path, &str),
+    mut prepare: impl FnMut(usize),
+) -> (Sample, Sample) {
+    let mut samples = [
+        Sample {
+            times: Vec::new(),
+            peak_kb: None,
+        },
+        Sample {
+            times: Vec::new(),
+            peak_kb: None,
+        },
+    ];
+    let commands = [ours, theirs];
+    for round in 0..runs {
+        prepare(round);
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for i in order {
+            let (dir, script) = commands[i];
+            samples[i].times.push(sh(dir, home, script));
+        }
+    }
+    prepare(runs);
+    for (sample, (dir, script)) in samples.iter_mut().zip(commands) {
+        sample.peak_kb = peak(dir, home, script);
+    }
+    let [ours, theirs] = samples;
+    (ours, theirs)
+}
+
 struct Row {
     what: String,
     ours: Sample,
@@ -282,33 +319,17 @@ fn main() {
         let bin = BIN;
 
         // 1. checkpoint after 10 modified + 5 new files.
-        let mut ours = Sample {
-            times: Vec::new(),
-            peak_kb: None,
-        };
-        let mut theirs = Sample {
-            times: Vec::new(),
-            peak_kb: None,
-        };
         let git_seq = "git add -A && git commit -q -m x && git notes --ref=session add -m x HEAD";
-        for round in 0..options.runs {
-            touch_files(&ours_dir, round);
-            touch_files(&git_dir, round);
-            // Alternate which goes first.
-            if round % 2 == 0 {
-                ours.times
-                    .push(sh(&ours_dir, &home, &format!("{bin} checkpoint -q -m x")));
-                theirs.times.push(sh(&git_dir, &home, git_seq));
-            } else {
-                theirs.times.push(sh(&git_dir, &home, git_seq));
-                ours.times
-                    .push(sh(&ours_dir, &home, &format!("{bin} checkpoint -q -m x")));
-            }
-        }
-        touch_files(&ours_dir, 1000);
-        touch_files(&git_dir, 1000);
-        ours.peak_kb = peak(&ours_dir, &home, &format!("{bin} checkpoint -q -m x"));
-        theirs.peak_kb = peak(&git_dir, &home, git_seq);
+        let (ours, theirs) = alternate(
+            options.runs,
+            &home,
+            (&ours_dir, &format!("{bin} checkpoint -q -m x")),
+            (&git_dir, git_seq),
+            |round| {
+                touch_files(&ours_dir, round);
+                touch_files(&git_dir, round);
+            },
+        );
         rows.push(Row {
             what: format!("checkpoint, 10 modified + 5 new, {files} files"),
             ours,
@@ -316,31 +337,13 @@ fn main() {
         });
 
         // 2. idle checkpoint vs git status --porcelain.
-        let mut ours = Sample {
-            times: Vec::new(),
-            peak_kb: None,
-        };
-        let mut theirs = Sample {
-            times: Vec::new(),
-            peak_kb: None,
-        };
-        for round in 0..options.runs {
-            if round % 2 == 0 {
-                ours.times
-                    .push(sh(&ours_dir, &home, &format!("{bin} checkpoint -q")));
-                theirs
-                    .times
-                    .push(sh(&ours_dir, &home, "git status --porcelain"));
-            } else {
-                theirs
-                    .times
-                    .push(sh(&ours_dir, &home, "git status --porcelain"));
-                ours.times
-                    .push(sh(&ours_dir, &home, &format!("{bin} checkpoint -q")));
-            }
-        }
-        ours.peak_kb = peak(&ours_dir, &home, &format!("{bin} checkpoint -q"));
-        theirs.peak_kb = peak(&ours_dir, &home, "git status --porcelain");
+        let (ours, theirs) = alternate(
+            options.runs,
+            &home,
+            (&ours_dir, &format!("{bin} checkpoint -q")),
+            (&ours_dir, "git status --porcelain"),
+            |_| {},
+        );
         rows.push(Row {
             what: format!("idle checkpoint (nothing changed), {files} files"),
             ours,
@@ -359,27 +362,13 @@ fn main() {
             checkpoint_history(&resume_dir, &home, &format!("h{n}"), n);
         }
         for &n in history_sizes {
-            let mut ours = Sample {
-                times: Vec::new(),
-                peak_kb: None,
-            };
-            let mut theirs = Sample {
-                times: Vec::new(),
-                peak_kb: None,
-            };
-            let resume = format!("{bin} resume h{n}");
-            let log = format!("git log -1 --notes=session h{n}");
-            for round in 0..options.runs {
-                if round % 2 == 0 {
-                    ours.times.push(sh(&resume_dir, &home, &resume));
-                    theirs.times.push(sh(&resume_dir, &home, &log));
-                } else {
-                    theirs.times.push(sh(&resume_dir, &home, &log));
-                    ours.times.push(sh(&resume_dir, &home, &resume));
-                }
-            }
-            ours.peak_kb = peak(&resume_dir, &home, &resume);
-            theirs.peak_kb = peak(&resume_dir, &home, &log);
+            let (ours, theirs) = alternate(
+                options.runs,
+                &home,
+                (&resume_dir, &format!("{bin} resume h{n}")),
+                (&resume_dir, &format!("git log -1 --notes=session h{n}")),
+                |_| {},
+            );
             rows.push(Row {
                 what: format!("resume, branch with {n} checkpoints, {files} files"),
                 ours,

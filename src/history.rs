@@ -77,6 +77,16 @@ impl<'repo> History<'repo> {
             .repo
             .find_commit(id)
             .with_context(|| format!("could not read commit {id}"))?;
+        self.checkpoint_of(&commit)
+    }
+
+    /// Like [`History::checkpoint_at`], for a commit already read (a walk
+    /// reads each commit once, for its state and its parent).
+    pub fn checkpoint_of(
+        &mut self,
+        commit: &gix::Commit<'_>,
+    ) -> anyhow::Result<Option<Checkpoint>> {
+        let id = commit.id;
         let note = match self.notes.read(id) {
             Ok(note) => note,
             Err(err) => {
@@ -162,7 +172,11 @@ impl<'repo> History<'repo> {
         let mut next = Some(tip);
         let mut without = 0;
         while let Some(id) = next.filter(|id| Some(*id) != stop) {
-            if let Some(cp) = self.checkpoint_at(id)? {
+            let commit = self
+                .repo
+                .find_commit(id)
+                .with_context(|| format!("could not read commit {id}"))?;
+            if let Some(cp) = self.checkpoint_of(&commit)? {
                 without = 0;
                 if !visit(cp) {
                     break;
@@ -173,12 +187,7 @@ impl<'repo> History<'repo> {
                     break;
                 }
             }
-            next = self
-                .repo
-                .find_commit(id)?
-                .parent_ids()
-                .next()
-                .map(|p| p.detach());
+            next = commit.parent_ids().next().map(|p| p.detach());
         }
         Ok(())
     }

@@ -138,11 +138,11 @@ pub fn gather(
     let mut walked = 0;
     while let Some(id) = next.filter(|_| walked < depth) {
         walked += 1;
-        if let Some(cp) = history.checkpoint_at(id)? {
+        let commit = repo.find_commit(id)?;
+        if let Some(cp) = history.checkpoint_of(&commit)? {
             found = Some(cp);
             break;
         }
-        let commit = repo.find_commit(id)?;
         if commits_after.len() < MAX_COMMITS_AFTER {
             let time = commit.time().unwrap_or_default();
             commits_after.push(CommitInfo {

@@ -64,6 +64,21 @@ fn assert_refused(repo: &Repo, args: &[&str], needle: &str) -> (String, Duration
     })
 }
 
+/// Exit 1, stderr starting with `error: `, and `needle` in the message
+/// (lowercased): for refusals where there is no repository to fingerprint.
+fn assert_error(out: &Output, args: &[&str], needle: &str) {
+    let all = text(out);
+    assert_eq!(out.status.code(), Some(1), "git-session {args:?}: {all}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("error: "),
+        "git-session {args:?}: {all}"
+    );
+    assert!(
+        all.to_lowercase().contains(needle),
+        "git-session {args:?}: {all}"
+    );
+}
+
 /// Operations git records in the git dir, as the error should name them.
 const OPERATIONS: &[&str] = &["merge", "rebase", "cherry-pick", "revert", "bisect"];
 
@@ -219,17 +234,7 @@ fn not_a_git_repository() {
     ];
     for args in commands {
         let before = snapshot_work_tree(&plain.path);
-        let out = plain.session(args);
-        let all = text(&out);
-        assert_eq!(out.status.code(), Some(1), "git-session {args:?}: {all}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).starts_with("error: "),
-            "git-session {args:?}: {all}"
-        );
-        assert!(
-            all.to_lowercase().contains("not a git repository"),
-            "git-session {args:?}: {all}"
-        );
+        assert_error(&plain.session(args), args, "not a git repository");
         assert_work_tree_unchanged(
             &before,
             &snapshot_work_tree(&plain.path),
@@ -260,17 +265,7 @@ fn bare_repository() {
         // The whole bare repository, byte for byte (and mtime for mtime).
         let before = snapshot_work_tree(&bare.path);
         let refs = bare.git(&["for-each-ref"]);
-        let out = bare.session(args);
-        let all = text(&out);
-        assert_eq!(out.status.code(), Some(1), "git-session {args:?}: {all}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).starts_with("error: "),
-            "git-session {args:?}: {all}"
-        );
-        assert!(
-            all.to_lowercase().contains("bare"),
-            "git-session {args:?}: {all}"
-        );
+        assert_error(&bare.session(args), args, "bare");
         assert_work_tree_unchanged(
             &before,
             &snapshot_work_tree(&bare.path),

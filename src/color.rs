@@ -50,7 +50,17 @@ pub enum Style {
 }
 
 impl Style {
-    fn sgr(self) -> &'static str {
+    /// Every style, for [`crate::terminal`]'s list of what may pass.
+    pub const ALL: [Style; 5] = [
+        Style::Error,
+        Style::Warning,
+        Style::Hint,
+        Style::Heading,
+        Style::Good,
+    ];
+
+    /// The SGR parameters of this style.
+    pub fn sgr(self) -> &'static str {
         match self {
             Style::Error => "1;31",
             Style::Warning => "1;33",

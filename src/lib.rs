@@ -16,7 +16,8 @@
 //! - [`finish`]: folding a session's commits into one, keeping the old
 //!   chain under `refs/session/archive/`.
 //! - [`commands`]: one module per subcommand; [`cli`] parses; [`color`]
-//!   and [`progress`] are how output looks on a terminal.
+//!   and [`progress`] are how output looks on a terminal; [`terminal`]
+//!   keeps control sequences in repository data off it.
 
 pub mod agents;
 pub mod checkpoint;
@@ -39,4 +40,5 @@ pub mod resume;
 pub mod snapshot;
 pub mod state;
 pub mod sync;
+pub mod terminal;
 pub mod time;

@@ -8,6 +8,7 @@ use clap::Parser as _;
 use git_session::cli::Cli;
 use git_session::color::{Color, Style};
 use git_session::commands::{dispatch, Io};
+use git_session::terminal::Sanitize;
 
 fn main() -> ExitCode {
     // On SIGINT/SIGTERM/SIGHUP, remove our lock files (gix registers them as
@@ -29,10 +30,10 @@ fn main() -> ExitCode {
         },
     };
     let color = Color::from_environment(cli.color, &cwd);
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let mut out = stdout.lock();
-    let mut err = stderr.lock();
+    // Everything printed passes through the filter that keeps control
+    // sequences in repository data off the terminal (see `terminal`).
+    let mut out = Sanitize::new(std::io::stdout().lock(), color.out);
+    let mut err = Sanitize::new(std::io::stderr().lock(), color.err);
     let result = dispatch(
         cli.command,
         &cwd,

@@ -210,8 +210,7 @@ fn session_start(
             "additionalContext": text,
         }
     });
-    serde_json::to_writer(&mut *out, &value)?;
-    writeln!(out)?;
+    writeln!(out, "{}", crate::terminal::json(&value, false)?)?;
     Ok(Handled::Context)
 }
 
@@ -267,7 +266,8 @@ pub fn log(cwd: &Path, line: &str) {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
         let when = crate::history::rfc3339(gix::date::Time::new(now, 0));
-        let _ = writeln!(file, "{when} {line}");
+        // Read later with `cat` or `tail -f`: no control sequences in it.
+        let _ = writeln!(file, "{when} {}", crate::terminal::neutralize(line));
     }
 }
 

@@ -111,8 +111,7 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
 
 /// Print a JSON value, pretty-printed, then a newline.
 pub fn print_json(io: &mut Io<'_>, value: &Value) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *io.out, value)?;
-    writeln!(io.out)?;
+    writeln!(io.out, "{}", crate::terminal::json(value, true)?)?;
     Ok(())
 }
 

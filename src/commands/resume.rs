@@ -56,7 +56,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let (context, warnings) = crate::resume::gather(&repo, &config, args.rev.as_deref())?;
     io.warn(&warnings)?;
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&context)? + "\n",
+        Format::Json => crate::terminal::json(&context, true)? + "\n",
         Format::Text => {
             let source = render::resolve(&args.template, &Dirs::from_env(repo.workdir()))?;
             match args.max_chars {

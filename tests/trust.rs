@@ -274,12 +274,13 @@ fn commit_template_symlink_to_skipped_env_never_enters_message() {
         clone.write("work.txt", format!("work with trust {trust}\n"));
         let (out, _) = session_within(&clone, &["checkpoint", "-m", "work", "--todo", "x"], "");
         assert!(out.status.success(), "{}", text(&out));
+        let message = clone.git(&["log", "-1", "--format=%B"]);
+        assert!(!message.contains(SECRET), "trust {trust}: {message}");
+        assert!(message.starts_with("checkpoint: work\n"), "{message}");
         let report = text(&out);
+        assert!(!report.contains(SECRET), "{report}");
         assert!(report.contains("skipped .env"), "{report}");
         assert!(report.contains("symbolic link"), "{report}");
-        assert!(!report.contains(SECRET), "{report}");
-        let message = clone.git(&["log", "-1", "--format=%B"]);
-        assert!(message.starts_with("checkpoint: work\n"), "{message}");
     }
     // Nor in the show/resume reports, nor in any object: commits, trees,
     // blobs and the notes.

@@ -433,17 +433,9 @@ fn commit_message(
         open: state.open_items().collect(),
         state,
     };
-    // A broken override must not stop checkpoints (hooks run them after
-    // every turn): fall back to the built-in and say why.
-    let body = match crate::render::render("commit", templates, &context) {
-        Ok(body) => body,
-        Err(err) => {
-            warnings.push(format!(
-                "{err:#}: using the built-in commit template instead"
-            ));
-            crate::render::render("commit", &crate::render::Dirs::default(), &context)?
-        }
-    };
+    // A refused or broken override must not stop checkpoints (hooks run
+    // them after every turn): the built-in stands in, with a warning.
+    let body = crate::render::render("commit", templates, &context, warnings)?;
     let mut message = format!("{}: {}\n", config.subject_prefix, state.summary);
     let body = body.trim();
     if !body.is_empty() {

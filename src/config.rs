@@ -17,6 +17,7 @@ pub mod key {
     pub const SUBJECT_PREFIX: &str = "session.subjectPrefix";
     pub const SEARCH_DEPTH: &str = "session.searchDepth";
     pub const AUTO_PUSH: &str = "session.autoPush";
+    pub const TRUST_REPO_TEMPLATES: &str = "session.trustRepoTemplates";
 }
 
 /// Untracked files whose name matches one of these are never committed.
@@ -51,6 +52,10 @@ pub struct Config {
     pub subject_prefix: String,
     /// Push (branch, then notes) after every checkpoint.
     pub auto_push: bool,
+    /// Use the repository's own templates also for published text (commit
+    /// messages, squash and PR descriptions). Read from git config only:
+    /// a cloned repository must not be able to trust itself.
+    pub trust_repo_templates: bool,
 }
 
 impl Default for Config {
@@ -64,6 +69,7 @@ impl Default for Config {
                 .collect(),
             subject_prefix: "checkpoint".into(),
             auto_push: false,
+            trust_repo_templates: false,
         }
     }
 }
@@ -135,6 +141,17 @@ impl Config {
             .with_context(|| format!("git config {} must be true or false", key::AUTO_PUSH))?
         {
             self.auto_push = auto_push;
+        }
+        if let Some(trust) = snapshot
+            .try_boolean(key::TRUST_REPO_TEMPLATES)
+            .with_context(|| {
+                format!(
+                    "git config {} must be true or false",
+                    key::TRUST_REPO_TEMPLATES
+                )
+            })?
+        {
+            self.trust_repo_templates = trust;
         }
         Ok(())
     }

@@ -190,7 +190,7 @@ pub fn squash(
             crate::render::render(
                 "squash",
                 &request.templates,
-                SquashContext {
+                &SquashContext {
                     title,
                     task_rest,
                     task: &state.task,
@@ -206,6 +206,7 @@ pub fn squash(
                     commits: commits.len(),
                     archive: &archive,
                 },
+                &mut warnings,
             )?
         }
     };

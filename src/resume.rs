@@ -442,7 +442,7 @@ fn changed_files(
 pub fn fit(
     mut context: Context,
     max_chars: usize,
-    render: impl Fn(&Context) -> anyhow::Result<String>,
+    mut render: impl FnMut(&Context) -> anyhow::Result<String>,
 ) -> anyhow::Result<String> {
     loop {
         let text = render(&context)?;

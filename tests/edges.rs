@@ -36,6 +36,8 @@ fn the_search_for_a_checkpoint_stops_after_the_configured_depth() {
 fn a_broken_commit_template_override_falls_back_to_the_built_in() {
     let sb = Sandbox::new();
     let repo = sb.init("r");
+    // Trusted, so the repository's template is run (and fails).
+    repo.git(&["config", "session.trustRepoTemplates", "true"]);
     repo.write("a", "a\n");
     repo.write(
         ".git-session/templates/commit.j2",

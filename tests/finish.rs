@@ -373,8 +373,8 @@ fn finish_pr_prints_a_pull_request_description_on_stdout_alone() {
 /// runs of blank lines.
 #[test]
 fn finish_pr_template_renders_every_context_fixture() {
-    use git_session::render::{render_source, resolve, Dirs};
-    let source = resolve("pr", &Dirs::default()).expect("built-in pr template");
+    use git_session::render::{builtin, render_source};
+    let source = builtin("pr").expect("built-in pr template");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/contexts");
     let mut rendered = 0;
     for entry in std::fs::read_dir(&dir).expect("fixtures/contexts") {

@@ -19,3 +19,4 @@ mod support;
 mod sync;
 mod templates;
 mod terminal;
+mod trust;

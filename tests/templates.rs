@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use git_session::render::{render_source, resolve, Dirs};
+use git_session::render::{builtin, render_source};
 use serde_json::Value;
 
 use crate::support::{text, Repo, Sandbox};
@@ -69,8 +69,7 @@ fn assert_has_fixtures(dir: &str, found: &[(String, Value)], expected: &[&str]) 
 fn snapshot_builtin(template: &str, dir: &str, expected: &[&str]) {
     let fixtures = fixtures(dir);
     assert_has_fixtures(dir, &fixtures, expected);
-    // No override directories: the built-in, whatever the machine has.
-    let source = resolve(template, &Dirs::default()).expect("built-in template");
+    let source = builtin(template).expect("built-in template");
     for (name, context) in fixtures {
         let rendered = render_source(&source, &context)
             .unwrap_or_else(|e| panic!("{template} with fixtures/{dir}/{name}.json: {e:#}"));
@@ -125,7 +124,7 @@ fn templates_snapshot_agent_context() {
 fn templates_snapshot_commit() {
     let fixtures = fixtures("commit");
     assert_has_fixtures("commit", &fixtures, COMMIT_FIXTURES);
-    let source = resolve("commit", &Dirs::default()).expect("built-in template");
+    let source = builtin("commit").expect("built-in template");
     for (name, context) in fixtures {
         let rendered = render_source(&source, &context)
             .unwrap_or_else(|e| panic!("commit with fixtures/commit/{name}.json: {e:#}"));
@@ -501,19 +500,46 @@ fn assert_template_error(repo: &Repo, args: &[&str], needles: &[&str]) {
     }
 }
 
+/// Run resume with a broken override: the built-in (its output starting
+/// with `expected`) stands in, and one warning names the template and line.
+fn assert_template_warning(repo: &Repo, args: &[&str], expected: &str, needles: &[&str]) {
+    let mut all = vec!["resume"];
+    all.extend_from_slice(args);
+    let out = repo.session(&all);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{all:?}:\n{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with(expected), "{all:?}:\n{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{all:?}: one warning:\n{stderr}");
+    assert!(stderr.starts_with("warning: "), "{all:?}:\n{stderr}");
+    assert!(
+        stderr.contains("using the built-in one instead"),
+        "{all:?}:\n{stderr}"
+    );
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "{all:?}: no {needle:?} in:\n{stderr}"
+        );
+    }
+}
+
 #[test]
 fn templates_errors_name_the_template_and_line() {
     let sb = Sandbox::new();
     let repo = repo_with_checkpoint(&sb, "The task");
+    let builtin_resume = "Continue work on branch `main`.\n";
+    let builtin_handoff = "# Handoff: `main`\n";
     let repo_file = repo.path.join(".git-session/templates/resume.j2");
 
     write_file(
         &repo_file,
         "Branch {{ branch }}\n\n{{ no_such_variable }}\n",
     );
-    assert_template_error(
+    assert_template_warning(
         &repo,
         &[],
+        builtin_resume,
         &[
             "template 'resume'",
             &repo_file.display().to_string(),
@@ -523,17 +549,33 @@ fn templates_errors_name_the_template_and_line() {
     );
 
     write_file(&repo_file, "ok\n{{ checkpoint.no_such_field }}\n");
-    assert_template_error(&repo, &[], &["template 'resume'", "line 2", "undefined"]);
+    assert_template_warning(
+        &repo,
+        &[],
+        builtin_resume,
+        &["template 'resume'", "line 2", "undefined"],
+    );
 
     write_file(
         &repo_file,
         "ok\n{% for x in done %}\n{% if %}\n{% endfor %}\n",
     );
-    assert_template_error(&repo, &[], &["template 'resume'", "line 3", "syntax error"]);
+    assert_template_warning(
+        &repo,
+        &[],
+        builtin_resume,
+        &["template 'resume'", "line 3", "syntax error"],
+    );
 
     write_file(&repo_file, "ok\n{% if task %}\nnever closed\n");
-    assert_template_error(&repo, &[], &["template 'resume'", "syntax error"]);
+    assert_template_warning(
+        &repo,
+        &[],
+        builtin_resume,
+        &["template 'resume'", "syntax error"],
+    );
 
+    // A file named on the command line has nothing to stand in for it.
     let file = sb.path("broken.j2");
     write_file(&file, "one\ntwo\n{{ task }} {{ nope }}\n");
     let path = file.to_str().expect("UTF-8 path");
@@ -552,14 +594,23 @@ fn templates_errors_name_the_template_and_line() {
     std::fs::remove_file(&repo_file).expect("remove");
     let user_file = user_templates(&sb).join("handoff.j2");
     write_file(&user_file, "{{ 1 +\n");
-    assert_template_error(
+    assert_template_warning(
         &repo,
         &["--template", "handoff"],
+        builtin_handoff,
         &[
             "template 'handoff'",
             &format!("user ({})", user_file.display()),
             "line 1",
         ],
+    );
+    // A broken override of a name with no built-in is an error.
+    let mine = user_templates(&sb).join("mine.j2");
+    write_file(&mine, "{{ nope }}\n");
+    assert_template_error(
+        &repo,
+        &["--template", "mine"],
+        &["template 'mine'", "undefined"],
     );
 }
 

@@ -98,8 +98,8 @@ pub enum Handled {
     /// The branch could not take a checkpoint (merge, rebase, conflicts):
     /// the work tree went to a rescue ref instead.
     Rescued(crate::rescue::Rescued),
-    /// SessionStart printed context.
-    Context,
+    /// SessionStart printed context; the warnings are for stderr.
+    Context(Vec<String>),
     /// Nothing to do for this event or repository.
     Nothing,
 }
@@ -127,7 +127,7 @@ pub fn handle(
         agent: Some(agent.state_name().into()),
         agent_session: input.session_id.clone(),
         model: input.model.clone(),
-        templates: Dirs::from_env(repo.workdir()),
+        templates: Dirs::for_repo(&repo, &config),
         ..Request::default()
     };
     if agent == Agent::Claude {
@@ -202,7 +202,13 @@ fn session_start(
         return Ok(Handled::Nothing);
     }
     let (context, _) = crate::resume::gather(&repo, &config, None)?;
-    let text = crate::render::render("agent-context", &Dirs::from_env(repo.workdir()), &context)?;
+    let mut warnings = Vec::new();
+    let text = crate::render::render(
+        "agent-context",
+        &Dirs::for_repo(&repo, &config),
+        &context,
+        &mut warnings,
+    )?;
     let _ = &input.source;
     let value = json!({
         "hookSpecificOutput": {
@@ -211,7 +217,7 @@ fn session_start(
         }
     });
     writeln!(out, "{}", crate::terminal::json(&value, false)?)?;
-    Ok(Handled::Context)
+    Ok(Handled::Context(warnings))
 }
 
 /// The transcript's findings, continuing the cached scan for this session.

@@ -98,7 +98,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         summary: args.summary.clone(),
         edits: args.edits(),
         reason: args.reason.clone(),
-        templates: crate::render::Dirs::from_env(repo.workdir()),
+        templates: crate::render::Dirs::for_repo(&repo, &config),
         ..Request::default()
     };
     // A large work tree can take seconds to scan: say so on a terminal.

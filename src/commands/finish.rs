@@ -57,7 +57,7 @@ pub struct Args {
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let mut repo = crate::repo::open_worktree(cwd)?;
     let config = Config::load(&repo)?;
-    let templates = Dirs::from_env(repo.workdir());
+    let templates = Dirs::for_repo(&repo, &config);
 
     // Finishing needs a session: refuse before writing anything.
     let head = repo
@@ -156,9 +156,10 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     if args.pr {
         // Reopened, so nothing cached from before the squash is read.
         let repo = crate::repo::open_worktree(cwd)?;
-        let (context, warnings) = crate::resume::gather(&repo, &config, None)?;
+        let (context, mut warnings) = crate::resume::gather(&repo, &config, None)?;
+        let text = crate::render::render("pr", &templates, &context, &mut warnings);
         io.warn(&warnings)?;
-        let text = crate::render::render("pr", &templates, &context)?;
+        let text = text?;
         io.out.write_all(text.as_bytes())?;
     }
     Ok(())

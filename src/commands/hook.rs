@@ -113,7 +113,7 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
                     )
                 }
                 Handled::Checkpoint(_) => format!("{event}: nothing to checkpoint"),
-                Handled::Context => format!("{event}: context printed"),
+                Handled::Context(_) => format!("{event}: context printed"),
                 Handled::Rescued(rescued) => {
                     let line = format!(
                         "{event}: {}; work tree saved to {} ({})",
@@ -126,8 +126,10 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
                 }
                 Handled::Nothing => return Ok(()),
             };
-            if let Handled::Checkpoint(outcome) = &handled {
-                io.warn(&outcome.warnings)?;
+            match &handled {
+                Handled::Checkpoint(outcome) => io.warn(&outcome.warnings)?,
+                Handled::Context(warnings) => io.warn(warnings)?,
+                _ => {}
             }
             agents::log(&where_, &line);
             Ok(())
@@ -214,7 +216,7 @@ fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Resul
     let config = crate::config::Config::load(&repo)?;
     let request = crate::checkpoint::Request {
         reason: "pre-cancel".into(),
-        templates: crate::render::Dirs::from_env(repo.workdir()),
+        templates: crate::render::Dirs::for_repo(&repo, &config),
         ..Default::default()
     };
     let outcome = crate::checkpoint::checkpoint(
@@ -264,11 +266,14 @@ fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Resul
         }
     }
     let (context, _) = crate::resume::gather(&repo, &config, None)?;
+    let mut warnings = Vec::new();
     let text = crate::render::render(
         "resume",
-        &crate::render::Dirs::from_env(repo.workdir()),
+        &crate::render::Dirs::for_repo(&repo, &config),
         &context,
+        &mut warnings,
     )?;
+    io.warn(&warnings)?;
     writeln!(io.err, "paste this into the next session:\n")?;
     io.out.write_all(text.as_bytes())?;
     Ok(())

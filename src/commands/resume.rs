@@ -53,20 +53,21 @@ pub enum Format {
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let repo = crate::repo::open(cwd)?;
     let config = Config::load(&repo)?;
-    let (context, warnings) = crate::resume::gather(&repo, &config, args.rev.as_deref())?;
-    io.warn(&warnings)?;
+    let (context, mut warnings) = crate::resume::gather(&repo, &config, args.rev.as_deref())?;
     let text = match args.format {
-        Format::Json => crate::terminal::json(&context, true)? + "\n",
-        Format::Text => {
-            let source = render::resolve(&args.template, &Dirs::from_env(repo.workdir()))?;
-            match args.max_chars {
-                Some(max) => {
-                    crate::resume::fit(context, max, |c| render::render_source(&source, c))?
-                }
-                None => render::render_source(&source, &context)?,
-            }
-        }
+        Format::Json => Ok(crate::terminal::json(&context, true)? + "\n"),
+        Format::Text => render::Template::load(
+            &args.template,
+            &Dirs::for_repo(&repo, &config),
+            &mut warnings,
+        )
+        .and_then(|mut template| match args.max_chars {
+            Some(max) => crate::resume::fit(context, max, |c| template.render(c, &mut warnings)),
+            None => template.render(&context, &mut warnings),
+        }),
     };
+    io.warn(&warnings)?;
+    let text = text?;
     match &args.output {
         Some(path) => std::fs::write(path, text)
             .with_context(|| format!("could not write '{}'", path.display()))?,

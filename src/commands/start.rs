@@ -62,7 +62,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         reason: "start".into(),
         base: Some(head),
         fresh: true,
-        templates: crate::render::Dirs::from_env(repo.workdir()),
+        templates: crate::render::Dirs::for_repo(&repo, &config),
         ..Request::default()
     };
     match crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false)) {

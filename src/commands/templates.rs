@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::commands::Io;
-use crate::render::{self, Dirs, BUILTIN};
+use crate::render::{self, Dirs};
 
 /// List the templates and where each one resolves from, or print one.
 ///
@@ -13,6 +13,14 @@ use crate::render::{self, Dirs, BUILTIN};
 /// one, print it with --show, save it under one of those paths, and edit.
 /// Templates are minijinja (Jinja2) with strict undefined variables; the
 /// variables are those of 'git session resume --format json'.
+///
+/// A repository's templates come with every clone, so they are read only
+/// as regular files (never through a symbolic link), and its commit, squash
+/// and pr templates, whose text is published, are used only after 'git
+/// config session.trustRepoTemplates true'. Every override is at most 64
+/// KiB, has a bounded amount of work and output, and cannot include other
+/// files; one that is refused or fails is replaced by the built-in, with a
+/// warning.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  git session templates\n  mkdir -p .git-session/templates\n  git session templates --show resume > .git-session/templates/resume.j2"
@@ -24,35 +32,32 @@ pub struct Args {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let workdir = crate::repo::open(cwd)
-        .ok()
-        .and_then(|repo| repo.workdir().map(Path::to_path_buf));
-    let dirs = Dirs::from_env(workdir.as_deref());
+    let dirs = match crate::repo::open(cwd) {
+        // A listing still helps when the config is broken.
+        Ok(repo) => Dirs::for_repo(
+            &repo,
+            &crate::config::Config::load(&repo).unwrap_or_default(),
+        ),
+        Err(_) => Dirs::from_env(None),
+    };
+    let mut warnings = Vec::new();
     if let Some(name) = args.show {
-        let source = render::resolve(&name, &dirs)?;
-        io.out.write_all(source.text.as_bytes())?;
+        let template = render::Template::load(&name, &dirs, &mut warnings);
+        io.warn(&warnings)?;
+        io.out.write_all(template?.source().text.as_bytes())?;
         return Ok(());
     }
-    let mut names: Vec<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
-    for dir in [&dirs.repository, &dirs.user].into_iter().flatten() {
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.extension().is_some_and(|e| e == "j2") {
-                    if let Some(stem) = path.file_stem() {
-                        let stem = stem.to_string_lossy().into_owned();
-                        if !names.contains(&stem) {
-                            names.push(stem);
-                        }
-                    }
-                }
-            }
+    let mut rows = Vec::new();
+    for name in render::names(&dirs) {
+        match render::Template::load(&name, &dirs, &mut warnings) {
+            Ok(template) => rows.push((name, template.source().origin.to_string())),
+            Err(err) => warnings.push(format!("{err:#}")),
         }
     }
-    let width = names.iter().map(String::len).max().unwrap_or(0);
-    for name in names {
-        let origin = render::resolve(&name, &dirs)?.origin;
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, origin) in rows {
         writeln!(io.out, "{name:<width$}  {origin}")?;
     }
+    io.warn(&warnings)?;
     Ok(())
 }

@@ -90,9 +90,10 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
     let parsed: anyhow::Result<HookInput> = read
         .context("could not read the hook input")
         .and_then(|_| parse_input(&raw));
+    let mut warnings = Vec::new();
     let (input, result) = match parsed {
         Ok(input) => {
-            let result = agents::handle(agent, &input, cwd, &mut *io.out);
+            let result = agents::handle(agent, &input, cwd, &mut *io.out, &mut warnings);
             (Some(input), result)
         }
         Err(err) => (None, Err(err)),
@@ -102,6 +103,15 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
         .as_ref()
         .and_then(|i| i.cwd.clone())
         .unwrap_or_else(|| cwd.to_path_buf());
+    // Settings that were left out: on stderr and in the log, whatever the
+    // hook then did.
+    io.warn(&warnings)?;
+    for warning in &warnings {
+        agents::log(
+            &where_,
+            &format!("{event}: warning: {}", warning.replace(['\r', '\n'], " ")),
+        );
+    }
     match result {
         Ok(handled) => {
             let line = match &handled {
@@ -211,7 +221,10 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>, add: bool) -> anyhow:
 
 fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let mut repo = crate::repo::open_worktree(cwd)?;
-    let config = crate::config::Config::load(&repo)?;
+    // Like the agents' hooks: about to cancel is no time to fix settings.
+    let mut warnings = Vec::new();
+    let config = agents::load_config(&repo, &mut warnings);
+    io.warn(&warnings)?;
     let request = crate::checkpoint::Request {
         reason: "pre-cancel".into(),
         templates: crate::render::Dirs::from_env(repo.workdir()),

@@ -686,7 +686,7 @@ fn bogus_git_config_parameters_are_refused() {
 }
 
 #[test]
-fn doctor_lists_every_bad_setting() {
+fn doctor_reports_bad_settings() {
     let sb = Sandbox::new();
     let repo = repo_with_refs(&sb);
     commit_config(&repo, "notes_ref = \"refs/heads/main\"\n");

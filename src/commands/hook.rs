@@ -18,7 +18,9 @@ use crate::history::short;
 /// nothing changed). For Claude Code the todo list, first prompt and model
 /// are read from the transcript. A hook never breaks the agent: a failure is
 /// one line on stderr and in .git/session/hook.log, and exit 0 (--strict
-/// makes it exit 1).
+/// makes it exit 1). Settings it cannot use (an invalid .git-session.toml,
+/// a bad git config value) are ignored with a warning, so the work is
+/// still saved.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  git session hook install claude\n  git session hook install codex --scope user\n  git session hook uninstall claude\n  git session hook pre-cancel"

@@ -90,7 +90,7 @@ pub fn checkpoint(
     };
     let index = crate::index_file::read(repo)?;
 
-    let mut history = History::new(repo, &config.notes_ref)?;
+    let mut history = History::new(repo, config)?;
     let previous = match head_id {
         Some(id) if !request.fresh => history.newest(id)?,
         _ => None,

@@ -151,15 +151,16 @@ fn parse_color_ui(value: &str) -> When {
     }
 }
 
-/// `color.ui` as git would read it in `cwd`.
+/// `color.ui` as git would read it in `cwd`: the repository's config
+/// (`git -c` included, see [`crate::repo::open`]), or outside one the
+/// user's and system's config, `GIT_CONFIG_COUNT` and `git -c`.
 fn git_color_ui(cwd: &Path) -> Option<String> {
     match crate::repo::open(cwd) {
         Ok(repo) => repo
             .config_snapshot()
             .string("color.ui")
             .map(|v| v.to_string()),
-        Err(_) => gix::config::File::from_globals()
-            .ok()?
+        Err(_) => crate::config::outside_repository()?
             .string("color.ui")
             .map(|v| v.to_string()),
     }

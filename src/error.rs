@@ -74,6 +74,21 @@ pub enum Error {
     /// `finish --squash` on a history it cannot fold safely.
     #[error("cannot squash: {reason}")]
     CannotSquash { reason: String, hint: String },
+    /// A setting that git-session cannot use, with where it was set; the
+    /// problem says what is accepted.
+    #[error(
+        "bad setting in {origin}: {}{problem}",
+        .key.as_ref().map(|k| format!("{k}: ")).unwrap_or_default()
+    )]
+    BadConfig {
+        /// The key as that layer spells it (`session.sizeLimit`,
+        /// `size_limit`); `None` when the problem is the file as a whole.
+        key: Option<String>,
+        origin: crate::config::Origin,
+        problem: String,
+        /// What to do, when the setting has its own advice.
+        hint: Option<String>,
+    },
     /// `doctor` found problems; it printed them with their fixes.
     #[error(
         "{count} problem{s} found; the hints above say how to fix {them}",
@@ -119,7 +134,7 @@ impl Error {
                 "start one with 'git session start \"TASK\"' or 'git session checkpoint'".into(),
                 format!(
                     "the search stops after that many commits in a row without a checkpoint: git config session.searchDepth (default {})",
-                    crate::history::DEFAULT_SEARCH_DEPTH
+                    crate::config::DEFAULT_SEARCH_DEPTH
                 ),
             ],
             Error::BranchExists(name) => vec![format!(
@@ -176,6 +191,34 @@ impl Error {
                     .into(),
             ],
             Error::CannotSquash { hint, .. } => vec![hint.clone()],
+            Error::BadConfig {
+                key, origin, hint, ..
+            } => {
+                use crate::config::Origin;
+                let key = key.as_deref().unwrap_or("KEY");
+                let fix = match origin {
+                    Origin::File {
+                        path,
+                        line: Some(line),
+                    } => format!("fix or remove line {line} of '{}'", path.display()),
+                    Origin::File { path, line: None } => {
+                        format!("fix or remove '{}'", path.display())
+                    }
+                    Origin::GitFile(path) => format!(
+                        "change it with 'git config --file {0} {key} VALUE', or remove it with 'git config --file {0} --unset-all {key}'",
+                        path.display()
+                    ),
+                    Origin::CommandLine => "fix the 'git -c' option (git passes it in GIT_CONFIG_PARAMETERS)".into(),
+                    Origin::Environment => "fix GIT_CONFIG_KEY_<n>/GIT_CONFIG_VALUE_<n> or unset GIT_CONFIG_COUNT".into(),
+                    Origin::Git => format!("'git config --show-origin --get-all {key}' shows where it is set"),
+                };
+                let mut hints: Vec<String> = hint.iter().cloned().collect();
+                hints.push(fix);
+                if let Origin::File { .. } = origin {
+                    hints.push("until then agent hooks ignore the file and checkpoint with your git config and the defaults".into());
+                }
+                hints
+            }
             Error::DoctorProblems(_) => Vec::new(),
         }
     }

@@ -146,7 +146,7 @@ pub fn squash(
         .head_id()
         .map_err(|_| Error::NoCheckpoint("HEAD".into()))?
         .detach();
-    let mut history = History::new(repo, &config.notes_ref)?;
+    let mut history = History::new(repo, config)?;
     let newest = history
         .newest(head)?
         .ok_or_else(|| Error::NoCheckpoint("HEAD".into()))?;

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use gix::bstr::ByteSlice;
 use gix::ObjectId;
 
+use crate::config::Config;
 use crate::notes::Notes;
 use crate::state::State;
 
@@ -31,39 +32,33 @@ pub struct Checkpoint {
     pub tree: ObjectId,
 }
 
-/// How many commits in a row without a checkpoint a walk passes before it
-/// stops looking (git config `session.searchDepth`). It bounds the cost of
-/// "no checkpoint here" on a long history, while a session with checkpoints
-/// is walked to its start.
-pub const DEFAULT_SEARCH_DEPTH: usize = 1000;
-
-/// The search depth configured for `repo`.
-pub fn search_depth(repo: &gix::Repository) -> usize {
-    repo.config_snapshot()
-        .integer(crate::config::key::SEARCH_DEPTH)
-        .and_then(|v| usize::try_from(v).ok())
-        .filter(|v| *v > 0)
-        .unwrap_or(DEFAULT_SEARCH_DEPTH)
-}
-
 /// Reads checkpoints, collecting warnings (corrupt notes) for the caller to
 /// print.
 pub struct History<'repo> {
     repo: &'repo gix::Repository,
     notes: Notes<'repo>,
+    /// Commits in a row without a checkpoint a walk passes before it stops
+    /// (`session.searchDepth`).
     depth: usize,
     /// Problems worth telling the user, such as a note that is not TOML.
     pub warnings: Vec<String>,
 }
 
 impl<'repo> History<'repo> {
-    pub fn new(repo: &'repo gix::Repository, notes_ref: &str) -> anyhow::Result<Self> {
+    /// Read `repo`'s checkpoints with the notes ref and search depth of
+    /// `config`.
+    pub fn new(repo: &'repo gix::Repository, config: &Config) -> anyhow::Result<Self> {
         Ok(History {
             repo,
-            notes: Notes::open(repo, notes_ref)?,
-            depth: search_depth(repo),
+            notes: Notes::open(repo, &config.notes_ref)?,
+            depth: config.search_depth,
             warnings: Vec::new(),
         })
+    }
+
+    /// How many commits in a row without a checkpoint a walk passes.
+    pub fn depth(&self) -> usize {
+        self.depth
     }
 
     /// The notes accessor, for writing.

@@ -29,10 +29,20 @@ pub const FALLBACK_EMAIL: &str = "git-session@localhost";
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Open the repository containing `dir`, honouring `GIT_DIR` and
-/// `GIT_WORK_TREE` as git does.
+/// `GIT_WORK_TREE` as git does, and `git -c` options: git passes them in
+/// the environment, and they override every config file, as in git.
 pub fn open(dir: &Path) -> anyhow::Result<gix::Repository> {
-    let repo = gix::ThreadSafeRepository::discover_with_environment_overrides(dir)
-        .map_err(|_| Error::NotARepository(dir.to_path_buf()))?;
+    let overrides = crate::config::command_line_overrides()?;
+    let mut options = gix::sec::trust::Mapping::<gix::open::Options>::default();
+    for level in [&mut options.full, &mut options.reduced] {
+        level.modify(|o| o.cli_overrides(overrides.clone()));
+    }
+    let repo = gix::ThreadSafeRepository::discover_with_environment_overrides_opts(
+        dir,
+        Default::default(),
+        options,
+    )
+    .map_err(|_| Error::NotARepository(dir.to_path_buf()))?;
     Ok(repo.to_thread_local())
 }
 

@@ -98,7 +98,7 @@ pub fn rescue(
 
     let branch = branch_name(repo);
     let mut state = match head {
-        Some(id) => History::new(repo, &config.notes_ref)?
+        Some(id) => History::new(repo, config)?
             .newest(id)?
             .map(|cp| cp.state)
             .unwrap_or_default(),

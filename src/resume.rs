@@ -127,14 +127,14 @@ pub fn gather(
 ) -> anyhow::Result<(Context, Vec<String>)> {
     let spec = rev.unwrap_or("HEAD");
     let tip = crate::repo::resolve_commit(repo, spec)?;
-    let mut history = History::new(repo, &config.notes_ref)?;
+    let mut history = History::new(repo, config)?;
 
     // Walk first parents to the newest checkpoint, keeping the commits met.
     let mut commits_after = Vec::new();
     let mut omitted_commits = 0;
     let mut next = Some(tip);
     let mut found = None;
-    let depth = crate::history::search_depth(repo);
+    let depth = history.depth();
     let mut walked = 0;
     while let Some(id) = next.filter(|_| walked < depth) {
         walked += 1;

@@ -242,14 +242,17 @@ pub fn resolve_remote(
 /// Where `remote`'s notes are fetched to: `refs/notes/session-remotes/origin`
 /// for `refs/notes/session` and `origin`. A name beside the local ref, not
 /// below it, which git could not store next to `refs/notes/session`. A URL
-/// or path is turned into one ref-name component.
+/// or path, or any name that would not make a valid ref, is turned into one
+/// ref-name component, so whatever the remote is called, the result is a
+/// valid ref below `<notes ref>-remotes/` (a valid ref name has no `..`
+/// component and no `//`, so it cannot climb out).
 pub fn tracking_ref(notes_ref: &str, remote: &str) -> String {
     let name = format!("{notes_ref}-remotes/{remote}");
     let valid = !remote.contains(':') && gix::refs::FullName::try_from(name.as_str()).is_ok();
     if valid {
         return name;
     }
-    let component: String = remote
+    let mut component: String = remote
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -259,6 +262,9 @@ pub fn tracking_ref(notes_ref: &str, remote: &str) -> String {
             }
         })
         .collect();
+    if component.is_empty() {
+        component.push('_');
+    }
     format!("{notes_ref}-remotes/{component}")
 }
 
@@ -363,5 +369,46 @@ mod tests {
             fetch_refspec("refs/notes/session", "origin"),
             "+refs/notes/session*:refs/notes/session-remotes/origin*"
         );
+    }
+
+    #[test]
+    fn hostile_remote_names_cannot_leave_the_tracking_namespace() {
+        for remote in [
+            "",
+            ".",
+            "..",
+            "../../heads/main",
+            "a/../../../heads/main",
+            "/abs",
+            "a//b",
+            "a/",
+            "x.lock",
+            "@{1}",
+            "a b",
+            "a*",
+            "a\nb",
+            "a\u{0}b",
+            "~^:?[\\",
+            "-",
+            "HEAD",
+            "origin/../../tags/v1",
+        ] {
+            let name = tracking_ref("refs/notes/session", remote);
+            assert!(
+                name.starts_with("refs/notes/session-remotes/")
+                    && name.len() > "refs/notes/session-remotes/".len(),
+                "{remote:?} gave {name}"
+            );
+            assert!(
+                !name
+                    .split('/')
+                    .any(|c| c == ".." || c == "." || c.is_empty()),
+                "{remote:?} gave {name}"
+            );
+            assert!(
+                gix::refs::FullName::try_from(name.as_str()).is_ok(),
+                "{remote:?} gave the invalid {name}"
+            );
+        }
     }
 }

@@ -57,7 +57,7 @@ fn operation_state(repo: &Repo) -> Vec<(&'static str, Option<Vec<u8>>)> {
 /// Run `git-session ARGS`, which must be refused: exit status 1, an
 /// `error:` line mentioning `needle` (case-insensitive), and nothing changed.
 /// Returns the combined output and how long the command ran.
-fn assert_refused(repo: &Repo, args: &[&str], needle: &str) -> (String, Duration) {
+pub fn assert_refused(repo: &Repo, args: &[&str], needle: &str) -> (String, Duration) {
     let needle = needle.to_lowercase();
     assert_refused_with(repo, args, &format!("{needle:?}"), |stderr| {
         stderr.contains(&needle)
@@ -104,7 +104,7 @@ fn assert_refused_in_progress(repo: &Repo, op: &str) {
 }
 
 /// Like [`assert_refused`], with any test on the (lowercased) stderr.
-fn assert_refused_with(
+pub fn assert_refused_with(
     repo: &Repo,
     args: &[&str],
     expected: &str,

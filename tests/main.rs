@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod cache_tree;
+mod config;
 mod differential;
 mod edges;
 mod finish;

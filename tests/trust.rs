@@ -351,7 +351,7 @@ fn repository_commit_template_needs_trust() {
     let out = clone.session(&["resume"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        text(&out).contains("session.trustRepoTemplates must be true or false"),
+        text(&out).contains("session.trustRepoTemplates: 'maybe' is not a boolean"),
         "{}",
         text(&out)
     );

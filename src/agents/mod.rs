@@ -105,23 +105,25 @@ pub enum Handled {
 }
 
 /// Run the hook for `agent` on `input`, in the session's directory.
-/// `fallback_cwd` serves when the input names none.
+/// `fallback_cwd` serves when the input names none. Settings that cannot be
+/// used do not stop a hook: they are left out, and `warnings` says so.
 pub fn handle(
     agent: Agent,
     input: &HookInput,
     fallback_cwd: &Path,
     out: &mut dyn std::io::Write,
+    warnings: &mut Vec<String>,
 ) -> anyhow::Result<Handled> {
     let cwd = input.cwd.as_deref().unwrap_or(fallback_cwd);
     let reason = match input.hook_event_name.as_str() {
-        "SessionStart" => return session_start(input, cwd, out),
+        "SessionStart" => return session_start(input, cwd, out, warnings),
         "Stop" | "SubagentStop" => "stop",
         "PreCompact" => "compact",
         "SessionEnd" => "session-end",
         _ => return Ok(Handled::Nothing),
     };
     let mut repo = crate::repo::open_worktree(cwd)?;
-    let config = Config::load(&repo)?;
+    let config = load_config(&repo, warnings);
     let mut request = Request {
         reason: reason.into(),
         agent: Some(agent.state_name().into()),
@@ -180,13 +182,14 @@ fn session_start(
     input: &HookInput,
     cwd: &Path,
     out: &mut dyn std::io::Write,
+    warnings: &mut Vec<String>,
 ) -> anyhow::Result<Handled> {
     let mut repo = match crate::repo::open_worktree(cwd) {
         Ok(repo) => repo,
         // Not in a repository: nothing to resume, and nothing wrong.
         Err(_) => return Ok(Handled::Nothing),
     };
-    let config = Config::load(&repo)?;
+    let config = load_config(&repo, warnings);
     // A fresh clone has no notes: bring them, if a remote answers quickly.
     // Without them the trailers serve, so a failure here changes nothing.
     if !repo.remote_names().is_empty() {
@@ -195,10 +198,7 @@ fn session_start(
     let Some(head) = repo.head_id().ok().map(|id| id.detach()) else {
         return Ok(Handled::Nothing);
     };
-    if History::new(&repo, &config.notes_ref)?
-        .newest(head)?
-        .is_none()
-    {
+    if History::new(&repo, &config)?.newest(head)?.is_none() {
         return Ok(Handled::Nothing);
     }
     let (context, _) = crate::resume::gather(&repo, &config, None)?;
@@ -218,6 +218,15 @@ fn session_start(
     });
     writeln!(out, "{}", crate::terminal::json(&value, false)?)?;
     Ok(Handled::Context(warnings))
+}
+
+/// The settings for a hook run: a setting that cannot be used is left out
+/// (an invalid `.git-session.toml` as a whole) with a warning, so the work
+/// is still saved.
+pub fn load_config(repo: &gix::Repository, warnings: &mut Vec<String>) -> Config {
+    let (config, problems) = Config::load_or_defaults(repo);
+    warnings.extend(problems.iter().map(Config::fallback_warning));
+    config
 }
 
 /// The transcript's findings, continuing the cached scan for this session.

@@ -55,7 +55,7 @@ pub enum Status {
 /// One finding.
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
-    /// A stable name for scripts: `path`, `git`, `identity`, `init`, `hooks`,
+    /// A stable name for scripts: `path`, `git`, `config`, `identity`, `init`, `hooks`,
     /// `rescue`, `remote`, `notes`, `repository`.
     pub name: &'static str,
     pub status: Status,
@@ -164,8 +164,9 @@ fn repository_checks(
     repo: &mut gix::Repository,
     home: Option<&Path>,
 ) -> anyhow::Result<Vec<Check>> {
-    let config = Config::load(repo)?;
-    let mut checks = vec![check_identity(repo), check_init(repo, &config)];
+    let (config, problems) = Config::load_or_defaults(repo);
+    let mut checks = check_config(&problems);
+    checks.extend([check_identity(repo), check_init(repo, &config)]);
     checks.push(check_hooks(repo.workdir(), home));
     checks.push(match crate::rescue::pending(repo) {
         Some((reference, id, time)) => Check::warning(
@@ -184,6 +185,18 @@ fn repository_checks(
     });
     checks.extend(check_remotes(repo, &config));
     Ok(checks)
+}
+
+/// Every setting must be usable: the other commands refuse to run
+/// otherwise (hooks go on without the bad ones). One check per problem.
+fn check_config(problems: &[Error]) -> Vec<Check> {
+    if problems.is_empty() {
+        return vec![Check::ok("config", "settings are valid")];
+    }
+    problems
+        .iter()
+        .map(|problem| Check::problem("config", problem.to_string(), problem.hints()))
+        .collect()
 }
 
 /// `git-session` must be on PATH: git finds `git session` there, and the

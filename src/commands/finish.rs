@@ -64,7 +64,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         .head_id()
         .map_err(|_| Error::NoCheckpoint("HEAD".into()))?
         .detach();
-    let mut history = History::new(&repo, &config.notes_ref)?;
+    let mut history = History::new(&repo, &config)?;
     if history.newest(head)?.is_none() {
         return Err(Error::NoCheckpoint("HEAD".into()).into());
     }

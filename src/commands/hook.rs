@@ -18,7 +18,9 @@ use crate::history::short;
 /// nothing changed). For Claude Code the todo list, first prompt and model
 /// are read from the transcript. A hook never breaks the agent: a failure is
 /// one line on stderr and in .git/session/hook.log, and exit 0 (--strict
-/// makes it exit 1).
+/// makes it exit 1). Settings it cannot use (an invalid .git-session.toml,
+/// a bad git config value) are ignored with a warning, so the work is
+/// still saved.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  git session hook install claude\n  git session hook install codex --scope user\n  git session hook uninstall claude\n  git session hook pre-cancel"
@@ -90,9 +92,10 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
     let parsed: anyhow::Result<HookInput> = read
         .context("could not read the hook input")
         .and_then(|_| parse_input(&raw));
+    let mut warnings = Vec::new();
     let (input, result) = match parsed {
         Ok(input) => {
-            let result = agents::handle(agent, &input, cwd, &mut *io.out);
+            let result = agents::handle(agent, &input, cwd, &mut *io.out, &mut warnings);
             (Some(input), result)
         }
         Err(err) => (None, Err(err)),
@@ -102,6 +105,15 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
         .as_ref()
         .and_then(|i| i.cwd.clone())
         .unwrap_or_else(|| cwd.to_path_buf());
+    // Settings that were left out: on stderr and in the log, whatever the
+    // hook then did.
+    io.warn(&warnings)?;
+    for warning in &warnings {
+        agents::log(
+            &where_,
+            &format!("{event}: warning: {}", warning.replace(['\r', '\n'], " ")),
+        );
+    }
     match result {
         Ok(handled) => {
             let line = match &handled {
@@ -213,7 +225,10 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>, add: bool) -> anyhow:
 
 fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let mut repo = crate::repo::open_worktree(cwd)?;
-    let config = crate::config::Config::load(&repo)?;
+    // Like the agents' hooks: about to cancel is no time to fix settings.
+    let mut warnings = Vec::new();
+    let config = agents::load_config(&repo, &mut warnings);
+    io.warn(&warnings)?;
     let request = crate::checkpoint::Request {
         reason: "pre-cancel".into(),
         templates: crate::render::Dirs::for_repo(&repo, &config),

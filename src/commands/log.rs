@@ -28,7 +28,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let config = Config::load(&repo)?;
     let rev = args.rev.as_deref().unwrap_or("HEAD");
     let tip = crate::repo::resolve_commit(&repo, rev)?;
-    let mut history = History::new(&repo, &config.notes_ref)?;
+    let mut history = History::new(&repo, &config)?;
     let limit = args.max_count.unwrap_or(usize::MAX);
     let mut found = Vec::new();
     if limit > 0 {

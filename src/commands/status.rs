@@ -27,7 +27,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let config = Config::load(&repo)?;
     let branch = repo.head_name()?.map(|n| n.shorten().to_string());
     let head = repo.head_id().ok().map(|id| id.detach());
-    let mut history = History::new(&repo, &config.notes_ref)?;
+    let mut history = History::new(&repo, &config)?;
     let newest = match head {
         Some(head) => history.newest(head)?,
         None => None,

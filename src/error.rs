@@ -17,6 +17,10 @@ pub enum Error {
     InProgress(&'static str),
     #[error("the index has unresolved conflicts in {count} path(s), first '{first}'")]
     Conflicts { count: usize, first: String },
+    /// A path `git add` refuses (a FIFO where a tracked file was, a BOM its
+    /// working-tree-encoding prohibits); `detail` names the path.
+    #[error("{detail}: nothing was committed")]
+    CannotAdd { detail: String, hint: String },
     #[error("could not lock '{}': another git process seems to be running", .0.display())]
     IndexLocked(PathBuf),
     #[error("another git-session is running: could not take '{}'", .0.display())]
@@ -97,6 +101,10 @@ impl Error {
             )],
             Error::Conflicts { .. } => vec![
                 "resolve the conflicts and 'git add' the files, then checkpoint again".into(),
+            ],
+            Error::CannotAdd { hint, .. } => vec![
+                hint.clone(),
+                "a hook's checkpoint leaves such a path out and saves the rest of the work".into(),
             ],
             Error::IndexLocked(path) => vec![
                 "wait for the other git process to finish and try again".into(),

@@ -18,3 +18,4 @@ mod state_cli;
 mod support;
 mod sync;
 mod templates;
+mod unusual;

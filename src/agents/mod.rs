@@ -128,6 +128,9 @@ pub fn handle(
         agent_session: input.session_id.clone(),
         model: input.model.clone(),
         templates: Dirs::from_env(repo.workdir()),
+        // Nobody watches a hook: a path git refuses must not cost the
+        // rest of the work.
+        refusals: crate::snapshot::Refusals::Skip,
         ..Request::default()
     };
     if agent == Agent::Claude {

@@ -1,0 +1,283 @@
+//! Unusual repositories and settings (issue 19, correctness): what a
+//! checkpoint does where git itself would do something special, checked
+//! against git wherever git can answer the same question.
+
+use std::fs;
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+use crate::differential::{assert_work_tree_unchanged, snapshot_work_tree};
+use crate::hostile::{assert_tree_matches_git, checkpoint_ok, git_add_all_tree, git_dir, ls_tree};
+use crate::support::{text, Repo, Sandbox};
+
+/// Run the Claude Code Stop hook (`--strict`, so a failure shows).
+fn stop_hook(repo: &Repo) -> Output {
+    let input = serde_json::json!({
+        "hook_event_name": "Stop",
+        "session_id": "s1",
+        "cwd": repo.path,
+    })
+    .to_string();
+    let mut child = repo
+        .session_command()
+        .args(["hook", "claude", "--strict"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the hook");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .expect("write the hook input");
+    child.wait_with_output().expect("wait for the hook")
+}
+
+/// The mode of `path` in a tree-ish.
+fn mode_of(repo: &Repo, treeish: &str, path: &str) -> Option<String> {
+    ls_tree(repo, treeish)
+        .into_iter()
+        .find(|e| e.3 == path.as_bytes())
+        .map(|e| e.0)
+}
+
+/// A refusal: exit 1, the message names `path` and says `reason`, and the
+/// repository and work tree are exactly as before.
+fn assert_refused(repo: &Repo, args: &[&str], path: &str, reason: &str) -> String {
+    // git status refreshes the index first, so the fingerprint is stable.
+    repo.status();
+    let fingerprint = repo.fingerprint();
+    let work_tree = snapshot_work_tree(&repo.path);
+    let out = repo.session(args);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains(&format!("'{path}'")) && all.contains(reason),
+        "the error must name '{path}' and say '{reason}':\n{all}"
+    );
+    assert_eq!(repo.fingerprint(), fingerprint, "{all}");
+    assert_work_tree_unchanged(&work_tree, &snapshot_work_tree(&repo.path), &all);
+    assert!(!git_dir(repo).join("index.lock").exists());
+    all
+}
+
+// ---------------------------------------------------------------------------
+// core.symlinks=false
+
+/// With `core.symlinks=false` git checks a symlink out as a plain file
+/// holding its target; an edited placeholder stays a symlink (120000) in
+/// what `git add -A` records, while a new regular file is a regular file and
+/// a real new symlink a symlink.
+#[test]
+fn symlinks_false_keeps_tracked_symlink_mode() {
+    let sb = Sandbox::new();
+    let repo = sb.init("r");
+    repo.write("target.txt", "t\n");
+    std::os::unix::fs::symlink("target.txt", repo.path.join("link")).expect("symlink");
+    std::os::unix::fs::symlink("target.txt", repo.path.join("exe-link")).expect("symlink");
+    repo.commit_all("base");
+    repo.git(&["config", "core.symlinks", "false"]);
+    // What a checkout with core.symlinks=false leaves: the target as text.
+    for name in ["link", "exe-link"] {
+        fs::remove_file(repo.path.join(name)).expect("rm link");
+    }
+    repo.write("link", "elsewhere.txt");
+    repo.write("exe-link", "other.txt");
+    let exe = repo.path.join("exe-link");
+    let mut perms = fs::metadata(&exe).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    fs::set_permissions(&exe, perms).expect("chmod");
+    repo.write("new.txt", "a new file\n");
+    std::os::unix::fs::symlink("target.txt", repo.path.join("new-link")).expect("symlink");
+
+    let git_tree = git_add_all_tree(&repo).expect("git add -A succeeds");
+    checkpoint_ok(&repo);
+    assert_tree_matches_git(&repo, &git_tree, "core.symlinks=false");
+    assert_eq!(mode_of(&repo, "HEAD", "link").as_deref(), Some("120000"));
+    assert_eq!(
+        mode_of(&repo, "HEAD", "exe-link").as_deref(),
+        Some("120000")
+    );
+    assert_eq!(mode_of(&repo, "HEAD", "new.txt").as_deref(), Some("100644"));
+    assert_eq!(
+        mode_of(&repo, "HEAD", "new-link").as_deref(),
+        Some("120000")
+    );
+    assert_eq!(repo.git(&["cat-file", "-p", "HEAD:link"]), "elsewhere.txt");
+    // The index agrees: git sees nothing to add, and a second checkpoint
+    // writes nothing.
+    assert!(repo.status().is_empty(), "{}", repo.status());
+    let again = repo.session_json(&["checkpoint"]);
+    assert_eq!(again["created"], false, "{again}");
+    repo.fsck();
+}
+
+// ---------------------------------------------------------------------------
+// Files git cannot add
+
+/// A tracked file replaced by a FIFO: `git add -A` refuses ("can only add
+/// regular files, symbolic links or git-directories"). A checkpoint never
+/// records it as deleted: run by a person it refuses as git does, changing
+/// nothing; run by a hook it keeps the path at its previous content, saves
+/// the rest, and records an `unsupported-type` skip. An untracked FIFO is
+/// passed over without a word, as git does.
+#[test]
+fn fifo_replacing_tracked_file_is_not_recorded_as_deleted() {
+    let sb = Sandbox::new();
+    let repo = sb.init("r");
+    repo.write("pipe", "was a file\n");
+    repo.write("a.txt", "a\n");
+    repo.commit_all("base");
+    let before = repo.rev("HEAD:pipe");
+    fs::remove_file(repo.path.join("pipe")).expect("rm");
+    let mkfifo = |name: &str| {
+        let out = Command::new("mkfifo")
+            .arg(repo.path.join(name))
+            .output()
+            .expect("run mkfifo");
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    mkfifo("pipe");
+    mkfifo("untracked-pipe");
+    repo.write("a.txt", "changed\n");
+
+    let git = git_add_all_tree(&repo);
+    assert!(
+        git.as_ref()
+            .is_err_and(|e| e.contains("can only add regular files")),
+        "premise: git add -A refuses: {git:?}"
+    );
+    // What git records when told to leave the FIFO alone: the oracle for
+    // the hook's checkpoint.
+    let scratch = git_dir(&repo).join("index.oracle");
+    fs::copy(git_dir(&repo).join("index"), &scratch).expect("copy the index");
+    let oracle = |args: &[&str]| {
+        let out = repo
+            .git_command()
+            .env("GIT_INDEX_FILE", &scratch)
+            .args(args)
+            .output()
+            .expect("run git");
+        assert!(out.status.success(), "git {args:?}: {}", text(&out));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    oracle(&["add", "-A", "--", ".", ":(exclude)pipe"]);
+    let git_tree = oracle(&["write-tree"]);
+    fs::remove_file(&scratch).expect("rm scratch index");
+
+    // A person's checkpoint: git's refusal, nothing changed.
+    let all = assert_refused(
+        &repo,
+        &["checkpoint", "-m", "x"],
+        "pipe",
+        "can only add regular files, symbolic links or git-directories",
+    );
+    assert!(all.contains("hint: "), "{all}");
+
+    // A hook's checkpoint: the rest is saved, the FIFO's path keeps its
+    // content, and the state says why.
+    let out = stop_hook(&repo);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_tree_matches_git(&repo, &git_tree, "FIFO left out");
+    assert_eq!(repo.rev("HEAD:pipe"), before, "the old content is kept");
+    assert_eq!(repo.git(&["show", "HEAD:a.txt"]), "changed\n");
+    let ls = repo.git(&["ls-tree", "--name-only", "HEAD"]);
+    assert!(!ls.contains("untracked-pipe"), "{ls}");
+    let show = repo.session_json(&["show"]);
+    assert_eq!(
+        show["skipped"],
+        serde_json::json!([{"path": "pipe", "reason": "unsupported-type"}]),
+        "{show}"
+    );
+    assert!(repo.git(&["ls-files"]).lines().any(|l| l == "pipe"));
+    repo.fsck();
+}
+
+/// `working-tree-encoding=UTF-16LE` (or `utf16le`, or BE, or UTF-32LE/BE)
+/// with a byte order mark: git refuses ("BOM is prohibited in 'u.txt' if
+/// encoded as UTF-16LE") and hints at UTF-16. A person's checkpoint refuses
+/// the same way, naming the path and the hint, and changes nothing; a
+/// hook's checkpoint leaves the file out (tracked: its last content stays)
+/// with a `bom-prohibited` skip. `UTF-16`, which allows the mark, stores
+/// what git stores.
+#[test]
+fn utf16le_bom_is_refused_like_git() {
+    let sb = Sandbox::new();
+    let repo = sb.init("r");
+    repo.write(
+        ".gitattributes",
+        "*.txt working-tree-encoding=UTF-16LE\n*.u16 working-tree-encoding=UTF-16\n",
+    );
+    // "hi\n" in UTF-16LE, without and with the mark.
+    let plain: &[u8] = b"h\0i\0\n\0";
+    let marked: &[u8] = b"\xff\xfeh\0i\0\n\0";
+    repo.write("tracked.txt", plain);
+    repo.write("ok.u16", marked);
+    repo.commit_all("base");
+    let tracked_before = repo.rev("HEAD:tracked.txt");
+    repo.write("new.txt", marked);
+    repo.write("other.md", "other\n");
+    repo.write("ok.u16", b"\xff\xfeh\0o\0\n\0");
+
+    let git = git_add_all_tree(&repo);
+    let refusal = git.expect_err("premise: git add -A refuses");
+    assert!(
+        refusal.contains("BOM is prohibited in 'new.txt' if encoded as UTF-16LE")
+            && refusal.contains("Please use UTF-16 as working-tree-encoding"),
+        "premise: {refusal}"
+    );
+    let all = assert_refused(
+        &repo,
+        &["checkpoint", "-m", "x"],
+        "new.txt",
+        "BOM is prohibited in 'new.txt' if encoded as UTF-16LE",
+    );
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with("hint: ") && l.contains("UTF-16 as its working-tree-encoding")),
+        "{all}"
+    );
+
+    // The tracked file gets the mark too: a hook leaves both out.
+    repo.write("tracked.txt", marked);
+    let out = stop_hook(&repo);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(repo.rev("HEAD:tracked.txt"), tracked_before);
+    assert!(repo
+        .git_output(&["rev-parse", "-q", "--verify", "HEAD:new.txt"])
+        .stdout
+        .is_empty());
+    assert_eq!(repo.git(&["show", "HEAD:other.md"]), "other\n");
+    let show = repo.session_json(&["show"]);
+    let mut skipped: Vec<(String, String)> = show["skipped"]
+        .as_array()
+        .expect("skipped is a list")
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap_or_default().to_string(),
+                s["reason"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        [
+            ("new.txt".to_string(), "bom-prohibited".to_string()),
+            ("tracked.txt".to_string(), "bom-prohibited".to_string())
+        ],
+        "{show}"
+    );
+    // UTF-16 (mark allowed) is stored as git stores it.
+    fs::remove_file(repo.path.join("new.txt")).expect("rm");
+    repo.write("tracked.txt", plain);
+    repo.write("ok.u16", b"\xff\xfeo\0k\0\n\0");
+    let git_tree = git_add_all_tree(&repo).expect("git add -A succeeds now");
+    checkpoint_ok(&repo);
+    assert_tree_matches_git(&repo, &git_tree, "UTF-16 with a BOM");
+    assert_eq!(repo.git(&["show", "HEAD:ok.u16"]), "ok\n");
+    repo.fsck();
+}

@@ -13,6 +13,9 @@ pub enum Error {
     NotARepository(PathBuf),
     #[error("'{}' is a bare repository: git-session needs a work tree", .0.display())]
     Bare(PathBuf),
+    /// `extensions.refStorage` names a ref backend other than `files`.
+    #[error("this repository keeps its refs in the '{0}' format (extensions.refStorage), an unsupported storage backend: git-session needs the 'files' ref backend")]
+    UnsupportedRefStorage(String),
     #[error("a {0} is in progress: refusing to checkpoint")]
     InProgress(&'static str),
     #[error("the index has unresolved conflicts in {count} path(s), first '{first}'")]
@@ -96,6 +99,10 @@ impl Error {
                 "run git-session inside a git work tree, or create one with 'git init'".into(),
             ],
             Error::Bare(_) => vec!["run it in a clone that has a work tree".into()],
+            Error::UnsupportedRefStorage(_) => vec![
+                "convert the repository with 'git refs migrate --ref-format=files' (git 2.46 or newer)".into(),
+                "git before 2.48 cannot migrate reflogs: upgrade git, or make a clone with 'git clone --ref-format=files'".into(),
+            ],
             Error::InProgress(op) => vec![format!(
                 "finish or abort the {op} first (see 'git status'), then checkpoint again"
             )],

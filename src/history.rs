@@ -2,14 +2,15 @@
 //!
 //! A commit is a checkpoint when it has a session note or a
 //! `Session-Schema` trailer. The note wins when both exist; a note that is
-//! not valid TOML is reported and the trailers serve instead.
+//! not valid TOML is reported and the trailers serve instead, and so do
+//! they, with a warning, for a note with a newer schema than this build's.
 
 use anyhow::Context as _;
 use gix::bstr::ByteSlice;
 use gix::ObjectId;
 
 use crate::notes::Notes;
-use crate::state::State;
+use crate::state::{State, SCHEMA};
 
 /// Where a checkpoint's state was read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -54,6 +55,8 @@ pub struct History<'repo> {
     depth: usize,
     /// Problems worth telling the user, such as a note that is not TOML.
     pub warnings: Vec<String>,
+    /// Whether a newer state schema was reported (once is enough).
+    warned_newer: bool,
 }
 
 impl<'repo> History<'repo> {
@@ -63,6 +66,7 @@ impl<'repo> History<'repo> {
             notes: Notes::open(repo, notes_ref)?,
             depth: search_depth(repo),
             warnings: Vec::new(),
+            warned_newer: false,
         })
     }
 
@@ -98,6 +102,23 @@ impl<'repo> History<'repo> {
         let time = commit.time().unwrap_or_default();
         let tree = commit.tree_id()?.detach();
         let message = commit.message_raw_sloppy();
+        let text = message.to_str_lossy();
+        let found = |mut state: State, source: Source| {
+            fill_from_commit(&mut state, text.as_ref(), time);
+            Some(Checkpoint {
+                id,
+                state,
+                source,
+                time,
+                tree,
+            })
+        };
+        let trailers = || {
+            message
+                .contains_str("Session-Schema:")
+                .then(|| State::from_trailers(&text))
+                .flatten()
+        };
 
         if let Some(bytes) = note {
             match std::str::from_utf8(&bytes)
@@ -108,14 +129,23 @@ impl<'repo> History<'repo> {
                     if state.schema == 0 {
                         state.schema = 1;
                     }
-                    fill_from_commit(&mut state, message.to_str_lossy().as_ref(), time);
-                    return Ok(Some(Checkpoint {
-                        id,
-                        state,
-                        source: Source::Note,
-                        time,
-                        tree,
-                    }));
+                    if state.schema <= SCHEMA {
+                        return Ok(found(state, Source::Note));
+                    }
+                    // A newer git-session wrote it: what this one reads of
+                    // it may be wrong, and the trailers say the same in a
+                    // form that changes less.
+                    let schema = state.schema;
+                    return Ok(match trailers() {
+                        Some(older) if older.schema <= SCHEMA => {
+                            self.warn_newer(id, schema, "reading its commit trailers instead of its note");
+                            found(older, Source::Trailers)
+                        }
+                        _ => {
+                            self.warn_newer(id, schema, "reading what this version understands of its note");
+                            found(state, Source::Note)
+                        }
+                    });
                 }
                 Err(err) => self.warnings.push(format!(
                     "the note on {} in {} is not valid TOML, reading the commit trailers instead: {}",
@@ -125,21 +155,30 @@ impl<'repo> History<'repo> {
                 )),
             }
         }
-        if !message.contains_str("Session-Schema:") {
-            return Ok(None);
-        }
-        let text = message.to_str_lossy();
-        let Some(mut state) = State::from_trailers(&text) else {
+        let Some(state) = trailers() else {
             return Ok(None);
         };
-        fill_from_commit(&mut state, &text, time);
-        Ok(Some(Checkpoint {
-            id,
-            state,
-            source: Source::Trailers,
-            time,
-            tree,
-        }))
+        if state.schema > SCHEMA {
+            self.warn_newer(
+                id,
+                state.schema,
+                "reading what this version understands of its trailers",
+            );
+        }
+        Ok(found(state, Source::Trailers))
+    }
+
+    /// Say once per walk that a checkpoint has a newer state schema than
+    /// this build reads ([`SCHEMA`]), and what is read instead.
+    fn warn_newer(&mut self, id: ObjectId, schema: u32, instead: &str) {
+        if self.warned_newer {
+            return;
+        }
+        self.warned_newer = true;
+        self.warnings.push(format!(
+            "checkpoint {} was written by a newer git-session (state schema {schema}; this one reads up to {SCHEMA}): {instead}; upgrade git-session to read all of it",
+            short(id)
+        ));
     }
 
     /// The newest checkpoint at or before `tip` on first-parent history.

@@ -29,11 +29,31 @@ pub const FALLBACK_EMAIL: &str = "git-session@localhost";
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Open the repository containing `dir`, honouring `GIT_DIR` and
-/// `GIT_WORK_TREE` as git does.
+/// `GIT_WORK_TREE` as git does. A repository whose refs gix cannot read
+/// is refused here, by name, before any command misreads it.
 pub fn open(dir: &Path) -> anyhow::Result<gix::Repository> {
     let repo = gix::ThreadSafeRepository::discover_with_environment_overrides(dir)
-        .map_err(|_| Error::NotARepository(dir.to_path_buf()))?;
-    Ok(repo.to_thread_local())
+        .map_err(|_| Error::NotARepository(dir.to_path_buf()))?
+        .to_thread_local();
+    refuse_unsupported(&repo)?;
+    Ok(repo)
+}
+
+/// gix 0.90 reads only the `files` ref backend: in a reftable repository
+/// (`git init --ref-format=reftable`, git 2.45+) HEAD is a stub pointing
+/// at `refs/heads/.invalid`, so every command would fail late and
+/// misleadingly ("unknown revision 'HEAD'").
+fn refuse_unsupported(repo: &gix::Repository) -> Result<(), Error> {
+    let storage = repo
+        .config_snapshot()
+        .string("extensions.refStorage")
+        .map(|value| value.to_string());
+    match storage {
+        Some(format) if !format.eq_ignore_ascii_case("files") => {
+            Err(Error::UnsupportedRefStorage(format))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Open and require a work tree.

@@ -281,3 +281,139 @@ fn utf16le_bom_is_refused_like_git() {
     assert_eq!(repo.git(&["show", "HEAD:ok.u16"]), "ok\n");
     repo.fsck();
 }
+
+// ---------------------------------------------------------------------------
+// Repositories and states this build cannot read
+
+/// A reftable repository (`git init --ref-format=reftable`): every command
+/// says what is unsupported and how to convert, instead of "unsupported
+/// storage backend" or "unknown revision 'HEAD'"; `doctor` reports it as
+/// a problem; nothing is written.
+#[test]
+fn reftable_repository_names_itself() {
+    let sb = Sandbox::new();
+    fs::create_dir_all(sb.path("r")).expect("mkdir");
+    let repo = sb.repo("r");
+    repo.git(&["init", "-q", "-b", "main", "--ref-format=reftable"]);
+    repo.write("a.txt", "a\n");
+    repo.commit_all("base");
+    repo.write("a.txt", "changed\n");
+    let before = repo.fingerprint();
+    for args in [
+        &["checkpoint", "-m", "x"][..],
+        &["show"],
+        &["log"],
+        &["status"],
+        &["resume"],
+        &["finish", "--squash"],
+    ] {
+        let out = repo.session(args);
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {all}");
+        assert!(
+            all.starts_with("error: ")
+                && all.contains("'reftable'")
+                && all.contains("'files' ref backend")
+                && !all.contains("unknown revision"),
+            "{args:?}: {all}"
+        );
+        assert!(
+            all.lines()
+                .any(|l| l.starts_with("hint: ")
+                    && l.contains("git refs migrate --ref-format=files")),
+            "{args:?}: {all}"
+        );
+    }
+    let doctor = repo.session(&["doctor", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&doctor.stdout).expect("doctor JSON");
+    let check = json["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == "repository")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(check["status"], "problem", "{json}");
+    assert!(
+        check["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("reftable")),
+        "{json}"
+    );
+    assert_eq!(repo.fingerprint(), before);
+    // The advice works: a files clone checkpoints.
+    sb.git(&["clone", "-q", "--ref-format=files", "r", "converted"]);
+    let converted = sb.repo("converted");
+    converted.write("b.txt", "b\n");
+    checkpoint_ok(&converted);
+}
+
+/// A note written by a newer git-session (schema above this build's):
+/// one warning, and the commit's trailers are read instead; when the
+/// trailers are newer too, one warning and what can be read is read.
+#[test]
+fn newer_note_schema_warns_and_prefers_trailers() {
+    let sb = Sandbox::new();
+    let repo = sb.init("r");
+    repo.write("a.txt", "a\n");
+    repo.commit_all("base");
+    repo.write("a.txt", "b\n");
+    repo.session_ok(&[
+        "checkpoint",
+        "-m",
+        "first",
+        "--task",
+        "the task",
+        "--todo",
+        "from trailers",
+    ]);
+    let note = repo.git(&["notes", "--ref=session", "show", "HEAD"]);
+    let newer = note
+        .replace("schema = 1", "schema = 99")
+        .replace("from trailers", "from the note");
+    assert_ne!(newer, note, "premise: the note has a schema and the item");
+    repo.git(&["notes", "--ref=session", "add", "-f", "-m", &newer, "HEAD"]);
+
+    let out = repo.session(&["show", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["source"], "trailers", "{json}");
+    assert_eq!(json["todo"], serde_json::json!(["from trailers"]), "{json}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: ") && l.contains("schema 99"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(warnings[0].contains("trailers"), "{stderr}");
+
+    // A newer git-session's commit on top, trailers only: read, one warning.
+    repo.git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "session: later",
+        "-m",
+        "Session-Schema: 99\nSession-Task: the newer task\nSession-Todo: newer item\nSession-Future: something new",
+    ]);
+    let out = repo.session(&["log", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.contains("newer git-session"))
+            .count(),
+        1,
+        "one warning per command:\n{stderr}"
+    );
+    let json = repo.session_json(&["show"]);
+    assert_eq!(json["task"], "the newer task", "{json}");
+    assert_eq!(json["todo"], serde_json::json!(["newer item"]), "{json}");
+    // A checkpoint on top records this build's schema.
+    repo.write("a.txt", "c\n");
+    repo.session_ok(&["checkpoint", "-m", "mine"]);
+    let note = repo.git(&["notes", "--ref=session", "show", "HEAD"]);
+    assert!(note.contains("schema = 1"), "{note}");
+}

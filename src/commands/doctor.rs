@@ -98,15 +98,20 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let mut checks = vec![check_path(), check_git()];
     match crate::repo::open(cwd) {
         Ok(mut repo) => checks.extend(repository_checks(&mut repo, home.as_deref())?),
-        Err(_) => {
-            checks.push(Check::warning(
-                "repository",
-                format!(
-                    "'{}' is not in a git repository: the repository checks were skipped",
-                    cwd.display()
+        Err(err) => {
+            checks.push(match err.downcast_ref::<Error>() {
+                Some(unsupported @ Error::UnsupportedRefStorage(_)) => {
+                    Check::problem("repository", unsupported.to_string(), unsupported.hints())
+                }
+                _ => Check::warning(
+                    "repository",
+                    format!(
+                        "'{}' is not in a git repository: the repository checks were skipped",
+                        cwd.display()
+                    ),
+                    vec!["run 'git session doctor' inside the repository you work in".into()],
                 ),
-                vec!["run 'git session doctor' inside the repository you work in".into()],
-            ));
+            });
             checks.push(check_hooks(None, home.as_deref()));
         }
     }

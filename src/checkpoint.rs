@@ -224,6 +224,7 @@ pub fn checkpoint(
     );
     locks.refs_done();
     moved?;
+    warnings.extend(crate::repo::once_notices(repo));
 
     let noted = locks
         .announce_refs(&[repo.common_dir().join(&config.notes_ref)])

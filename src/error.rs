@@ -66,6 +66,9 @@ pub enum Error {
     },
     #[error("{what} failed: {detail}")]
     GitFailed { what: String, detail: String },
+    /// `git commit-tree -S` failed: nothing of the squash was written.
+    #[error("could not sign the squashed commit (commit.gpgSign is set): {0}")]
+    SigningFailed(String),
     /// The checkpoint stands; only the push after it failed (exit code 3).
     #[error("checkpoint {commit} is written, but the push failed: {cause}")]
     PushAfterCheckpoint {
@@ -184,6 +187,11 @@ impl Error {
                     .into(),
             ],
             Error::GitFailed { .. } => Vec::new(),
+            Error::SigningFailed(_) => vec![
+                "the branch is at the final checkpoint; nothing of the squash was written".into(),
+                "make signing work as for 'git commit -S' (gpg.format, gpg.program, user.signingKey), then finish again".into(),
+                "or, to make this commit unsigned, set 'git config commit.gpgSign false' first".into(),
+            ],
             Error::PushAfterCheckpoint { hints, .. } => hints.clone(),
             Error::Usage(_) => Vec::new(),
             Error::NothingToSquash(_) => vec![

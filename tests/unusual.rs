@@ -417,3 +417,269 @@ fn newer_note_schema_warns_and_prefers_trailers() {
     let note = repo.git(&["notes", "--ref=session", "show", "HEAD"]);
     assert!(note.contains("schema = 1"), "{note}");
 }
+
+// ---------------------------------------------------------------------------
+// Signing and commit hooks
+
+/// Lines of `out`'s stderr containing `needle`.
+fn stderr_lines(out: &Output, needle: &str) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains(needle))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `commits` check of `git session doctor --json`.
+fn doctor_commits(repo: &Repo) -> serde_json::Value {
+    let out = repo.session(&["doctor", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("doctor JSON");
+    json["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == "commits")
+        .cloned()
+        .unwrap_or_else(|| panic!("no commits check: {json}"))
+}
+
+fn has_signature(repo: &Repo, rev: &str) -> bool {
+    repo.git(&["cat-file", "commit", rev])
+        .lines()
+        .any(|l| l.starts_with("gpgsig"))
+}
+
+/// With `commit.gpgSign=true`, checkpoints stay unsigned work-in-progress
+/// commits; the first one written says so, once per repository (hooks
+/// included), and `doctor` says it every time.
+#[test]
+fn gpgsign_checkpoint_says_unsigned_once() {
+    let sb = Sandbox::new();
+    let repo = sb.init("r");
+    repo.write("a.txt", "a\n");
+    repo.commit_all("base");
+    repo.git(&["config", "commit.gpgSign", "true"]);
+    repo.write("a.txt", "b\n");
+    let first = repo.session(&["checkpoint", "-m", "one"]);
+    assert!(first.status.success(), "{}", text(&first));
+    let said = stderr_lines(&first, "unsigned");
+    assert_eq!(said.len(), 1, "{}", text(&first));
+    assert!(
+        said[0].starts_with("warning: ") && said[0].contains("finish --squash"),
+        "{said:?}"
+    );
+    assert!(!has_signature(&repo, "HEAD"));
+    for run in 0..2 {
+        repo.write("a.txt", format!("c{run}\n"));
+        let out = if run == 0 {
+            repo.session(&["checkpoint", "-m", "again"])
+        } else {
+            stop_hook(&repo)
+        };
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(
+            stderr_lines(&out, "unsigned").is_empty(),
+            "said twice: {}",
+            text(&out)
+        );
+    }
+    let check = doctor_commits(&repo);
+    assert_eq!(check["status"], "warning", "{check}");
+    assert!(
+        check["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("unsigned")),
+        "{check}"
+    );
+    // Without commit.gpgSign, doctor has nothing to say about signing.
+    repo.git(&["config", "commit.gpgSign", "false"]);
+    assert_eq!(doctor_commits(&repo)["status"], "ok");
+}
+
+/// Commit hooks (pre-commit, commit-msg, … in .git/hooks or
+/// core.hooksPath) do not run for checkpoints; the first checkpoint says
+/// so, naming them, once; `doctor` says it; `finish --squash` hints how to
+/// run them on the final commit.
+#[test]
+fn commit_hooks_not_run_notice() {
+    let sb = Sandbox::new();
+    let repo = sb.init("r");
+    repo.write("a.txt", "a\n");
+    repo.commit_all("base");
+    let ran = sb.path("hook-ran");
+    let hook = format!("#!/bin/sh\necho ran >> '{}'\n", ran.display());
+    for name in ["pre-commit", "commit-msg"] {
+        let path = git_dir(&repo).join("hooks").join(name);
+        fs::write(&path, &hook).expect("write hook");
+        let mut perms = fs::metadata(&path).expect("stat").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        fs::set_permissions(&path, perms).expect("chmod");
+    }
+    // A sample hook git ships is not executable: it does not count.
+    fs::write(git_dir(&repo).join("hooks/post-commit"), &hook).expect("write");
+
+    let start = repo.session(&["start", "the task"]);
+    let said = stderr_lines(&start, "commit hooks");
+    assert_eq!(said.len(), 1, "{}", text(&start));
+    assert!(
+        said[0].starts_with("warning: ") && said[0].contains("(pre-commit, commit-msg)"),
+        "{said:?}"
+    );
+    repo.write("a.txt", "b\n");
+    let first = repo.session(&["checkpoint", "-m", "one"]);
+    assert!(first.status.success(), "{}", text(&first));
+    let all = text(&first);
+    let said = stderr_lines(&first, "commit hooks");
+    // `start` wrote the first checkpoint and said it; not again.
+    assert!(said.is_empty(), "{all}");
+    assert!(!ran.exists(), "a hook ran");
+    let check = doctor_commits(&repo);
+    assert_eq!(check["status"], "warning", "{check}");
+    assert!(
+        check["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("pre-commit, commit-msg") && !m.contains("post-commit")),
+        "{check}"
+    );
+    let out = repo.session(&["finish", "--squash"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stderr_lines(&out, "git commit --amend --no-edit")
+            .iter()
+            .any(|l| l.starts_with("hint: ")),
+        "{}",
+        text(&out)
+    );
+    assert!(!ran.exists(), "a hook ran");
+
+    // core.hooksPath, relative to the work tree as git reads it: the first
+    // checkpoint written in this repository says it.
+    let other = sb.init("other");
+    other.write("a.txt", "a\n");
+    other.commit_all("base");
+    other.git(&["config", "core.hooksPath", ".githooks"]);
+    other.write(".githooks/commit-msg", &hook);
+    let path = other.path.join(".githooks/commit-msg");
+    let mut perms = fs::metadata(&path).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    fs::set_permissions(&path, perms).expect("chmod");
+    other.write("a.txt", "b\n");
+    let first = other.session(&["checkpoint", "-m", "one"]);
+    let said = stderr_lines(&first, "commit hooks");
+    assert_eq!(said.len(), 1, "{}", text(&first));
+    assert!(said[0].contains("(commit-msg)"), "{said:?}");
+    other.write("a.txt", "c\n");
+    let second = other.session(&["checkpoint", "-m", "two"]);
+    assert!(
+        stderr_lines(&second, "commit hooks").is_empty(),
+        "{}",
+        text(&second)
+    );
+    assert!(!ran.exists(), "a hook ran");
+}
+
+/// A signing setup that works offline: an ssh key (`gpg.format=ssh`) when
+/// ssh-keygen is installed, else a `gpg.program` that emits a fake
+/// signature. Returns the allowed-signers file when ssh is used.
+fn offline_signing(sb: &Sandbox, repo: &Repo) -> Option<std::path::PathBuf> {
+    let key = sb.path("signing-key");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f"])
+        .arg(&key)
+        .output();
+    if made.is_ok_and(|out| out.status.success()) {
+        repo.git(&["config", "gpg.format", "ssh"]);
+        repo.git(&["config", "user.signingKey", &key.to_string_lossy()]);
+        let public = fs::read_to_string(key.with_extension("pub")).expect("public key");
+        let allowed = sb.path("allowed-signers");
+        fs::write(&allowed, format!("committer@example.com {public}")).expect("write");
+        return Some(allowed);
+    }
+    let fake = sb.path("fake-gpg");
+    fs::write(
+        &fake,
+        "#!/bin/sh\ncat >/dev/null\necho '[GNUPG:] SIG_CREATED D 1 8 00 0 0' >&2\nprintf -- '-----BEGIN PGP SIGNATURE-----\\n\\nfake\\n-----END PGP SIGNATURE-----\\n'\n",
+    )
+    .expect("write fake gpg");
+    let mut perms = fs::metadata(&fake).expect("stat").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    fs::set_permissions(&fake, perms).expect("chmod");
+    repo.git(&["config", "gpg.program", &fake.to_string_lossy()]);
+    None
+}
+
+/// `finish --squash` with `commit.gpgSign=true` makes the final commit
+/// through git, so it is signed (a `gpgsig` header that `git verify-commit`
+/// accepts); a signing failure refuses with git's reason and writes
+/// nothing of the squash.
+#[test]
+fn finish_squash_signs_when_gpgsign() {
+    let sb = Sandbox::new();
+    let repo = sb.init("r");
+    repo.write("a.txt", "a\n");
+    repo.commit_all("base");
+    let base = repo.rev("HEAD");
+    repo.session_ok(&["start", "Sign the result"]);
+    repo.write("a.txt", "b\n");
+    repo.session_ok(&["checkpoint", "--todo", "more"]);
+    repo.write("b.txt", "b\n");
+    repo.session_ok(&["checkpoint", "--done", "more"]);
+    repo.git(&["config", "commit.gpgSign", "true"]);
+    let allowed = offline_signing(&sb, &repo);
+
+    // Signing that fails: git's reason, and the branch stays where it is.
+    repo.git(&["config", "gpg.program", "false"]);
+    repo.git(&["config", "gpg.ssh.program", "false"]);
+    let tip = repo.rev("HEAD");
+    let refs = repo.git(&["for-each-ref"]);
+    let out = repo.session(&["finish", "--squash"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("error: could not sign the squashed commit"),
+        "{all}"
+    );
+    assert_eq!(repo.rev("HEAD"), tip, "{all}");
+    assert_eq!(repo.git(&["for-each-ref"]), refs, "{all}");
+    repo.git(&["config", "--unset", "gpg.ssh.program"]);
+    if allowed.is_some() {
+        repo.git(&["config", "--unset", "gpg.program"]);
+    } else {
+        let fake = sb.path("fake-gpg");
+        repo.git(&["config", "gpg.program", &fake.to_string_lossy()]);
+    }
+
+    let out = repo.session(&["finish", "--squash"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("(signed)"), "{}", text(&out));
+    assert!(
+        has_signature(&repo, "HEAD"),
+        "{}",
+        repo.git(&["cat-file", "commit", "HEAD"])
+    );
+    assert_eq!(repo.rev("HEAD^"), base);
+    assert_eq!(
+        repo.rev("HEAD^{tree}"),
+        repo.rev("refs/session/archive/main/1^{tree}")
+    );
+    let raw = repo.git(&["cat-file", "commit", "HEAD"]);
+    assert!(
+        raw.contains("author Test Author <author@example.com>")
+            && raw.contains("committer Test Committer <committer@example.com>")
+            && raw.contains("Session-Schema: 1"),
+        "{raw}"
+    );
+    if let Some(allowed) = allowed {
+        let verify = repo.git_output(&[
+            "-c",
+            &format!("gpg.ssh.allowedSignersFile={}", allowed.display()),
+            "verify-commit",
+            "HEAD",
+        ]);
+        assert!(verify.status.success(), "{}", text(&verify));
+    }
+    let show = repo.session_json(&["show"]);
+    assert_eq!(show["reason"], "finish", "{show}");
+    assert_eq!(show["source"], "note", "{show}");
+    repo.fsck();
+}

@@ -1189,6 +1189,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn boms_are_prohibited_as_git_prohibits_them() {
+        let le16: &[u8] = b"\xff\xfeh\0";
+        let be16: &[u8] = b"\xfe\xff\0h";
+        for encoding in ["UTF-16LE", "utf16le", "Utf-16be", "UTF16BE"] {
+            for data in [le16, be16] {
+                let why = prohibited_bom(encoding, data).expect(encoding);
+                assert_eq!(
+                    why,
+                    Unaddable::ProhibitedBom {
+                        encoding: encoding.into(),
+                        instead: "UTF-16".into()
+                    }
+                );
+            }
+        }
+        assert!(prohibited_bom("UTF-32LE", b"\xff\xfe\0\0h\0\0\0").is_some());
+        assert!(prohibited_bom("UTF-32BE", b"\0\0\xfe\xffh").is_some());
+        // The mark is allowed (and required) where the byte order is not
+        // named; without a mark nothing is prohibited.
+        for (encoding, data) in [
+            ("UTF-16", le16),
+            ("UTF-16LE-BOM", le16),
+            ("ISO-8859-1", le16),
+            ("UTF-16LE", b"h\0i\0".as_slice()),
+            ("UTF-32LE", le16),
+        ] {
+            assert!(prohibited_bom(encoding, data).is_none(), "{encoding}");
+        }
+        assert!(starts_with_utf_bom(le16) && starts_with_utf_bom(be16));
+        assert!(!starts_with_utf_bom(b"plain"));
+    }
+
+    #[test]
     fn secret_patterns_match_names_and_paths() {
         let patterns: Vec<String> = crate::config::DEFAULT_SECRET_PATTERNS
             .iter()

@@ -47,6 +47,9 @@ pub struct Request {
     pub task_if_empty: Option<String>,
     /// Where the `commit` template may be overridden.
     pub templates: crate::render::Dirs,
+    /// Paths `git add` refuses: refused (a person's checkpoint, the
+    /// default) or left out and reported (hooks).
+    pub refusals: snapshot::Refusals,
 }
 
 /// What a checkpoint did.
@@ -61,7 +64,7 @@ pub struct Outcome {
     pub created: bool,
     /// Paths that differ from the parent commit.
     pub changes: Vec<snapshot::Change>,
-    /// Untracked paths left out.
+    /// Paths left out.
     pub skipped: Vec<Skip>,
     /// The state recorded (or the unchanged inherited one).
     pub state: State,
@@ -102,8 +105,8 @@ pub fn checkpoint(
         index,
         base_tree,
         &snapshot::Options {
-            size_limit: config.size_limit,
-            secret_patterns: config.secret_patterns.clone(),
+            refusals: request.refusals,
+            ..snapshot::Options::from_config(config)
         },
         interrupt,
     )?;
@@ -221,6 +224,7 @@ pub fn checkpoint(
     );
     locks.refs_done();
     moved?;
+    warnings.extend(crate::repo::once_notices(repo));
 
     let noted = locks
         .announce_refs(&[repo.common_dir().join(&config.notes_ref)])

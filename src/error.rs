@@ -13,10 +13,17 @@ pub enum Error {
     NotARepository(PathBuf),
     #[error("'{}' is a bare repository: git-session needs a work tree", .0.display())]
     Bare(PathBuf),
+    /// `extensions.refStorage` names a ref backend other than `files`.
+    #[error("this repository keeps its refs in the '{0}' format (extensions.refStorage), an unsupported storage backend: git-session needs the 'files' ref backend")]
+    UnsupportedRefStorage(String),
     #[error("a {0} is in progress: refusing to checkpoint")]
     InProgress(&'static str),
     #[error("the index has unresolved conflicts in {count} path(s), first '{first}'")]
     Conflicts { count: usize, first: String },
+    /// A path `git add` refuses (a FIFO where a tracked file was, a BOM its
+    /// working-tree-encoding prohibits); `detail` names the path.
+    #[error("{detail}: nothing was committed")]
+    CannotAdd { detail: String, hint: String },
     #[error("could not lock '{}': another git process seems to be running", .0.display())]
     IndexLocked(PathBuf),
     #[error("another git-session is running: could not take '{}'", .0.display())]
@@ -59,6 +66,9 @@ pub enum Error {
     },
     #[error("{what} failed: {detail}")]
     GitFailed { what: String, detail: String },
+    /// `git commit-tree -S` failed: nothing of the squash was written.
+    #[error("could not sign the squashed commit (commit.gpgSign is set): {0}")]
+    SigningFailed(String),
     /// The checkpoint stands; only the push after it failed (exit code 3).
     #[error("checkpoint {commit} is written, but the push failed: {cause}")]
     PushAfterCheckpoint {
@@ -107,11 +117,19 @@ impl Error {
                 "run git-session inside a git work tree, or create one with 'git init'".into(),
             ],
             Error::Bare(_) => vec!["run it in a clone that has a work tree".into()],
+            Error::UnsupportedRefStorage(_) => vec![
+                "convert the repository with 'git refs migrate --ref-format=files' (git 2.46 or newer)".into(),
+                "git before 2.48 cannot migrate reflogs: upgrade git, or make a clone with 'git clone --ref-format=files'".into(),
+            ],
             Error::InProgress(op) => vec![format!(
                 "finish or abort the {op} first (see 'git status'), then checkpoint again"
             )],
             Error::Conflicts { .. } => vec![
                 "resolve the conflicts and 'git add' the files, then checkpoint again".into(),
+            ],
+            Error::CannotAdd { hint, .. } => vec![
+                hint.clone(),
+                "a hook's checkpoint leaves such a path out and saves the rest of the work".into(),
             ],
             Error::IndexLocked(path) => vec![
                 "wait for the other git process to finish and try again".into(),
@@ -184,6 +202,11 @@ impl Error {
                     .into(),
             ],
             Error::GitFailed { .. } => Vec::new(),
+            Error::SigningFailed(_) => vec![
+                "the branch is at the final checkpoint; nothing of the squash was written".into(),
+                "make signing work as for 'git commit -S' (gpg.format, gpg.program, user.signingKey), then finish again".into(),
+                "or, to make this commit unsigned, set 'git config commit.gpgSign false' first".into(),
+            ],
             Error::PushAfterCheckpoint { hints, .. } => hints.clone(),
             Error::Usage(_) => Vec::new(),
             Error::NothingToSquash(_) => vec![

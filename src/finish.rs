@@ -7,6 +7,11 @@
 //! checkpoint, so `show` and `resume` keep working on it, from a fresh clone
 //! too; its note holds the same state plus the checkpoints it replaced.
 //!
+//! With `commit.gpgSign` set, the new commit is written by the user's git
+//! (`git commit-tree -S`), so it is signed as `git commit` would sign it;
+//! if signing fails, nothing of the squash is written. Commit hooks do not
+//! run for it.
+//!
 //! Order of writes, as for a checkpoint: the new commit object, then (in one
 //! ref transaction, under git-session's lock and `index.lock`) the archive
 //! ref `refs/session/archive/BRANCH/N` at the old tip and the branch moved
@@ -61,6 +66,10 @@ pub struct Squashed {
     /// Remotes whose copy of the branch has replaced commits: publishing
     /// the squash there needs a force push.
     pub published: Vec<Published>,
+    /// Whether the commit is signed (`commit.gpgSign`).
+    pub signed: bool,
+    /// The commit hooks `git commit` would have run (they did not).
+    pub hooks_not_run: Vec<&'static str>,
     /// Problems that did not stop the squash.
     pub warnings: Vec<String>,
 }
@@ -226,19 +235,32 @@ pub fn squash(
 
     let (author, committer) = crate::repo::signatures(repo)?;
     state.created_at = rfc3339(committer.time);
-    let commit = gix::objs::Commit {
-        tree: newest.tree,
-        parents: vec![base].into(),
-        author,
-        committer,
-        encoding: None,
-        message: message_with_trailers(&text, &state).into(),
-        extra_headers: Vec::new(),
+    let message = message_with_trailers(&text, &state);
+    // The commit for review is signed as `git commit` would sign it, by the
+    // user's git; checkpoints are not (see the README).
+    let signed = crate::repo::signs_commits(repo);
+    let commit_id = if signed {
+        crate::remote::Git::new(repo).commit_tree_signed(
+            newest.tree,
+            &[base],
+            &message,
+            &author,
+            &committer,
+        )?
+    } else {
+        let commit = gix::objs::Commit {
+            tree: newest.tree,
+            parents: vec![base].into(),
+            author,
+            committer,
+            encoding: None,
+            message: message.into(),
+            extra_headers: Vec::new(),
+        };
+        repo.write_object(&commit)
+            .context("could not write the squashed commit")?
+            .detach()
     };
-    let commit_id = repo
-        .write_object(&commit)
-        .context("could not write the squashed commit")?
-        .detach();
 
     // The ref locks about to be taken are announced first, so that if we
     // are killed holding them the next run removes them (see crate::repo).
@@ -289,6 +311,8 @@ pub fn squash(
         checkpoints,
         subject,
         published,
+        signed,
+        hooks_not_run: crate::repo::commit_hooks(repo),
         warnings,
     })
 }

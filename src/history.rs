@@ -2,7 +2,8 @@
 //!
 //! A commit is a checkpoint when it has a session note or a
 //! `Session-Schema` trailer. The note wins when both exist; a note that is
-//! not valid TOML is reported and the trailers serve instead.
+//! not valid TOML is reported and the trailers serve instead, and so do
+//! they, with a warning, for a note with a newer schema than this build's.
 
 use anyhow::Context as _;
 use gix::bstr::ByteSlice;
@@ -10,7 +11,7 @@ use gix::ObjectId;
 
 use crate::config::Config;
 use crate::notes::Notes;
-use crate::state::State;
+use crate::state::{State, SCHEMA};
 
 /// Where a checkpoint's state was read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -42,6 +43,8 @@ pub struct History<'repo> {
     depth: usize,
     /// Problems worth telling the user, such as a note that is not TOML.
     pub warnings: Vec<String>,
+    /// Whether a newer state schema was reported (once is enough).
+    warned_newer: bool,
 }
 
 impl<'repo> History<'repo> {
@@ -53,6 +56,7 @@ impl<'repo> History<'repo> {
             notes: Notes::open(repo, &config.notes_ref)?,
             depth: config.search_depth,
             warnings: Vec::new(),
+            warned_newer: false,
         })
     }
 
@@ -93,6 +97,23 @@ impl<'repo> History<'repo> {
         let time = commit.time().unwrap_or_default();
         let tree = commit.tree_id()?.detach();
         let message = commit.message_raw_sloppy();
+        let text = message.to_str_lossy();
+        let found = |mut state: State, source: Source| {
+            fill_from_commit(&mut state, text.as_ref(), time);
+            Some(Checkpoint {
+                id,
+                state,
+                source,
+                time,
+                tree,
+            })
+        };
+        let trailers = || {
+            message
+                .contains_str("Session-Schema:")
+                .then(|| State::from_trailers(&text))
+                .flatten()
+        };
 
         if let Some(bytes) = note {
             match std::str::from_utf8(&bytes)
@@ -103,14 +124,23 @@ impl<'repo> History<'repo> {
                     if state.schema == 0 {
                         state.schema = 1;
                     }
-                    fill_from_commit(&mut state, message.to_str_lossy().as_ref(), time);
-                    return Ok(Some(Checkpoint {
-                        id,
-                        state,
-                        source: Source::Note,
-                        time,
-                        tree,
-                    }));
+                    if state.schema <= SCHEMA {
+                        return Ok(found(state, Source::Note));
+                    }
+                    // A newer git-session wrote it: what this one reads of
+                    // it may be wrong, and the trailers say the same in a
+                    // form that changes less.
+                    let schema = state.schema;
+                    return Ok(match trailers() {
+                        Some(older) if older.schema <= SCHEMA => {
+                            self.warn_newer(id, schema, "reading its commit trailers instead of its note");
+                            found(older, Source::Trailers)
+                        }
+                        _ => {
+                            self.warn_newer(id, schema, "reading what this version understands of its note");
+                            found(state, Source::Note)
+                        }
+                    });
                 }
                 Err(err) => self.warnings.push(format!(
                     "the note on {} in {} is not valid TOML, reading the commit trailers instead: {}",
@@ -120,21 +150,30 @@ impl<'repo> History<'repo> {
                 )),
             }
         }
-        if !message.contains_str("Session-Schema:") {
-            return Ok(None);
-        }
-        let text = message.to_str_lossy();
-        let Some(mut state) = State::from_trailers(&text) else {
+        let Some(state) = trailers() else {
             return Ok(None);
         };
-        fill_from_commit(&mut state, &text, time);
-        Ok(Some(Checkpoint {
-            id,
-            state,
-            source: Source::Trailers,
-            time,
-            tree,
-        }))
+        if state.schema > SCHEMA {
+            self.warn_newer(
+                id,
+                state.schema,
+                "reading what this version understands of its trailers",
+            );
+        }
+        Ok(found(state, Source::Trailers))
+    }
+
+    /// Say once per walk that a checkpoint has a newer state schema than
+    /// this build reads ([`SCHEMA`]), and what is read instead.
+    fn warn_newer(&mut self, id: ObjectId, schema: u32, instead: &str) {
+        if self.warned_newer {
+            return;
+        }
+        self.warned_newer = true;
+        self.warnings.push(format!(
+            "checkpoint {} was written by a newer git-session (state schema {schema}; this one reads up to {SCHEMA}): {instead}; upgrade git-session to read all of it",
+            short(id)
+        ));
     }
 
     /// The newest checkpoint at or before `tip` on first-parent history.

@@ -30,7 +30,9 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Open the repository containing `dir`, honouring `GIT_DIR` and
 /// `GIT_WORK_TREE` as git does, and `git -c` options: git passes them in
-/// the environment, and they override every config file, as in git.
+/// the environment, and they override every config file, as in git. A
+/// repository whose refs gix cannot read is refused here, by name, before
+/// any command misreads it.
 pub fn open(dir: &Path) -> anyhow::Result<gix::Repository> {
     let overrides = crate::config::command_line_overrides()?;
     let mut options = gix::sec::trust::Mapping::<gix::open::Options>::default();
@@ -42,8 +44,27 @@ pub fn open(dir: &Path) -> anyhow::Result<gix::Repository> {
         Default::default(),
         options,
     )
-    .map_err(|_| Error::NotARepository(dir.to_path_buf()))?;
-    Ok(repo.to_thread_local())
+    .map_err(|_| Error::NotARepository(dir.to_path_buf()))?
+    .to_thread_local();
+    refuse_unsupported(&repo)?;
+    Ok(repo)
+}
+
+/// gix 0.90 reads only the `files` ref backend: in a reftable repository
+/// (`git init --ref-format=reftable`, git 2.45+) HEAD is a stub pointing
+/// at `refs/heads/.invalid`, so every command would fail late and
+/// misleadingly ("unknown revision 'HEAD'").
+fn refuse_unsupported(repo: &gix::Repository) -> Result<(), Error> {
+    let storage = repo
+        .config_snapshot()
+        .string("extensions.refStorage")
+        .map(|value| value.to_string());
+    match storage {
+        Some(format) if !format.eq_ignore_ascii_case("files") => {
+            Err(Error::UnsupportedRefStorage(format))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Open and require a work tree.
@@ -124,6 +145,97 @@ pub fn signatures(
         .context("the committer identity is invalid")?
         .to_owned()?;
     Ok((author, committer))
+}
+
+/// The hooks `git commit` runs; no checkpoint and no `git commit-tree`
+/// runs them.
+pub const COMMIT_HOOKS: [&str; 4] = [
+    "pre-commit",
+    "prepare-commit-msg",
+    "commit-msg",
+    "post-commit",
+];
+
+/// Whether `git commit` signs here (`commit.gpgSign`). Checkpoints never
+/// sign; `finish --squash` does, through git.
+pub fn signs_commits(repo: &gix::Repository) -> bool {
+    repo.config_snapshot()
+        .boolean("commit.gpgSign")
+        .unwrap_or(false)
+}
+
+/// The [`COMMIT_HOOKS`] git would run here: executable files in
+/// `core.hooksPath` (relative to the work tree, as git resolves it) or
+/// `<common git dir>/hooks`.
+pub fn commit_hooks(repo: &gix::Repository) -> Vec<&'static str> {
+    let dir = match repo.config_snapshot().trusted_path("core.hooksPath") {
+        Ok(Some(path)) if path.is_relative() => {
+            repo.workdir().unwrap_or_else(|| repo.git_dir()).join(path)
+        }
+        Ok(Some(path)) => path,
+        _ => repo.common_dir().join("hooks"),
+    };
+    COMMIT_HOOKS
+        .into_iter()
+        .filter(|name| is_executable(&dir.join(name)))
+        .collect()
+}
+
+/// An executable regular file (following symlinks), as git requires of a
+/// hook and PATH of a program.
+pub fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+/// What `git commit` would do here that a checkpoint does not, each said
+/// once per repository: the first time a checkpoint is written, a marker
+/// file under `<session dir>/` records that the notice was shown. `doctor`
+/// says it every time ([`commit_differences`]).
+pub fn once_notices(repo: &gix::Repository) -> Vec<String> {
+    let dir = session_dir(repo);
+    commit_differences(repo)
+        .into_iter()
+        .filter(|(marker, _)| {
+            let path = dir.join(marker);
+            // Shown only when the marker is new: a failure to write it
+            // means it is said again next time, which is harmless.
+            !path.exists() && std::fs::write(&path, "shown\n").is_ok()
+        })
+        .map(|(_, text)| {
+            format!("{text} (said once for this repository; 'git session doctor' repeats it)")
+        })
+        .collect()
+}
+
+/// Signing and commit hooks that checkpoints skip, as (marker file name,
+/// explanation).
+pub fn commit_differences(repo: &gix::Repository) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if signs_commits(repo) {
+        out.push((
+            "notice-unsigned",
+            "commit.gpgSign is set, but checkpoints are unsigned work-in-progress commits; 'git session finish --squash' signs the final commit".to_string(),
+        ));
+    }
+    let hooks = commit_hooks(repo);
+    if !hooks.is_empty() {
+        out.push((
+            "notice-hooks",
+            format!(
+                "checkpoints are work-in-progress commits and do not run the commit hooks ({}); after 'git session finish --squash', 'git commit --amend --no-edit' runs them on the final commit",
+                hooks.join(", ")
+            ),
+        ));
+    }
+    out
 }
 
 /// Where git-session keeps its own files: `<common git dir>/session/`.

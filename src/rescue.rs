@@ -89,9 +89,10 @@ pub fn rescue(
         repo,
         index,
         base_tree,
+        // A rescue runs from a hook: a path git refuses is left out.
         &crate::snapshot::Options {
-            size_limit: config.size_limit,
-            secret_patterns: config.secret_patterns.clone(),
+            refusals: crate::snapshot::Refusals::Skip,
+            ..crate::snapshot::Options::from_config(config)
         },
         &AtomicBool::new(false),
     )?;

@@ -181,10 +181,7 @@ pub fn gather(
         let (changes, _) = crate::snapshot::changes_since(
             repo,
             head_tree,
-            &crate::snapshot::Options {
-                size_limit: config.size_limit,
-                secret_patterns: config.secret_patterns.clone(),
-            },
+            &crate::snapshot::Options::from_config(config),
             &AtomicBool::new(false),
         )?;
         changes

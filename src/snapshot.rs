@@ -28,6 +28,84 @@ pub struct Options {
     pub size_limit: u64,
     /// Untracked files matching one of these are skipped as secrets.
     pub secret_patterns: Vec<String>,
+    /// What to do with a path `git add` would refuse.
+    pub refusals: Refusals,
+}
+
+impl Options {
+    /// The limits `config` sets; paths git would refuse are refused.
+    pub fn from_config(config: &crate::config::Config) -> Options {
+        Options {
+            size_limit: config.size_limit,
+            secret_patterns: config.secret_patterns.clone(),
+            refusals: Refusals::Refuse,
+        }
+    }
+}
+
+/// What a snapshot does with a path `git add -A` refuses to add (see
+/// [`Unaddable`]): a person running a checkpoint gets git's refusal, while
+/// a hook, which nobody watches and which must not lose the rest of the
+/// work, leaves the path out and says so.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Refusals {
+    /// Fail the snapshot as git does, naming the path.
+    #[default]
+    Refuse,
+    /// Leave the path as the index has it (a tracked file keeps its
+    /// previous content; an untracked one stays out) and report it in
+    /// [`Snapshot::skipped`].
+    Skip,
+}
+
+/// A path `git add` refuses, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unaddable {
+    /// A tracked path that is now neither a regular file, a symlink nor a
+    /// directory: a FIFO, a socket, a device (named).
+    SpecialFile(&'static str),
+    /// A byte order mark that the path's `working-tree-encoding` prohibits
+    /// (`UTF-16LE`, `UTF-16BE`, `UTF-32LE`, `UTF-32BE`), as git refuses it.
+    ProhibitedBom {
+        /// The encoding as `.gitattributes` names it.
+        encoding: String,
+        /// The encoding git suggests instead (`UTF-16`, `UTF-32`).
+        instead: String,
+    },
+}
+
+impl Unaddable {
+    /// The reason the session state records in `skipped`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Unaddable::SpecialFile(_) => "unsupported-type",
+            Unaddable::ProhibitedBom { .. } => "bom-prohibited",
+        }
+    }
+
+    /// Why, in git's words.
+    fn describe(&self, path: &str) -> String {
+        match self {
+            Unaddable::SpecialFile(what) => format!(
+                "'{path}' is {what}: git can only add regular files, symbolic links or git-directories"
+            ),
+            Unaddable::ProhibitedBom { encoding, .. } => {
+                format!("BOM is prohibited in '{path}' if encoded as {encoding}")
+            }
+        }
+    }
+
+    /// What to do about it.
+    fn hint(&self, path: &str) -> String {
+        match self {
+            Unaddable::SpecialFile(_) => format!(
+                "move it out of the work tree, or stop tracking it with 'git rm --cached -- {path}'; then checkpoint again"
+            ),
+            Unaddable::ProhibitedBom { instead, .. } => format!(
+                "the file '{path}' starts with a byte order mark (BOM): use {instead} as its working-tree-encoding in .gitattributes, or remove the mark; then checkpoint again"
+            ),
+        }
+    }
 }
 
 /// The result of a snapshot.
@@ -49,12 +127,14 @@ pub struct Snapshot {
     pub warnings: Vec<String>,
 }
 
-/// An untracked path left out of the snapshot.
+/// A path left out of the snapshot: untracked, or tracked and kept at its
+/// previous content.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Skip {
     /// Path relative to the work tree root.
     pub path: String,
-    /// `secret`, `too-large` or `nested-repo`: what the state records.
+    /// `secret`, `too-large`, `nested-repo`, `unsupported-type` or
+    /// `bom-prohibited`: what the state records.
     pub reason: &'static str,
     /// The same for a person: which pattern, how large.
     pub detail: String,
@@ -224,10 +304,9 @@ pub fn snapshot(
         .into());
     }
 
-    let executable_bit = repo.filesystem_options()?.executable_bit;
-    // Built on first use: setting it up reads .gitattributes, and an idle
-    // checkpoint hashes nothing.
-    let mut pipeline: Option<gix::filter::Pipeline<'_>> = None;
+    let fs = repo.filesystem_options()?;
+    let (executable_bit, symlinks) = (fs.executable_bit, fs.symlink);
+    let mut hasher = Hasher::new(repo, &workdir);
     let matcher = SecretMatcher::new(&options.secret_patterns);
     let mut index_changed = false;
     let mut removed = vec![false; index.entries().len()];
@@ -252,21 +331,32 @@ pub fn snapshot(
             }
             Found::Changed { index: i } => {
                 let path = index.entries()[i].path(&index).to_owned();
-                let pipeline = filter_pipeline(&mut pipeline, repo, &index)?;
-                match hash_file(repo, pipeline, &index, &workdir, path.as_ref())? {
-                    Some((id, kind, stat)) => {
+                match hasher.hash(&index, path.as_ref())? {
+                    Hashed::Object(id, kind, stat) => {
                         let entry = &mut index.entries_mut()[i];
                         let mut mode = mode_of(kind);
                         if !executable_bit && is_file_mode(entry.mode) && is_file_mode(mode) {
                             mode = entry.mode;
+                        }
+                        // With core.symlinks=false git checks a symlink out
+                        // as a file holding its target, and `git add`
+                        // records that file as the symlink the index says
+                        // it is (convert.c's ce_mode_from_stat).
+                        if !symlinks && entry.mode == Mode::SYMLINK && is_file_mode(mode) {
+                            mode = Mode::SYMLINK;
                         }
                         entry.id = id;
                         entry.mode = mode;
                         entry.stat = stat;
                         entry.flags.remove(Flags::INTENT_TO_ADD);
                     }
-                    // Vanished since the scan, or now untrackable (a fifo).
-                    None => removed[i] = true,
+                    Hashed::Gone => removed[i] = true,
+                    // Never recorded as deleted: the entry stays as it is,
+                    // so the tree keeps the previous content.
+                    Hashed::Refused(why) => {
+                        skipped.push(refuse_or_skip(options.refusals, path.as_ref(), &why, true)?);
+                        continue;
+                    }
                 }
                 index_changed = true;
             }
@@ -297,21 +387,31 @@ pub fn snapshot(
                     });
                     continue;
                 }
-                let pipeline = filter_pipeline(&mut pipeline, repo, &index)?;
-                match hash_file(repo, pipeline, &index, &workdir, path.as_ref())? {
-                    Some((id, kind, stat)) => {
+                match hasher.hash(&index, path.as_ref())? {
+                    Hashed::Object(id, kind, stat) => {
                         let mut mode = mode_of(kind);
                         if !executable_bit && mode == Mode::FILE_EXECUTABLE {
                             mode = Mode::FILE;
                         }
                         untracked.push((path, id, mode, stat));
                     }
-                    None if meta.is_dir() => skipped.push(Skip {
+                    Hashed::Gone if meta.is_dir() => skipped.push(Skip {
                         path: rel,
                         reason: "nested-repo",
                         detail: "a nested git repository with no commit checked out".into(),
                     }),
-                    None => {}
+                    Hashed::Gone => {}
+                    // `git add -A` passes over untracked FIFOs, sockets and
+                    // devices without a word.
+                    Hashed::Refused(Unaddable::SpecialFile(_)) => {}
+                    Hashed::Refused(why) => {
+                        skipped.push(refuse_or_skip(
+                            options.refusals,
+                            path.as_ref(),
+                            &why,
+                            false,
+                        )?);
+                    }
                 }
             }
         }
@@ -419,114 +519,322 @@ fn scan(
     Ok(collect.found)
 }
 
-/// git's filters (clean, eol) and attributes for hashing work-tree files,
-/// with the attributes of the index we hold (gix's own constructor would
-/// read the index from disk again).
-/// Built into `slot` on first use.
-fn filter_pipeline<'slot, 'repo>(
-    slot: &'slot mut Option<gix::filter::Pipeline<'repo>>,
-    repo: &'repo gix::Repository,
-    index: &gix::index::State,
-) -> anyhow::Result<&'slot mut gix::filter::Pipeline<'repo>> {
-    if slot.is_none() {
-        *slot = Some(new_filter_pipeline(repo, index)?);
+/// Refuse the snapshot for `path`, or (hooks) record it as left out.
+fn refuse_or_skip(
+    refusals: Refusals,
+    path: &BStr,
+    why: &Unaddable,
+    tracked: bool,
+) -> anyhow::Result<Skip> {
+    let path = path.to_str_lossy().into_owned();
+    match refusals {
+        Refusals::Refuse => Err(Error::CannotAdd {
+            detail: why.describe(&path),
+            hint: why.hint(&path),
+        }
+        .into()),
+        Refusals::Skip => Ok(Skip {
+            detail: format!(
+                "{}; {}",
+                why.describe(&path),
+                if tracked {
+                    "its last recorded content is kept"
+                } else {
+                    "left out"
+                }
+            ),
+            reason: why.reason(),
+            path,
+        }),
     }
-    slot.as_mut().context("the filter pipeline was just built")
 }
 
-fn new_filter_pipeline<'repo>(
+/// What hashing one work-tree path gave.
+enum Hashed {
+    /// The object is written: its id, kind and the stat taken before.
+    Object(ObjectId, EntryKind, Stat),
+    /// Nothing there (any more), or a directory that is no repository with
+    /// a commit checked out.
+    Gone,
+    /// Something `git add` refuses.
+    Refused(Unaddable),
+}
+
+/// Hashes work-tree paths as `git add` does. git's filters (clean, eol)
+/// and attributes are set up on first use, with the attributes of the index
+/// we hold (gix's own constructor would read the index from disk again):
+/// that reads .gitattributes, and an idle checkpoint hashes nothing.
+struct Hasher<'repo> {
     repo: &'repo gix::Repository,
-    index: &gix::index::State,
-) -> anyhow::Result<gix::filter::Pipeline<'repo>> {
-    let attributes = repo
-        .attributes_only(
+    workdir: &'repo std::path::Path,
+    pipeline: Option<gix::filter::Pipeline<'repo>>,
+    /// For `working-tree-encoding`, looked up only for files that start
+    /// with a byte order mark.
+    attributes: Option<gix::AttributeStack<'repo>>,
+}
+
+impl<'repo> Hasher<'repo> {
+    fn new(repo: &'repo gix::Repository, workdir: &'repo std::path::Path) -> Self {
+        Hasher {
+            repo,
+            workdir,
+            pipeline: None,
+            attributes: None,
+        }
+    }
+
+    fn attribute_stack(
+        repo: &'repo gix::Repository,
+        index: &gix::index::State,
+    ) -> anyhow::Result<gix::AttributeStack<'repo>> {
+        repo.attributes_only(
             index,
             gix::worktree::stack::state::attributes::Source::WorktreeThenIdMapping,
         )
-        .context("could not read .gitattributes")?
-        .detach();
-    gix::filter::Pipeline::new(repo, attributes)
-        .context("could not set up git's filters (.gitattributes)")
-}
-
-/// Hash one work-tree path as `git add` would and write the object.
-/// `None` when it vanished or cannot be tracked.
-fn hash_file(
-    repo: &gix::Repository,
-    pipeline: &mut gix::filter::Pipeline<'_>,
-    index: &gix::index::File,
-    workdir: &std::path::Path,
-    rela_path: &BStr,
-) -> anyhow::Result<Option<(ObjectId, EntryKind, Stat)>> {
-    let full = workdir.join(gix::path::from_bstr(rela_path)?);
-    // Stat first, with gix's lstat (std's would report birth time as ctime
-    // and make git rehash everything); a change after this is seen next time.
-    let Ok(meta) = gix::index::fs::Metadata::from_path_no_follow(&full) else {
-        return Ok(None);
-    };
-    let stat = Stat::from_fs(&meta).unwrap_or_default();
-    if meta.is_file() && meta.len() >= STREAM_THRESHOLD {
-        let kind = if meta.is_executable() {
-            EntryKind::BlobExecutable
-        } else {
-            EntryKind::Blob
-        };
-        return Ok(
-            stream_file(repo, pipeline, index, &full, rela_path, meta.len())
-                .with_context(|| format!("could not add '{}' to the object database", rela_path))?
-                .map(|id| (id, kind, stat)),
-        );
+        .context("could not read .gitattributes")
     }
-    let Some((id, kind, _)) = pipeline
-        .worktree_file_to_object(rela_path, index)
-        .with_context(|| format!("could not add '{}' to the object database", rela_path))?
-    else {
-        return Ok(None);
-    };
-    Ok(Some((id, kind, stat)))
+
+    fn pipeline(
+        &mut self,
+        index: &gix::index::State,
+    ) -> anyhow::Result<&mut gix::filter::Pipeline<'repo>> {
+        if self.pipeline.is_none() {
+            let attributes = Self::attribute_stack(self.repo, index)?.detach();
+            self.pipeline = Some(
+                gix::filter::Pipeline::new(self.repo, attributes)
+                    .context("could not set up git's filters (.gitattributes)")?,
+            );
+        }
+        self.pipeline
+            .as_mut()
+            .context("the filter pipeline was just built")
+    }
+
+    /// The `working-tree-encoding` of `rela_path`, if one is set.
+    fn encoding(
+        &mut self,
+        index: &gix::index::State,
+        rela_path: &BStr,
+    ) -> anyhow::Result<Option<String>> {
+        if self.attributes.is_none() {
+            self.attributes = Some(Self::attribute_stack(self.repo, index)?);
+        }
+        let stack = self
+            .attributes
+            .as_mut()
+            .context("the attribute stack was just built")?;
+        let mut outcome = stack.selected_attribute_matches(["working-tree-encoding"]);
+        stack
+            .at_entry(rela_path, None)
+            .with_context(|| format!("could not read the attributes of '{rela_path}'"))?
+            .matching_attributes(&mut outcome);
+        let encoding = outcome
+            .iter_selected()
+            .find_map(|m| match m.assignment.state {
+                gix::attrs::StateRef::Value(value) => {
+                    Some(value.as_bstr().to_str_lossy().into_owned())
+                }
+                _ => None,
+            });
+        Ok(encoding)
+    }
+
+    /// git's BOM check (convert.c's validate_encoding), for a file whose
+    /// content starts with `head`: the lookup runs only when there is a
+    /// mark, so ordinary files cost nothing.
+    fn check_bom(
+        &mut self,
+        index: &gix::index::State,
+        rela_path: &BStr,
+        head: &[u8],
+    ) -> anyhow::Result<Option<Unaddable>> {
+        if !starts_with_utf_bom(head) {
+            return Ok(None);
+        }
+        Ok(self
+            .encoding(index, rela_path)?
+            .and_then(|encoding| prohibited_bom(&encoding, head)))
+    }
+
+    /// Hash one work-tree path as `git add` would and write the object.
+    fn hash(&mut self, index: &gix::index::File, rela_path: &BStr) -> anyhow::Result<Hashed> {
+        let full = self.workdir.join(gix::path::from_bstr(rela_path)?);
+        // Stat first, with gix's lstat (std's would report birth time as
+        // ctime and make git rehash everything); a change after this is
+        // seen next time.
+        let Ok(meta) = gix::index::fs::Metadata::from_path_no_follow(&full) else {
+            return Ok(Hashed::Gone);
+        };
+        let stat = Stat::from_fs(&meta).unwrap_or_default();
+        let added = || format!("could not add '{rela_path}' to the object database");
+        if meta.is_file() {
+            let kind = if meta.is_executable() {
+                EntryKind::BlobExecutable
+            } else {
+                EntryKind::Blob
+            };
+            let hashed = if meta.len() >= STREAM_THRESHOLD {
+                self.stream_file(index, &full, rela_path, meta.len())
+            } else {
+                self.small_file(index, &full, rela_path)
+            };
+            return Ok(match hashed.with_context(added)? {
+                Some(Ok(id)) => Hashed::Object(id, kind, stat),
+                Some(Err(why)) => Hashed::Refused(why),
+                None => Hashed::Gone,
+            });
+        }
+        if !meta.is_dir() && !meta.is_symlink() {
+            return Ok(Hashed::Refused(Unaddable::SpecialFile(special_file_kind(
+                &full,
+            ))));
+        }
+        let pipeline = self.pipeline(index)?;
+        Ok(
+            match pipeline
+                .worktree_file_to_object(rela_path, index)
+                .with_context(added)?
+            {
+                Some((id, kind, _)) => Hashed::Object(id, kind, stat),
+                None => Hashed::Gone,
+            },
+        )
+    }
+
+    /// A regular file that fits in memory, read once: for its BOM and for
+    /// the object. `None` when it vanished.
+    fn small_file(
+        &mut self,
+        index: &gix::index::File,
+        full: &std::path::Path,
+        rela_path: &BStr,
+    ) -> anyhow::Result<Option<Result<ObjectId, Unaddable>>> {
+        use gix::filter::plumbing::pipeline::convert::ToGitOutcome;
+        use std::io::Read as _;
+        let data = match std::fs::read(full) {
+            Ok(data) => data,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        if let Some(why) = self.check_bom(index, rela_path, &data)? {
+            return Ok(Some(Err(why)));
+        }
+        let rela = gix::path::from_bstr(rela_path)?;
+        let repo = self.repo;
+        let id = match self
+            .pipeline(index)?
+            .convert_to_git(&data[..], &rela, index)?
+        {
+            ToGitOutcome::Unchanged(_) => repo.write_blob(&data)?,
+            ToGitOutcome::Buffer(buf) => repo.write_blob(buf)?,
+            ToGitOutcome::Process(mut filtered) => {
+                let mut out = Vec::new();
+                filtered.read_to_end(&mut out)?;
+                repo.write_blob(out)?
+            }
+        };
+        Ok(Some(Ok(id.detach())))
+    }
+
+    /// A large regular file, written through git's filters without being
+    /// held in memory. `None` when it vanished.
+    fn stream_file(
+        &mut self,
+        index: &gix::index::File,
+        full: &std::path::Path,
+        rela_path: &BStr,
+        len: u64,
+    ) -> anyhow::Result<Option<Result<ObjectId, Unaddable>>> {
+        use gix::filter::plumbing::pipeline::convert::ToGitOutcome;
+        use gix::objs::Write as _;
+        use std::io::{Read as _, Seek as _};
+        let mut file = match std::fs::File::open(full) {
+            Ok(file) => file,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        let mut head = Vec::with_capacity(4);
+        (&mut file).take(4).read_to_end(&mut head)?;
+        if let Some(why) = self.check_bom(index, rela_path, &head)? {
+            return Ok(Some(Err(why)));
+        }
+        file.rewind()?;
+        let rela = gix::path::from_bstr(rela_path)?;
+        let repo = self.repo;
+        let blob = gix::object::Kind::Blob;
+        let id = match self.pipeline(index)?.convert_to_git(file, &rela, index)? {
+            ToGitOutcome::Unchanged(file) => {
+                repo.objects
+                    .write_stream(blob, len, &mut Exact::new(file, len))?
+            }
+            ToGitOutcome::Buffer(buf) => repo.write_blob(buf)?.detach(),
+            ToGitOutcome::Process(mut filtered) => {
+                // A clean filter's output has no size until it ends: spool
+                // it next to the objects it becomes one of.
+                let mut spool = tempfile::tempfile_in(repo.objects.store_ref().path())?;
+                let size = std::io::copy(&mut filtered, &mut spool)?;
+                spool.rewind()?;
+                repo.objects
+                    .write_stream(blob, size, &mut Exact::new(spool, size))?
+            }
+        };
+        Ok(Some(Ok(id)))
+    }
 }
 
 /// Files at least this large are streamed into the object database: gix's
 /// own path (`write_blob_stream`) reads the whole file into memory first.
 const STREAM_THRESHOLD: u64 = 16 << 20;
 
-/// Write the blob for a large regular file through git's filters without
-/// holding it in memory. `None` when it vanished.
-fn stream_file(
-    repo: &gix::Repository,
-    pipeline: &mut gix::filter::Pipeline<'_>,
-    index: &gix::index::File,
-    full: &std::path::Path,
-    rela_path: &BStr,
-    len: u64,
-) -> anyhow::Result<Option<ObjectId>> {
-    use gix::filter::plumbing::pipeline::convert::ToGitOutcome;
-    use gix::objs::Write as _;
-    use std::io::Seek as _;
-    let file = match std::fs::File::open(full) {
-        Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(err.into()),
+/// Whether `data` starts with a UTF-16 or UTF-32 byte order mark (the
+/// UTF-32LE mark starts with the UTF-16LE one).
+fn starts_with_utf_bom(data: &[u8]) -> bool {
+    data.starts_with(&[0xFE, 0xFF])
+        || data.starts_with(&[0xFF, 0xFE])
+        || data.starts_with(&[0, 0, 0xFE, 0xFF])
+}
+
+/// git refuses a byte order mark in a file whose working-tree-encoding
+/// names the byte order (UTF-16LE/BE, UTF-32LE/BE, spelt with or without
+/// the dash, in any case), as convert.c's has_prohibited_utf_bom does.
+fn prohibited_bom(encoding: &str, data: &[u8]) -> Option<Unaddable> {
+    let upper = encoding.to_ascii_uppercase();
+    let rest = upper.strip_prefix("UTF")?;
+    let rest = rest.strip_prefix('-').unwrap_or(rest);
+    let (width, marks): (&str, [&[u8]; 2]) = match rest {
+        "16LE" | "16BE" => ("16", [&[0xFE, 0xFF], &[0xFF, 0xFE]]),
+        "32LE" | "32BE" => ("32", [&[0, 0, 0xFE, 0xFF], &[0xFF, 0xFE, 0, 0]]),
+        _ => return None,
     };
-    let rela = gix::path::from_bstr(rela_path)?;
-    let blob = gix::object::Kind::Blob;
-    let id = match pipeline.convert_to_git(file, &rela, index)? {
-        ToGitOutcome::Unchanged(file) => {
-            repo.objects
-                .write_stream(blob, len, &mut Exact::new(file, len))?
+    marks
+        .iter()
+        .any(|mark| data.starts_with(mark))
+        .then(|| Unaddable::ProhibitedBom {
+            encoding: encoding.to_string(),
+            instead: format!("UTF-{width}"),
+        })
+}
+
+/// What kind of file git cannot add `path` is, for the message.
+fn special_file_kind(path: &std::path::Path) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if let Ok(meta) = std::fs::symlink_metadata(path) {
+            let kind = meta.file_type();
+            if kind.is_fifo() {
+                return "a named pipe (FIFO)";
+            }
+            if kind.is_socket() {
+                return "a socket";
+            }
+            if kind.is_block_device() || kind.is_char_device() {
+                return "a device";
+            }
         }
-        ToGitOutcome::Buffer(buf) => repo.write_blob(buf)?.detach(),
-        ToGitOutcome::Process(mut filtered) => {
-            // A clean filter's output has no size until it ends: spool it
-            // next to the objects it becomes one of.
-            let mut spool = tempfile::tempfile_in(repo.objects.store_ref().path())?;
-            let size = std::io::copy(&mut filtered, &mut spool)?;
-            spool.rewind()?;
-            repo.objects
-                .write_stream(blob, size, &mut Exact::new(spool, size))?
-        }
-    };
-    Ok(Some(id))
+    }
+    let _ = path;
+    "neither a regular file, a symbolic link nor a directory"
 }
 
 /// Reads exactly `left` bytes, or fails: a file that shrinks while it is
@@ -654,7 +962,12 @@ fn edit_tree(
     let mut upserts = Vec::new();
     let mut changes = Vec::new();
     for (path, old) in touched {
-        let new = index.entry_by_path(path.as_ref()).map(|e| (e.id, e.mode));
+        // An intent-to-add entry is in no tree (one git refused to add
+        // stays one).
+        let new = index
+            .entry_by_path(path.as_ref())
+            .filter(|e| !e.flags.contains(Flags::INTENT_TO_ADD))
+            .map(|e| (e.id, e.mode));
         let kind = match (old, new) {
             (old, new) if old == new => continue,
             (Some(_), None) => {
@@ -874,6 +1187,39 @@ impl<'a> SecretMatcher<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn boms_are_prohibited_as_git_prohibits_them() {
+        let le16: &[u8] = b"\xff\xfeh\0";
+        let be16: &[u8] = b"\xfe\xff\0h";
+        for encoding in ["UTF-16LE", "utf16le", "Utf-16be", "UTF16BE"] {
+            for data in [le16, be16] {
+                let why = prohibited_bom(encoding, data).expect(encoding);
+                assert_eq!(
+                    why,
+                    Unaddable::ProhibitedBom {
+                        encoding: encoding.into(),
+                        instead: "UTF-16".into()
+                    }
+                );
+            }
+        }
+        assert!(prohibited_bom("UTF-32LE", b"\xff\xfe\0\0h\0\0\0").is_some());
+        assert!(prohibited_bom("UTF-32BE", b"\0\0\xfe\xffh").is_some());
+        // The mark is allowed (and required) where the byte order is not
+        // named; without a mark nothing is prohibited.
+        for (encoding, data) in [
+            ("UTF-16", le16),
+            ("UTF-16LE-BOM", le16),
+            ("ISO-8859-1", le16),
+            ("UTF-16LE", b"h\0i\0".as_slice()),
+            ("UTF-32LE", le16),
+        ] {
+            assert!(prohibited_bom(encoding, data).is_none(), "{encoding}");
+        }
+        assert!(starts_with_utf_bom(le16) && starts_with_utf_bom(be16));
+        assert!(!starts_with_utf_bom(b"plain"));
+    }
 
     #[test]
     fn secret_patterns_match_names_and_paths() {

@@ -16,7 +16,9 @@ pub const SCHEMA: u32 = 1;
 pub struct Skipped {
     /// Path relative to the work tree root, `/`-separated.
     pub path: String,
-    /// `secret`, `too-large` or `nested-repo`.
+    /// `secret`, `too-large`, `nested-repo`, `unsupported-type` (a FIFO,
+    /// socket or device where a tracked file was) or `bom-prohibited` (a
+    /// byte order mark its working-tree-encoding forbids).
     pub reason: String,
 }
 

@@ -80,6 +80,11 @@ pub(crate) enum Entry {
     Symlink {
         target: PathBuf,
     },
+    /// A FIFO, socket or device: never opened (opening a FIFO blocks).
+    Special {
+        mode: u32,
+        mtime: (i64, i64),
+    },
 }
 
 /// Every entry under `root` except the top-level `.git`, without following
@@ -113,6 +118,14 @@ fn walk(root: &Path, rel: &Path, out: &mut BTreeMap<PathBuf, Entry>) {
                 },
             );
             walk(root, &child, out);
+        } else if !ft.is_file() {
+            out.insert(
+                child,
+                Entry::Special {
+                    mode: meta.mode(),
+                    mtime: (meta.mtime(), meta.mtime_nsec()),
+                },
+            );
         } else {
             let bytes = fs::read(&full).expect("read file");
             out.insert(
@@ -491,7 +504,8 @@ impl Twins {
             .into_iter()
             .map(|(p, e)| {
                 let kind = match e {
-                    Entry::File { .. } => Kind::File,
+                    // The generator makes no FIFOs or devices.
+                    Entry::File { .. } | Entry::Special { .. } => Kind::File,
                     Entry::Dir { .. } => Kind::Dir,
                     Entry::Symlink { .. } => Kind::Symlink,
                 };

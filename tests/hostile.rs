@@ -16,14 +16,14 @@ use std::process::{Command, Output};
 use crate::differential::{assert_work_tree_unchanged, snapshot_work_tree};
 use crate::support::{isolate, text, Repo, Sandbox, BIN};
 
-fn git_dir(repo: &Repo) -> PathBuf {
+pub(crate) fn git_dir(repo: &Repo) -> PathBuf {
     PathBuf::from(repo.git(&["rev-parse", "--absolute-git-dir"]).trim())
 }
 
 /// The tree `git add -A && git write-tree` would record now, computed on a
 /// copy of the index so nothing the checkpoint will see is changed (objects
 /// aside). `Err` with git's stderr when git refuses.
-fn git_add_all_tree(repo: &Repo) -> Result<String, String> {
+pub(crate) fn git_add_all_tree(repo: &Repo) -> Result<String, String> {
     let dir = git_dir(repo);
     let scratch = dir.join("index.git-add-all");
     let _ = fs::remove_file(&scratch);
@@ -54,7 +54,7 @@ fn head_tree(repo: &Repo) -> String {
 }
 
 /// `git ls-tree -r -z` of a tree-ish: (mode, type, id, raw path bytes).
-fn ls_tree(repo: &Repo, treeish: &str) -> Vec<(String, String, String, Vec<u8>)> {
+pub(crate) fn ls_tree(repo: &Repo, treeish: &str) -> Vec<(String, String, String, Vec<u8>)> {
     let out = repo.git_output(&["ls-tree", "-r", "-z", treeish]);
     assert!(out.status.success(), "ls-tree {treeish}: {}", text(&out));
     out.stdout
@@ -76,7 +76,7 @@ fn ls_tree(repo: &Repo, treeish: &str) -> Vec<(String, String, String, Vec<u8>)>
 }
 
 /// Assert the checkpoint's tree equals git's, listing the differences.
-fn assert_tree_matches_git(repo: &Repo, git_tree: &str, ctx: &str) {
+pub(crate) fn assert_tree_matches_git(repo: &Repo, git_tree: &str, ctx: &str) {
     let ours = head_tree(repo);
     if ours != git_tree {
         let diff = repo.git(&["diff-tree", "-r", "--name-status", git_tree, &ours]);
@@ -85,7 +85,7 @@ fn assert_tree_matches_git(repo: &Repo, git_tree: &str, ctx: &str) {
 }
 
 /// Checkpoint; it must succeed and create a commit. Returns stderr.
-fn checkpoint_ok(repo: &Repo) -> String {
+pub(crate) fn checkpoint_ok(repo: &Repo) -> String {
     let before = repo
         .git_output(&["rev-parse", "-q", "--verify", "HEAD"])
         .stdout;
@@ -98,7 +98,7 @@ fn checkpoint_ok(repo: &Repo) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn base_repo(sb: &Sandbox) -> Repo {
+pub(crate) fn base_repo(sb: &Sandbox) -> Repo {
     let repo = sb.init("r");
     repo.write("a.txt", "a\n");
     repo.write("dir/b.txt", "b\n");

@@ -21,3 +21,4 @@ mod sync;
 mod templates;
 mod terminal;
 mod trust;
+mod unusual;

@@ -130,6 +130,9 @@ pub fn handle(
         agent_session: input.session_id.clone(),
         model: input.model.clone(),
         templates: Dirs::for_repo(&repo, &config),
+        // Nobody watches a hook: a path git refuses must not cost the
+        // rest of the work.
+        refusals: crate::snapshot::Refusals::Skip,
         ..Request::default()
     };
     if agent == Agent::Claude {

@@ -25,6 +25,16 @@ use crate::state::Edits;
 ///
 /// Untracked files that look like secrets (.env, *.pem, id_rsa, …) or are
 /// larger than the size limit are left out, kept on disk, and reported.
+/// A path 'git add' refuses (a FIFO where a tracked file was, a byte order
+/// mark its working-tree-encoding forbids) makes the checkpoint fail as
+/// 'git add -A' would, changing nothing; the agents' hooks leave such a
+/// path out instead (a tracked one keeps its last content) and save the rest.
+///
+/// Checkpoints are unsigned work-in-progress commits, and git's commit
+/// hooks (pre-commit, commit-msg, …) do not run for them, whatever
+/// commit.gpgSign says; the first checkpoint in a repository where either
+/// matters says so once. 'git session finish --squash' signs the final
+/// commit as 'git commit' would.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  git session checkpoint -m 'parser handles empty input'\n  git session checkpoint --done '#1' --doing 'write tests' --todo 'update docs'\n  git session checkpoint --blocker 'CI is red on main' --json"

@@ -30,7 +30,9 @@ const MIN_GIT: (u32, u32) = (2, 29);
 /// the agents' hooks find it), that git is 2.29 or newer, that user.name and
 /// user.email are set, that 'git session init' was run here (notes follow
 /// amend and rebase, 'git fetch' brings the notes), which agents' hooks are
-/// installed, whether a rescue snapshot is waiting, and whether the remote's
+/// installed, whether commit.gpgSign or git commit hooks are in force
+/// (checkpoints are unsigned and run no commit hooks), whether a rescue
+/// snapshot is waiting, and whether the remote's
 /// session notes were fetched. Each finding is one line, 'ok:', 'warning:'
 /// or 'problem:', followed by 'hint:' lines saying how to fix it.
 ///
@@ -56,7 +58,7 @@ pub enum Status {
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
     /// A stable name for scripts: `path`, `git`, `config`, `identity`, `init`, `hooks`,
-    /// `rescue`, `remote`, `notes`, `repository`.
+    /// `commits`, `rescue`, `remote`, `notes`, `repository`.
     pub name: &'static str,
     pub status: Status,
     pub message: String,
@@ -98,15 +100,20 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let mut checks = vec![check_path(), check_git()];
     match crate::repo::open(cwd) {
         Ok(mut repo) => checks.extend(repository_checks(&mut repo, home.as_deref())?),
-        Err(_) => {
-            checks.push(Check::warning(
-                "repository",
-                format!(
-                    "'{}' is not in a git repository: the repository checks were skipped",
-                    cwd.display()
+        Err(err) => {
+            checks.push(match err.downcast_ref::<Error>() {
+                Some(unsupported @ Error::UnsupportedRefStorage(_)) => {
+                    Check::problem("repository", unsupported.to_string(), unsupported.hints())
+                }
+                _ => Check::warning(
+                    "repository",
+                    format!(
+                        "'{}' is not in a git repository: the repository checks were skipped",
+                        cwd.display()
+                    ),
+                    vec!["run 'git session doctor' inside the repository you work in".into()],
                 ),
-                vec!["run 'git session doctor' inside the repository you work in".into()],
-            ));
+            });
             checks.push(check_hooks(None, home.as_deref()));
         }
     }
@@ -168,6 +175,7 @@ fn repository_checks(
     let mut checks = check_config(&problems);
     checks.extend([check_identity(repo), check_init(repo, &config)]);
     checks.push(check_hooks(repo.workdir(), home));
+    checks.push(check_commits(repo));
     checks.push(match crate::rescue::pending(repo) {
         Some((reference, id, time)) => Check::warning(
             "rescue",
@@ -210,7 +218,7 @@ fn check_path() -> Check {
     let found = std::env::var_os("PATH").and_then(|path| {
         std::env::split_paths(&path)
             .map(|dir| dir.join(name))
-            .find(|candidate| is_executable(candidate))
+            .find(|candidate| crate::repo::is_executable(candidate))
     });
     let this = std::env::current_exe().ok();
     match found {
@@ -254,18 +262,6 @@ fn check_path() -> Check {
                 hints,
             )
         }
-    }
-}
-
-fn is_executable(path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    }
-    #[cfg(not(unix))]
-    {
-        path.is_file()
     }
 }
 
@@ -401,6 +397,27 @@ fn check_init(repo: &gix::Repository, config: &Config) -> Check {
             vec!["run 'git session init'".into()],
         )
     }
+}
+
+/// Signing and commit hooks: what `git commit` does here that checkpoints
+/// do not (by design; worth knowing).
+fn check_commits(repo: &gix::Repository) -> Check {
+    let differences = crate::repo::commit_differences(repo);
+    if differences.is_empty() {
+        return Check::ok(
+            "commits",
+            "checkpoints commit as 'git commit' would here (no commit.gpgSign, no commit hooks)",
+        );
+    }
+    Check::warning(
+        "commits",
+        differences
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect::<Vec<_>>()
+            .join("; "),
+        Vec::new(),
+    )
 }
 
 /// Which agents' settings files run our hook.

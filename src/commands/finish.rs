@@ -28,6 +28,11 @@ use crate::render::Dirs;
 /// When the branch was already pushed, the squash needs a force push: the
 /// command is printed, never run.
 ///
+/// With commit.gpgSign set, the squashed commit is signed by your git, as
+/// 'git commit -S' signs (if signing fails, nothing of the squash is
+/// written). Commit hooks (pre-commit, commit-msg, …) do not run for it:
+/// 'git commit --amend --no-edit' afterwards runs them.
+///
 /// With --pr, prints a pull-request description (the 'pr' template: title
 /// from the task, summary, completed and remaining items, decisions, files
 /// changed) on standard output; everything else then goes to standard error,
@@ -115,10 +120,11 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         io.warn(&squashed.warnings)?;
         writeln!(
             report(io, args.pr),
-            "squashed {} commits since {} into {} on {}: {}",
+            "squashed {} commits since {} into {}{} on {}: {}",
             squashed.commits.len(),
             short(squashed.base),
             short(squashed.commit),
+            if squashed.signed { " (signed)" } else { "" },
             squashed.branch,
             squashed.subject
         )?;
@@ -134,6 +140,12 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             squashed.archive
         )?;
         report(io, args.pr).flush()?;
+        if !squashed.hooks_not_run.is_empty() {
+            io.hint(&[format!(
+                "the commit hooks ({}) did not run for the squashed commit: 'git commit --amend --no-edit' runs them",
+                squashed.hooks_not_run.join(", ")
+            )])?;
+        }
         for published in &squashed.published {
             io.warn(&[format!(
                 "'{}' was already pushed to '{}', which still has the replaced commits: publishing the squash needs a force push",

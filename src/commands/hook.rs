@@ -232,6 +232,9 @@ fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Resul
     let request = crate::checkpoint::Request {
         reason: "pre-cancel".into(),
         templates: crate::render::Dirs::for_repo(&repo, &config),
+        // The last save before the session goes: a path git refuses must
+        // not cost the rest of the work.
+        refusals: crate::snapshot::Refusals::Skip,
         ..Default::default()
     };
     let outcome = crate::checkpoint::checkpoint(

@@ -41,10 +41,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let (changes, skipped) = crate::snapshot::changes_since(
         &repo,
         since_tree,
-        &crate::snapshot::Options {
-            size_limit: config.size_limit,
-            secret_patterns: config.secret_patterns.clone(),
-        },
+        &crate::snapshot::Options::from_config(&config),
         &AtomicBool::new(false),
     )?;
     let pick = |kind: ChangeKind| -> Vec<&str> {

@@ -81,7 +81,7 @@ pub fn checkpoint(
 ) -> anyhow::Result<Outcome> {
     let mut warnings: Vec<String> = crate::repo::prepare_to_commit(repo)?.into_iter().collect();
     let repo = &*repo;
-    let mut locks = crate::repo::lock(repo)?;
+    let mut locks = crate::lock::take(repo)?;
 
     // Everything below is read while both locks are held.
     let head_id = repo.head_id().ok().map(|id| id.detach());
@@ -264,12 +264,12 @@ pub fn checkpoint(
 /// Write `index` through the held `index.lock` and commit it; this also
 /// releases the locks.
 fn write_index(
-    mut locks: crate::repo::Locks,
+    mut locks: crate::lock::Locks,
     index: gix::index::File,
     cache_tree: &gix::index::extension::Tree,
 ) -> anyhow::Result<()> {
     crate::index_file::write(&index, cache_tree, &mut locks.index)?;
-    let crate::repo::Locks { index: lock, .. } = locks;
+    let crate::lock::Locks { index: lock, .. } = locks;
     lock.commit()
         .map_err(|e| anyhow::anyhow!("could not replace the index: {}", e.error))?;
     Ok(())

@@ -149,7 +149,7 @@ pub fn squash(
         }
     };
     // Held to the end, so no checkpoint (an agent's hook) lands in between.
-    let mut locks = crate::repo::lock(repo)?;
+    let mut locks = crate::lock::take(repo)?;
 
     let head = repo
         .head_id()
@@ -263,7 +263,7 @@ pub fn squash(
     };
 
     // The ref locks about to be taken are announced first, so that if we
-    // are killed holding them the next run removes them (see crate::repo).
+    // are killed holding them the next run removes them (see crate::lock).
     let common = repo.common_dir();
     locks.announce_refs(&[
         repo.git_dir().join("HEAD"),

@@ -4,7 +4,8 @@
 //!
 //! - [`state`]: the session state and its two codecs (TOML note, trailers).
 //! - [`config`]: defaults, `.git-session.toml`, git config `session.*`.
-//! - [`repo`]: opening the repository, refusals, locks, identity.
+//! - [`repo`]: opening the repository, refusals, identity; [`lock`]: the
+//!   locks a checkpoint holds, and clearing those a dead run left.
 //! - [`snapshot`]: work tree → tree with `git add -A` semantics, and the index.
 //! - [`notes`]: the only module that reads or writes git notes.
 //! - [`history`]: first-parent walks that find checkpoints.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod finish;
 pub mod history;
 pub mod index_file;
+pub mod lock;
 pub mod notes;
 pub mod notes_merge;
 pub mod progress;

@@ -71,7 +71,7 @@ pub fn rescue(
     // Hold the locks for a consistent read, and until the rescue ref is
     // written (so a kill leaves no ref lock the next run cannot clear);
     // the index is never written: its lock is dropped without a commit.
-    let mut locks = crate::repo::lock(repo)?;
+    let mut locks = crate::lock::take(repo)?;
     let head = repo.head_id().ok().map(|id| id.detach());
     let base_tree = match head {
         Some(id) => repo.find_commit(id)?.tree_id()?.detach(),

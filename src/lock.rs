@@ -1,0 +1,639 @@
+//! The two locks a checkpoint holds, and clearing the ones a dead
+//! git-session left behind.
+//!
+//! Lock order: git-session's own lock (serialises checkpoints, held in the
+//! common git dir so linked worktrees share it), then `index.lock`, held from
+//! before the index is read until the new index is committed, so no other
+//! git process can change the index underneath us.
+//!
+//! A process killed while holding them leaves both files behind, and the
+//! ref locks of a ref update it was in the middle of. Our lock file names
+//! its holder (PID, process start time, boot id); a holder record beside it
+//! (`checkpoint.holder`) adds the identity (device, inode, birth time) of
+//! the `index.lock` it created and the ref locks it is about to take. So
+//! the next run can tell a dead git-session's locks, which it removes, from
+//! a live process's or git's own, which it never touches.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use gix::lock::acquire::Fail;
+
+use crate::error::Error;
+use crate::repo::session_dir;
+
+/// How long to wait for a lock another process holds.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The locks a checkpoint holds; dropping them releases both, the index
+/// lock first (fields drop in declaration order).
+pub struct Locks {
+    /// `index.lock`; the new index is written into it and committed.
+    pub index: gix::lock::File,
+    _session: gix::lock::File,
+    /// The holder record (see [`take`]), kept open to append to.
+    record: Record,
+}
+
+impl Locks {
+    /// Record, before a ref transaction, the ref lock files it will create
+    /// (`refs`: the refs' files, e.g. `<git dir>/HEAD`), so that if we are
+    /// killed holding them, the next run removes them instead of leaving
+    /// the branch locked for everyone.
+    pub fn announce_refs(&mut self, refs: &[PathBuf]) -> anyhow::Result<()> {
+        let mut text = String::new();
+        for resource in refs {
+            // A path that would not read back unambiguously is not
+            // announced: its lock is then never removed but by its holder.
+            if let Some(lock) = lock_path(resource).to_str().filter(|p| !p.contains('\n')) {
+                text.push_str(&format!("ref-lock {lock}\n"));
+            }
+        }
+        text.push_str("refs trying");
+        self.record.append(&text)
+    }
+
+    /// Record that the announced ref transaction is over (its locks are
+    /// gone, whether it succeeded or not). Best effort: a missing record
+    /// only matters if we are killed, and then the lock files are gone.
+    pub fn refs_done(&mut self) {
+        let _ = self.record.append("refs done");
+    }
+}
+
+/// `<session dir>/checkpoint.holder`: who holds `checkpoint.lock` and each
+/// step they took towards the other lock files (`index-lock trying`,
+/// `index-lock busy`, the identity of the `index.lock` they created, the
+/// ref locks they are about to take). It is a plain file, rewritten by each
+/// new holder, and survives its holder: the signal handler removes the
+/// lock files it knows of, and a lock file created a moment before the
+/// signal may not be known to it yet; the next holder reads the record and
+/// removes what a dead holder left.
+struct Record {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl Record {
+    fn append(&mut self, lines: &str) -> anyhow::Result<()> {
+        use std::io::Write as _;
+        writeln!(self.file, "{lines}")
+            .and_then(|()| self.file.flush())
+            .map_err(|e| anyhow::anyhow!("could not write '{}': {e}", self.path.display()))
+    }
+}
+
+/// Take git-session's lock, then `index.lock`, each retried for about
+/// [`LOCK_TIMEOUT`]. Locks left by a dead git-session are removed first:
+/// its `checkpoint.lock` (its PID is in it), and the `index.lock` and ref
+/// locks its holder record says it created.
+pub fn take(repo: &gix::Repository) -> anyhow::Result<Locks> {
+    use std::io::Write as _;
+    let dir = session_dir(repo);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("could not create '{}': {e}", dir.display()))?;
+    let session_resource = dir.join("checkpoint");
+    let session_lock = lock_path(&session_resource);
+    let index_path = repo.index_path();
+    let index_lock = lock_path(&index_path);
+    let holder = Holder::current();
+
+    let deadline = std::time::Instant::now() + LOCK_TIMEOUT;
+    let mut attempt = 0;
+    let mut session = loop {
+        if let Some(lock) = try_lock(&session_resource)? {
+            break lock;
+        }
+        // On every round: a holder may die while we wait, and an empty
+        // lock file only counts as stale after a grace period.
+        clear_if_dead(&session_lock);
+        if std::time::Instant::now() >= deadline {
+            return Err(Error::SessionLocked(session_lock).into());
+        }
+        backoff(&mut attempt);
+    };
+    writeln!(session, "{}", holder.to_lines())
+        .and_then(|()| session.flush())
+        .map_err(|e| anyhow::anyhow!("could not write '{}': {e}", session_lock.display()))?;
+
+    // We hold checkpoint.lock: no other git-session is between here and
+    // its release, so what the previous holder left is safe to read.
+    let record_path = dir.join("checkpoint.holder");
+    clear_left_by_dead_holder(&record_path, &index_lock);
+    let file = std::fs::File::create(&record_path)
+        .map_err(|e| anyhow::anyhow!("could not write '{}': {e}", record_path.display()))?;
+    let mut record = Record {
+        path: record_path,
+        file,
+    };
+    record.append(&holder.to_lines())?;
+
+    let deadline = std::time::Instant::now() + LOCK_TIMEOUT;
+    let mut attempt = 0;
+    let index = loop {
+        record.append("index-lock trying")?;
+        if let Some(lock) = try_lock(&index_path)? {
+            break lock;
+        }
+        record.append("index-lock busy")?;
+        if std::time::Instant::now() >= deadline {
+            return Err(Error::IndexLocked(index_lock).into());
+        }
+        backoff(&mut attempt);
+    };
+    if let Some(identity) = file_identity(&index_lock) {
+        // Without it, a crash in the next microseconds leaves an
+        // index.lock recognised only by its creation time; failing here
+        // would be worse.
+        let _ = record.append(&format!("index-lock {identity}"));
+    }
+    Ok(Locks {
+        index,
+        _session: session,
+        record,
+    })
+}
+
+/// One attempt at the lock file of `resource`: `Some` when taken, `None`
+/// when someone holds it, an error for anything else (a read-only
+/// directory, say), which waiting would not cure.
+fn try_lock(resource: &Path) -> anyhow::Result<Option<gix::lock::File>> {
+    let attempt =
+        || gix::lock::File::acquire_to_update_resource(resource, Fail::Immediately, None, 0);
+    let lock = lock_path(resource);
+    match attempt() {
+        Ok(file) => Ok(Some(file)),
+        Err(_) if lock.exists() => Ok(None),
+        // Released between our attempt and the check: try once more.
+        Err(_) => match attempt() {
+            Ok(file) => Ok(Some(file)),
+            Err(_) if lock.exists() => Ok(None),
+            Err(err) => Err(anyhow::anyhow!(
+                "could not create '{}': {err}",
+                lock.display()
+            )),
+        },
+    }
+}
+
+/// Sleep a little longer each round (10 ms, 20 ms, … up to 100 ms), with a
+/// jitter so that waiting processes do not retry in lockstep.
+fn backoff(attempt: &mut u32) {
+    let base = 10u64 << (*attempt).min(3);
+    let jitter = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+            % 10_000,
+    );
+    *attempt += 1;
+    std::thread::sleep(Duration::from_millis(base.min(100)) + Duration::from_micros(jitter));
+}
+
+/// How long an empty `checkpoint.lock` may exist before it is taken for the
+/// leftover of a run killed between creating it and writing its PID (a live
+/// holder writes it within microseconds).
+const EMPTY_LOCK_GRACE: Duration = Duration::from_secs(1);
+
+/// A lock file created no earlier than its holder announced it, and at most
+/// this long after, is the holder's (for a holder killed before it could
+/// record the file's identity).
+const CREATION_WINDOW: Duration = Duration::from_millis(500);
+
+/// What a `checkpoint.lock` or holder record says.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Holder {
+    pid: Option<u32>,
+    /// Start time of the process, in clock ticks since boot (Linux), so a
+    /// reused PID is not taken for the holder.
+    start: Option<u64>,
+    /// The boot the holder ran in (Linux), so a lock from before a reboot
+    /// is known stale whatever runs under its PID now.
+    boot: Option<String>,
+    /// The last `index-lock` record: `trying`, `busy` or the identity.
+    index: Option<String>,
+    /// Ref lock files of the last announced transaction, if still `trying`.
+    ref_locks: Vec<PathBuf>,
+}
+
+impl Holder {
+    /// This process.
+    fn current() -> Holder {
+        let pid = std::process::id();
+        Holder {
+            pid: Some(pid),
+            start: process_start(pid),
+            boot: boot_id(),
+            ..Holder::default()
+        }
+    }
+
+    fn to_lines(&self) -> String {
+        let mut lines = Vec::new();
+        if let Some(pid) = self.pid {
+            lines.push(format!("pid {pid}"));
+        }
+        if let Some(start) = self.start {
+            lines.push(format!("start {start}"));
+        }
+        if let Some(boot) = &self.boot {
+            lines.push(format!("boot {boot}"));
+        }
+        lines.join("\n")
+    }
+
+    fn parse(text: &str) -> Holder {
+        let mut holder = Holder::default();
+        let mut announced = Vec::new();
+        for line in text.lines() {
+            let Some((key, value)) = line.split_once(' ') else {
+                continue;
+            };
+            let value = value.trim();
+            match key {
+                "pid" => holder.pid = value.parse().ok(),
+                "start" => holder.start = value.parse().ok(),
+                "boot" => holder.boot = Some(value.to_string()),
+                "index-lock" => holder.index = Some(value.to_string()),
+                "ref-lock" => announced.push(PathBuf::from(value)),
+                "refs" if value == "trying" => holder.ref_locks = std::mem::take(&mut announced),
+                "refs" => {
+                    holder.ref_locks.clear();
+                    announced.clear();
+                }
+                _ => {}
+            }
+        }
+        holder
+    }
+
+    /// Whether the process that wrote this record is gone for sure. Where
+    /// that cannot be known, it is not: a lock is never broken on a guess.
+    fn dead(&self) -> bool {
+        let Some(pid) = self.pid else {
+            return false;
+        };
+        if let (Some(then), Some(now)) = (&self.boot, boot_id()) {
+            if *then != now {
+                return true;
+            }
+        }
+        match process_state(pid) {
+            ProcessState::Gone => true,
+            ProcessState::Unknown => false,
+            ProcessState::Running { start } => match (self.start, start) {
+                (Some(then), Some(now)) => then != now,
+                _ => false,
+            },
+        }
+    }
+}
+
+/// If the git-session that holds `session_lock` is dead (or the lock is
+/// empty and old: its holder died before writing its PID), remove the lock.
+/// A live holder's lock, or an unreadable one, is left alone. The other
+/// lock files the dead holder left are removed by the next holder, from its
+/// record (see [`clear_left_by_dead_holder`]).
+fn clear_if_dead(session_lock: &Path) {
+    let Ok(text) = std::fs::read_to_string(session_lock) else {
+        return;
+    };
+    let holder = Holder::parse(&text);
+    let dead = match holder.pid {
+        Some(_) => holder.dead(),
+        None => text.trim().is_empty() && age(session_lock) > EMPTY_LOCK_GRACE,
+    };
+    if !dead {
+        return;
+    }
+    // Move the dead lock out of the way under a name of our own first: of
+    // two runs clearing it at once only one gets it, and if what we moved
+    // turns out to be a fresh lock taken in the meantime, it goes back.
+    let Some(name) = session_lock.file_name() else {
+        return;
+    };
+    let mut stale_name = name.to_owned();
+    stale_name.push(format!(".stale-{}", std::process::id()));
+    let stale = session_lock.with_file_name(stale_name);
+    if std::fs::rename(session_lock, &stale).is_err() {
+        return;
+    }
+    let still_dead = std::fs::read_to_string(&stale).is_ok_and(|again| {
+        again == text && (holder.pid.is_some() || age(&stale) > EMPTY_LOCK_GRACE)
+    });
+    if !still_dead {
+        let _ = std::fs::hard_link(&stale, session_lock);
+    }
+    let _ = std::fs::remove_file(&stale);
+}
+
+/// Called holding `checkpoint.lock`: if the previous holder, as `record`
+/// names it, is dead, remove the `index.lock` it created (recognised by
+/// device, inode and birth time, or, when it was killed before recording
+/// that, by having been created right after it said it was trying) and the
+/// ref locks it announced. Anything else is left alone.
+fn clear_left_by_dead_holder(record: &Path, index_lock: &Path) {
+    let Ok(text) = std::fs::read_to_string(record) else {
+        return;
+    };
+    let holder = Holder::parse(&text);
+    if !holder.dead() {
+        return;
+    }
+    // The holder's last write, which announced what it was about to lock.
+    let last_write = std::fs::metadata(record).and_then(|m| m.modified()).ok();
+    let created_after_announcement = |lock: &Path| {
+        let (Some(announced), Some(created)) = (last_write, creation_time(lock)) else {
+            return false;
+        };
+        created
+            .duration_since(announced)
+            .is_ok_and(|d| d <= CREATION_WINDOW)
+    };
+    let index_is_theirs = match holder.index.as_deref() {
+        None | Some("busy") => false,
+        Some("trying") => created_after_announcement(index_lock),
+        Some(identity) => file_identity(index_lock).as_deref() == Some(identity),
+    };
+    if index_is_theirs {
+        let _ = std::fs::remove_file(index_lock);
+    }
+    for lock in &holder.ref_locks {
+        if created_after_announcement(lock) {
+            let _ = std::fs::remove_file(lock);
+        }
+    }
+}
+
+fn age(path: &Path) -> Duration {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .unwrap_or_default()
+}
+
+/// When a file was created: its birth time where the file system keeps
+/// one, else its modification time (a lock file nobody wrote to yet).
+fn creation_time(path: &Path) -> Option<std::time::SystemTime> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    meta.created().or_else(|_| meta.modified()).ok()
+}
+
+/// `device:inode:birth` of a file, to recognise the very file we created
+/// (the birth time tells it from a later file that reused the inode).
+#[cfg(unix)]
+fn file_identity(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let birth = meta
+        .created()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(String::new(), |d| {
+            format!(":{}.{:09}", d.as_secs(), d.subsec_nanos())
+        });
+    Some(format!("{}:{}{birth}", meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_identity(_path: &Path) -> Option<String> {
+    None
+}
+
+enum ProcessState {
+    Gone,
+    Running { start: Option<u64> },
+    Unknown,
+}
+
+/// Whether process `pid` runs, and since when.
+#[cfg(target_os = "linux")]
+fn process_state(pid: u32) -> ProcessState {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            // The fields after the parenthesised command name: state first
+            // (Z is a zombie, dead but not yet reaped; X dead), the start
+            // time 20th.
+            let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            let mut fields = rest.split_whitespace();
+            match fields.next() {
+                Some("Z") | Some("X") => ProcessState::Gone,
+                _ => ProcessState::Running {
+                    start: fields.nth(18).and_then(|s| s.parse().ok()),
+                },
+            }
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => ProcessState::Gone,
+        Err(_) => ProcessState::Unknown,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_state(_pid: u32) -> ProcessState {
+    ProcessState::Unknown
+}
+
+#[cfg(target_os = "linux")]
+fn process_start(pid: u32) -> Option<u64> {
+    match process_state(pid) {
+        ProcessState::Running { start } => start,
+        _ => None,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_start(_pid: u32) -> Option<u64> {
+    None
+}
+
+/// This boot's id (Linux), to recognise locks from before a reboot.
+fn boot_id() -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn lock_path(resource: &Path) -> PathBuf {
+    let mut name = resource.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PID that existed and is gone.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
+        let pid = child.id();
+        child.wait().expect("reap");
+        pid
+    }
+
+    fn touch(path: &Path) {
+        std::fs::write(path, b"").expect("create file");
+    }
+
+    /// File times come from a coarse clock: make sure the next file is
+    /// stamped later than the last.
+    fn tick() {
+        std::thread::sleep(Duration::from_millis(30));
+    }
+
+    #[test]
+    fn holder_record_reads_back() {
+        let holder = Holder::current();
+        let text = format!(
+            "{}\nindex-lock trying\nindex-lock 1:2:3.4\nref-lock /a.lock\nrefs trying\n",
+            holder.to_lines()
+        );
+        let parsed = Holder::parse(&text);
+        assert_eq!(parsed.pid, holder.pid);
+        assert_eq!(parsed.start, holder.start);
+        assert_eq!(parsed.index.as_deref(), Some("1:2:3.4"));
+        assert_eq!(parsed.ref_locks, [PathBuf::from("/a.lock")]);
+        assert!(!parsed.dead(), "this process is alive");
+        let done = Holder::parse(&format!("{text}refs done\n"));
+        assert!(done.ref_locks.is_empty());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_reused_pid_or_another_boot_is_dead() {
+        let me = Holder::current();
+        let other_start = Holder {
+            start: me.start.map(|s| s + 1),
+            ..Holder::current()
+        };
+        assert!(other_start.dead());
+        let other_boot = Holder {
+            boot: Some("another-boot".into()),
+            ..Holder::current()
+        };
+        assert!(other_boot.dead());
+        let gone = Holder {
+            pid: Some(dead_pid()),
+            ..Holder::default()
+        };
+        assert!(gone.dead());
+        assert!(!Holder::default().dead(), "no PID: never taken for dead");
+    }
+
+    /// What a dead holder's record lets the next holder remove.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_a_dead_holders_own_lock_files_are_removed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let record = dir.path().join("checkpoint.holder");
+        let index_lock = dir.path().join("index.lock");
+        let ref_lock = dir.path().join("main.lock");
+        let dead = format!("pid {}\n", dead_pid());
+        let live = format!("{}\n", Holder::current().to_lines());
+
+        // Identity recorded: the very file goes, another file stays.
+        touch(&index_lock);
+        let identity = file_identity(&index_lock).expect("identity");
+        std::fs::write(
+            &record,
+            format!("{dead}index-lock trying\nindex-lock {identity}\n"),
+        )
+        .expect("write record");
+        clear_left_by_dead_holder(&record, &index_lock);
+        assert!(!index_lock.exists(), "the dead holder's index.lock stays");
+        let other = dir.path().join("other");
+        touch(&other);
+        std::fs::rename(&other, &index_lock).expect("rename");
+        clear_left_by_dead_holder(&record, &index_lock);
+        assert!(index_lock.exists(), "someone else's index.lock was removed");
+        std::fs::remove_file(&index_lock).expect("rm");
+
+        // Killed between creating index.lock and recording it: a file
+        // created right after `trying` goes; one that was there before
+        // (someone else's, which made us wait) stays; after `busy`, stays.
+        std::fs::write(&record, format!("{dead}index-lock trying\n")).expect("write");
+        tick();
+        touch(&index_lock);
+        clear_left_by_dead_holder(&record, &index_lock);
+        assert!(!index_lock.exists(), "created right after trying");
+        touch(&index_lock);
+        tick();
+        std::fs::write(&record, format!("{dead}index-lock trying\n")).expect("write");
+        clear_left_by_dead_holder(&record, &index_lock);
+        assert!(index_lock.exists(), "older than the attempt: not ours");
+        std::fs::remove_file(&index_lock).expect("rm");
+        std::fs::write(
+            &record,
+            format!("{dead}index-lock trying\nindex-lock busy\n"),
+        )
+        .expect("write");
+        tick();
+        touch(&index_lock);
+        clear_left_by_dead_holder(&record, &index_lock);
+        assert!(index_lock.exists(), "waiting for someone else's");
+        std::fs::remove_file(&index_lock).expect("rm");
+
+        // Ref locks: announced and still `trying` go; after `done`, or
+        // older than the announcement, stay.
+        let announce = format!(
+            "{dead}index-lock 0:0\nref-lock {}\nrefs trying\n",
+            ref_lock.display()
+        );
+        std::fs::write(&record, &announce).expect("write");
+        tick();
+        touch(&ref_lock);
+        clear_left_by_dead_holder(&record, &index_lock);
+        assert!(!ref_lock.exists(), "the dead holder's ref lock stays");
+        std::fs::write(&record, format!("{announce}refs done\n")).expect("write");
+        tick();
+        touch(&ref_lock);
+        clear_left_by_dead_holder(&record, &index_lock);
+        assert!(ref_lock.exists(), "a ref lock after the transaction ended");
+        std::fs::remove_file(&ref_lock).expect("rm");
+        touch(&ref_lock);
+        tick();
+        std::fs::write(&record, &announce).expect("write");
+        clear_left_by_dead_holder(&record, &index_lock);
+        assert!(ref_lock.exists(), "older than the announcement");
+
+        // A live holder's files are never touched.
+        std::fs::write(&record, format!("{live}index-lock trying\n")).expect("write");
+        tick();
+        touch(&index_lock);
+        clear_left_by_dead_holder(&record, &index_lock);
+        assert!(
+            index_lock.exists(),
+            "a live holder's index.lock was removed"
+        );
+    }
+
+    #[test]
+    fn a_dead_holders_session_lock_is_removed_a_live_ones_kept() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let lock = dir.path().join("checkpoint.lock");
+        std::fs::write(&lock, format!("{}\n", Holder::current().to_lines())).expect("write");
+        clear_if_dead(&lock);
+        assert!(lock.exists(), "a live holder's lock was removed");
+        #[cfg(target_os = "linux")]
+        {
+            std::fs::write(&lock, format!("pid {}\n", dead_pid())).expect("write");
+            clear_if_dead(&lock);
+            assert!(!lock.exists(), "a dead holder's lock stays");
+        }
+        // Empty: stale only once older than the grace period.
+        touch(&lock);
+        clear_if_dead(&lock);
+        assert!(lock.exists(), "a fresh empty lock was removed");
+        assert!(
+            std::fs::read_dir(dir.path()).expect("read dir").count() == 1,
+            "no stray file left"
+        );
+    }
+}

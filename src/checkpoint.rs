@@ -16,9 +16,10 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::history::{rfc3339, short, History};
+use crate::history::History;
 use crate::snapshot::{self, ChangeKind, Skip};
 use crate::state::{self, Edits, State, SCHEMA};
+use crate::time::{rfc3339, short};
 
 /// What the caller asks of one checkpoint.
 #[derive(Clone, Debug, Default)]

@@ -28,8 +28,9 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::history::{rfc3339, short, History};
+use crate::history::History;
 use crate::state::{self, State};
+use crate::time::{rfc3339, short};
 
 /// Where old chains are kept: `refs/session/archive/BRANCH/N`.
 pub const ARCHIVE_PREFIX: &str = "refs/session/archive/";

@@ -12,6 +12,7 @@ use gix::ObjectId;
 use crate::config::Config;
 use crate::notes::Notes;
 use crate::state::{State, SCHEMA};
+use crate::time::{rfc3339, short};
 
 /// Where a checkpoint's state was read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -241,14 +242,4 @@ fn fill_from_commit(state: &mut State, message: &str, time: gix::date::Time) {
     if state.created_at.is_empty() {
         state.created_at = rfc3339(time);
     }
-}
-
-/// A time as RFC 3339, in its own offset.
-pub fn rfc3339(time: gix::date::Time) -> String {
-    time.format_or_unix(gix::date::time::format::ISO8601_STRICT)
-}
-
-/// Seven hex digits, as git abbreviates by default.
-pub fn short(id: ObjectId) -> String {
-    id.to_hex_with_len(7).to_string()
 }

@@ -112,7 +112,7 @@ pub fn rescue(
     state.skipped = snap.skipped.iter().map(|s| s.to_state()).collect();
 
     let (author, committer) = crate::repo::signatures(repo)?;
-    state.created_at = crate::history::rfc3339(committer.time);
+    state.created_at = crate::time::rfc3339(committer.time);
     let message = format!(
         "rescue: {why}\n\nThe work tree of '{branch}', saved by git-session because a checkpoint\ncould not commit on the branch. Restore it once the operation is over:\n  git restore --source={PREFIX}{branch} --worktree -- .\n\n{}",
         crate::state::format_trailers(&state.to_trailers())

@@ -16,9 +16,10 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::history::{short, History};
+use crate::history::History;
 use crate::snapshot::ChangeKind;
 use crate::state::{Skipped, State};
+use crate::time::short;
 
 /// Most commits after the checkpoint listed; older ones are counted.
 const MAX_COMMITS_AFTER: usize = 200;
@@ -154,7 +155,7 @@ pub fn gather(
                     .next()
                     .map(|l| l.to_str_lossy().trim().to_string())
                     .unwrap_or_default(),
-                time: crate::history::rfc3339(time),
+                time: crate::time::rfc3339(time),
                 age: crate::time::ago(time),
             });
         } else {

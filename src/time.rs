@@ -1,6 +1,19 @@
-//! Relative times for people: `3 minutes ago`.
+//! How times and commit ids are written: RFC 3339 in records, relative
+//! times for people (`3 minutes ago`), ids abbreviated as git does.
 
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use gix::ObjectId;
+
+/// A time as RFC 3339, in its own offset.
+pub fn rfc3339(time: gix::date::Time) -> String {
+    time.format_or_unix(gix::date::time::format::ISO8601_STRICT)
+}
+
+/// Seven hex digits, as git abbreviates by default.
+pub fn short(id: ObjectId) -> String {
+    id.to_hex_with_len(7).to_string()
+}
 
 /// How long ago `time` was, in the largest unit that fits.
 pub fn ago(time: gix::date::Time) -> String {

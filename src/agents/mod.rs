@@ -283,7 +283,7 @@ pub fn log(cwd: &Path, line: &str) {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        let when = crate::history::rfc3339(gix::date::Time::new(now, 0));
+        let when = crate::time::rfc3339(gix::date::Time::new(now, 0));
         // Read later with `cat` or `tail -f`: no control sequences in it.
         let _ = writeln!(file, "{when} {}", crate::terminal::neutralize(line));
     }

@@ -8,8 +8,8 @@ use serde_json::json;
 use crate::checkpoint::{Outcome, Request};
 use crate::commands::{counts, print_json, state_json, Io};
 use crate::config::Config;
-use crate::history::short;
 use crate::state::Edits;
+use crate::time::short;
 
 /// Commit the whole work tree as a checkpoint, with the session state.
 ///

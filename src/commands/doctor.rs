@@ -19,7 +19,7 @@ use crate::color::Style;
 use crate::commands::{print_json, Io};
 use crate::config::Config;
 use crate::error::Error;
-use crate::history::short;
+use crate::time::short;
 
 /// The oldest git that works: `git fetch --no-write-fetch-head` is 2.29.
 const MIN_GIT: (u32, u32) = (2, 29);

@@ -43,7 +43,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         } => writeln!(
             io.out,
             "merged the notes of '{remote}' into {notes_ref} ({}): {added} added, {replaced} replaced by a newer state",
-            crate::history::short(commit)
+            crate::time::short(commit)
         )?,
     }
     Ok(())

@@ -10,8 +10,9 @@ use crate::commands::Io;
 use crate::config::Config;
 use crate::error::Error;
 use crate::finish::SquashRequest;
-use crate::history::{short, History};
+use crate::history::History;
 use crate::render::Dirs;
+use crate::time::short;
 
 /// Finish the session: a last checkpoint, then optionally one commit for
 /// review.

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 
 use crate::agents::{self, Agent, Handled, HookInput, Scope};
 use crate::commands::Io;
-use crate::history::short;
+use crate::time::short;
 
 /// Run git-session from an agent's hooks, or install those hooks.
 ///

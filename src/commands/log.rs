@@ -6,7 +6,8 @@ use serde_json::json;
 
 use crate::commands::{counts, print_json, Io};
 use crate::config::Config;
-use crate::history::{short, History};
+use crate::history::History;
+use crate::time::short;
 
 /// List checkpoints on first-parent history, newest first.
 #[derive(Debug, clap::Args)]

@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 
 use crate::cli::Command;
 use crate::color::{Color, Style};
-use crate::history::{short, Checkpoint};
+use crate::history::Checkpoint;
 use crate::state::State;
+use crate::time::short;
 
 pub mod checkpoint;
 pub mod completions;

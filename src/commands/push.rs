@@ -7,9 +7,9 @@ use gix::ObjectId;
 use crate::commands::Io;
 use crate::config::Config;
 use crate::error::Error;
-use crate::history::short;
 use crate::remote::Pushed;
 use crate::sync::{NotesPush, PushReport};
+use crate::time::short;
 
 /// Push the current branch and the session notes to a remote.
 ///

@@ -9,8 +9,9 @@ use serde_json::json;
 use crate::color::Style;
 use crate::commands::{print_json, Io};
 use crate::config::Config;
-use crate::history::{short, History};
+use crate::history::History;
 use crate::snapshot::ChangeKind;
+use crate::time::short;
 
 /// Show the task, open items, blockers, the newest checkpoint, and what
 /// changed in the work tree since it.

@@ -61,11 +61,6 @@ impl<'repo> History<'repo> {
         })
     }
 
-    /// How many commits in a row without a checkpoint a walk passes.
-    pub fn depth(&self) -> usize {
-        self.depth
-    }
-
     /// The notes accessor, for writing.
     pub fn notes(&mut self) -> &mut Notes<'repo> {
         &mut self.notes
@@ -204,6 +199,19 @@ impl<'repo> History<'repo> {
         stop: Option<ObjectId>,
         mut visit: impl FnMut(Checkpoint) -> bool,
     ) -> anyhow::Result<()> {
+        self.walk_commits(tip, stop, |_, cp| cp.is_none_or(&mut visit))
+    }
+
+    /// The one first-parent walk: visit every commit from `tip` backwards,
+    /// with its checkpoint when it is one, until `visit` returns false,
+    /// the walk reaches `stop`, or it has passed `session.searchDepth`
+    /// commits in a row without a checkpoint.
+    pub fn walk_commits(
+        &mut self,
+        tip: ObjectId,
+        stop: Option<ObjectId>,
+        mut visit: impl FnMut(&gix::Commit<'_>, Option<Checkpoint>) -> bool,
+    ) -> anyhow::Result<()> {
         let mut next = Some(tip);
         let mut without = 0;
         while let Some(id) = next.filter(|id| Some(*id) != stop) {
@@ -211,16 +219,14 @@ impl<'repo> History<'repo> {
                 .repo
                 .find_commit(id)
                 .with_context(|| format!("could not read commit {id}"))?;
-            if let Some(cp) = self.checkpoint_of(&commit)? {
+            let cp = self.checkpoint_of(&commit)?;
+            if cp.is_some() {
                 without = 0;
-                if !visit(cp) {
-                    break;
-                }
             } else {
                 without += 1;
-                if without >= self.depth {
-                    break;
-                }
+            }
+            if !visit(&commit, cp) || without >= self.depth {
+                break;
             }
             next = commit.parent_ids().next().map(|p| p.detach());
         }

@@ -133,36 +133,19 @@ pub fn gather(
     // Walk first parents to the newest checkpoint, keeping the commits met.
     let mut commits_after = Vec::new();
     let mut omitted_commits = 0;
-    let mut next = Some(tip);
     let mut found = None;
-    let depth = history.depth();
-    let mut walked = 0;
-    while let Some(id) = next.filter(|_| walked < depth) {
-        walked += 1;
-        let commit = repo.find_commit(id)?;
-        if let Some(cp) = history.checkpoint_of(&commit)? {
-            found = Some(cp);
-            break;
+    history.walk_commits(tip, None, |commit, cp| {
+        if cp.is_some() {
+            found = cp;
+            return false;
         }
         if commits_after.len() < MAX_COMMITS_AFTER {
-            let time = commit.time().unwrap_or_default();
-            commits_after.push(CommitInfo {
-                id: id.to_string(),
-                short: short(id),
-                subject: commit
-                    .message_raw_sloppy()
-                    .lines()
-                    .next()
-                    .map(|l| l.to_str_lossy().trim().to_string())
-                    .unwrap_or_default(),
-                time: crate::time::rfc3339(time),
-                age: crate::time::ago(time),
-            });
+            commits_after.push(commit_info(commit));
         } else {
             omitted_commits += 1;
         }
-        next = commit.parent_ids().next().map(|p| p.detach());
-    }
+        true
+    })?;
     let warnings = std::mem::take(&mut history.warnings);
     let cp = found.ok_or_else(|| Error::NoCheckpoint(spec.to_string()))?;
     let state = &cp.state;
@@ -252,6 +235,24 @@ pub fn gather(
         },
     };
     Ok((context, warnings))
+}
+
+/// A commit after the checkpoint, as templates list it.
+fn commit_info(commit: &gix::Commit<'_>) -> CommitInfo {
+    let id = commit.id;
+    let time = commit.time().unwrap_or_default();
+    CommitInfo {
+        id: id.to_string(),
+        short: short(id),
+        subject: commit
+            .message_raw_sloppy()
+            .lines()
+            .next()
+            .map(|l| l.to_str_lossy().trim().to_string())
+            .unwrap_or_default(),
+        time: crate::time::rfc3339(time),
+        age: crate::time::ago(time),
+    }
 }
 
 /// Whether `spec` names the checked-out HEAD (not merely the same commit

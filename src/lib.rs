@@ -13,7 +13,7 @@
 //! - [`render`]: minijinja templates shipped in `templates/`.
 //! - [`remote`]: the one place that runs the `git` binary (push, fetch,
 //!   config writes); [`sync`] decides what to push and fetch;
-//!   [`notes_merge`] merges a remote's notes into the local ones.
+//!   [`notes::merge`] merges a remote's notes into the local ones.
 //! - [`finish`]: folding a session's commits into one, keeping the old
 //!   chain under `refs/session/archive/`.
 //! - [`commands`]: one module per subcommand; [`cli`] parses; [`color`]
@@ -32,7 +32,6 @@ pub mod history;
 pub mod index_file;
 pub mod lock;
 pub mod notes;
-pub mod notes_merge;
 pub mod progress;
 pub mod remote;
 pub mod render;

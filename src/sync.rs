@@ -10,14 +10,14 @@
 //! reported, not failed.
 //!
 //! The git processes are [`crate::remote::Git`]; the merge is
-//! [`crate::notes_merge`]; the git config that `git session init` writes is
+//! [`crate::notes::merge`]; the git config that `git session init` writes is
 //! decided here.
 
 use gix::remote::Direction;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::notes_merge::{self, Merged};
+use crate::notes::merge::{self, Merged};
 use crate::remote::{Git, Pushed};
 
 /// How many times a notes push meets a moved remote ref (and merges) before
@@ -133,7 +133,7 @@ fn push_notes(
                     return Ok(NotesPush::Failed(err.to_string()));
                 }
                 merge_identity(repo, warnings)?;
-                notes_merge::merge(repo, notes_ref, &tracking)?;
+                merge::merge(repo, notes_ref, &tracking)?;
                 merges += 1;
             }
             Err(Error::PushRefused { reason, .. }) => return Ok(NotesPush::Refused(reason)),
@@ -173,7 +173,7 @@ pub fn fetch_with(
     let mut warnings = Vec::new();
     let merged = if found {
         merge_identity(repo, &mut warnings)?;
-        notes_merge::merge(repo, &notes_ref, &tracking)?
+        merge::merge(repo, &notes_ref, &tracking)?
     } else {
         Merged::UpToDate
     };

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::commands::Io;
 use crate::config::Config;
-use crate::notes_merge::Merged;
+use crate::notes::merge::Merged;
 
 /// Fetch a remote's session notes and merge them into yours.
 ///

@@ -1,10 +1,13 @@
-//! The only module that reads or writes git notes.
+//! The only module that reads or writes git notes: one notes ref read and
+//! written here, and [`merge`], a remote's notes merged into the local ones.
 //!
 //! Notes live under one ref (`refs/notes/session` unless configured) in the
 //! tree layout git itself uses, fanout and non-note entries included, so
 //! `git notes --ref=session show` prints what we wrote and we read what git
 //! wrote. Reads go through one cached platform per command, so a history
 //! walk does not reload the notes tree for every commit.
+
+pub mod merge;
 
 use anyhow::Context as _;
 use gix::ObjectId;

@@ -14,10 +14,9 @@
 //! in git's layout (fanout and the local side's non-note entries included),
 //! so `git notes show` reads every note.
 //!
-//! This module reads notes trees and edits them through
-//! `gix::note::plumbing` directly: the one exception to "only
-//! [`crate::notes`] touches notes", because [`crate::notes::Notes`] works one
-//! note at a time and a merge works on whole trees.
+//! It reads notes trees and edits them through `gix::note::plumbing`
+//! directly rather than through [`super::Notes`], which works one note at a
+//! time while a merge works on whole trees.
 
 use std::collections::HashMap;
 

@@ -13,7 +13,7 @@
 
 use std::io::Write as _;
 
-use git_session::agents::transcript::{self, Scan};
+use git_session::agents::claude::{self as transcript, Scan};
 use git_session::state::{self, Skipped, State};
 use proptest::prelude::*;
 

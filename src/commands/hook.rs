@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::agents::{self, Agent, Handled, HookInput, Scope};
+use crate::agents::hook::{self, Handled, HookInput};
+use crate::agents::settings::{self, Scope};
+use crate::agents::Agent;
 use crate::commands::Io;
 use crate::time::short;
 
@@ -95,7 +97,7 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
     let mut warnings = Vec::new();
     let (input, result) = match parsed {
         Ok(input) => {
-            let result = agents::handle(agent, &input, cwd, &mut *io.out, &mut warnings);
+            let result = hook::handle(agent, &input, cwd, &mut *io.out, &mut warnings);
             (Some(input), result)
         }
         Err(err) => (None, Err(err)),
@@ -109,7 +111,7 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
     // hook then did.
     io.warn(&warnings)?;
     for warning in &warnings {
-        agents::log(
+        hook::log(
             &where_,
             &format!("{event}: warning: {}", warning.replace(['\r', '\n'], " ")),
         );
@@ -143,13 +145,13 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
                 Handled::Context(warnings) => io.warn(warnings)?,
                 _ => {}
             }
-            agents::log(&where_, &line);
+            hook::log(&where_, &line);
             Ok(())
         }
         Err(err) => {
             // One line each, whatever the causes' own text holds.
             let message = format!("{err:#}").replace(['\r', '\n'], " ");
-            agents::log(&where_, &format!("{event}: error: {message}"));
+            hook::log(&where_, &format!("{event}: error: {message}"));
             if strict {
                 return Err(err);
             }
@@ -183,13 +185,14 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>, add: bool) -> anyhow:
         .ok()
         .and_then(|r| r.workdir().map(Path::to_path_buf));
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let path = agents::settings_path(args.agent, args.scope, workdir.as_deref(), home.as_deref())?;
+    let path =
+        settings::settings_path(args.agent, args.scope, workdir.as_deref(), home.as_deref())?;
     let name = match args.agent {
         Agent::Claude => "Claude Code",
         Agent::Codex => "Codex",
     };
     if add {
-        let added = agents::install(args.agent, &path)?;
+        let added = settings::install(args.agent, &path)?;
         if added.is_empty() {
             writeln!(
                 io.out,
@@ -208,7 +211,7 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>, add: bool) -> anyhow:
             }
         }
     } else {
-        let removed = agents::uninstall(args.agent, &path)?;
+        let removed = settings::uninstall(args.agent, &path)?;
         if removed.is_empty() {
             writeln!(io.out, "no git-session hooks in {}", path.display())?;
         } else {
@@ -227,7 +230,7 @@ fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Resul
     let mut repo = crate::repo::open_worktree(cwd)?;
     // Like the agents' hooks: about to cancel is no time to fix settings.
     let mut warnings = Vec::new();
-    let config = agents::load_config(&repo, &mut warnings);
+    let config = hook::load_config(&repo, &mut warnings);
     io.warn(&warnings)?;
     let request = crate::checkpoint::Request {
         reason: "pre-cancel".into(),

@@ -1,0 +1,240 @@
+//! What runs on every hook event: the event's checkpoint (or the
+//! SessionStart context), the transcript read incrementally through a
+//! cache per session, and the one-line record in `hook.log`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::claude as transcript;
+use super::Agent;
+use crate::checkpoint::{Outcome, Request};
+use crate::config::Config;
+use crate::history::History;
+use crate::render::Dirs;
+
+/// How long SessionStart waits for the remote's notes.
+const SESSION_START_FETCH: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// The hook input; unknown fields are ignored, missing ones are empty.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct HookInput {
+    pub session_id: Option<String>,
+    pub transcript_path: Option<PathBuf>,
+    pub cwd: Option<PathBuf>,
+    pub hook_event_name: String,
+    /// Codex names the model in the input.
+    pub model: Option<String>,
+    /// SessionStart: startup, resume, clear, compact.
+    pub source: Option<String>,
+    /// SessionEnd: why it ended.
+    pub reason: Option<String>,
+    /// PreCompact: manual or auto.
+    pub trigger: Option<String>,
+}
+
+/// What a hook run did, for the log and `--strict` tests.
+#[derive(Debug)]
+pub enum Handled {
+    /// A checkpoint was taken (or found unnecessary).
+    Checkpoint(Box<Outcome>),
+    /// The branch could not take a checkpoint (merge, rebase, conflicts):
+    /// the work tree went to a rescue ref instead.
+    Rescued(crate::rescue::Rescued),
+    /// SessionStart printed context; the warnings are for stderr.
+    Context(Vec<String>),
+    /// Nothing to do for this event or repository.
+    Nothing,
+}
+
+/// Run the hook for `agent` on `input`, in the session's directory.
+/// `fallback_cwd` serves when the input names none. Settings that cannot be
+/// used do not stop a hook: they are left out, and `warnings` says so.
+pub fn handle(
+    agent: Agent,
+    input: &HookInput,
+    fallback_cwd: &Path,
+    out: &mut dyn std::io::Write,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Handled> {
+    let cwd = input.cwd.as_deref().unwrap_or(fallback_cwd);
+    let reason = match input.hook_event_name.as_str() {
+        "SessionStart" => return session_start(input, cwd, out, warnings),
+        "Stop" | "SubagentStop" => "stop",
+        "PreCompact" => "compact",
+        "SessionEnd" => "session-end",
+        _ => return Ok(Handled::Nothing),
+    };
+    let mut repo = crate::repo::open_worktree(cwd)?;
+    let config = load_config(&repo, warnings);
+    let mut request = Request {
+        reason: reason.into(),
+        agent: Some(agent.state_name().into()),
+        agent_session: input.session_id.clone(),
+        model: input.model.clone(),
+        templates: Dirs::for_repo(&repo, &config),
+        // Nobody watches a hook: a path git refuses must not cost the
+        // rest of the work.
+        refusals: crate::snapshot::Refusals::Skip,
+        ..Request::default()
+    };
+    if agent == Agent::Claude {
+        if let Some(path) = &input.transcript_path {
+            let (previous, scan) = read_transcript(&repo, input.session_id.as_deref(), path);
+            if let Some(todos) = scan.todos() {
+                // Open items the agent's list had last time and no longer
+                // has were dropped by the agent: they leave the open lists.
+                // Items recorded by hand were never in its list and stay.
+                request.dropped_todos = previous
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|old| old.status != crate::state::TodoStatus::Completed)
+                    .filter(|old| !todos.iter().any(|t| t.content == old.content))
+                    .map(|old| old.content)
+                    .collect();
+                request.todos = todos.into_iter().map(|t| (t.content, t.status)).collect();
+            }
+            request.task_if_empty = scan.first_prompt.clone();
+            if request.model.is_none() {
+                request.model = scan.model.clone();
+            }
+        }
+    }
+    match crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false)) {
+        Ok(mut outcome) => {
+            // SessionEnd is the last chance before the machine may go away.
+            if reason == "session-end" && config.auto_push {
+                match crate::sync::push(&mut repo, &config, None, true) {
+                    Ok(report) => outcome.warnings.extend(report.warnings),
+                    Err(err) => outcome.warnings.push(format!(
+                        "the checkpoint is safe here, but the push failed: {err:#}"
+                    )),
+                }
+            }
+            Ok(Handled::Checkpoint(Box::new(outcome)))
+        }
+        Err(err) => match crate::rescue::applies_to(&err) {
+            Some(why) => Ok(Handled::Rescued(crate::rescue::rescue(
+                &mut repo, &config, reason, &why,
+            )?)),
+            None => Err(err),
+        },
+    }
+}
+
+/// SessionStart: when the branch has a checkpoint, hand the agent the
+/// `agent-context` rendering; otherwise print nothing.
+fn session_start(
+    input: &HookInput,
+    cwd: &Path,
+    out: &mut dyn std::io::Write,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Handled> {
+    let mut repo = match crate::repo::open_worktree(cwd) {
+        Ok(repo) => repo,
+        // Not in a repository: nothing to resume, and nothing wrong.
+        Err(_) => return Ok(Handled::Nothing),
+    };
+    let config = load_config(&repo, warnings);
+    // A fresh clone has no notes: bring them, if a remote answers quickly.
+    // Without them the trailers serve, so a failure here changes nothing.
+    if !repo.remote_names().is_empty() {
+        let _ = crate::sync::fetch_with(&mut repo, &config, None, Some(SESSION_START_FETCH));
+    }
+    let Some(head) = repo.head_id().ok().map(|id| id.detach()) else {
+        return Ok(Handled::Nothing);
+    };
+    if History::new(&repo, &config)?.newest(head)?.is_none() {
+        return Ok(Handled::Nothing);
+    }
+    let (context, _) = crate::resume::gather(&repo, &config, None)?;
+    let mut warnings = Vec::new();
+    let text = crate::render::render(
+        "agent-context",
+        &Dirs::for_repo(&repo, &config),
+        &context,
+        &mut warnings,
+    )?;
+    let _ = &input.source;
+    let value = json!({
+        "hookSpecificOutput": {
+            "hookEventName": "SessionStart",
+            "additionalContext": text,
+        }
+    });
+    writeln!(out, "{}", crate::terminal::json(&value, false)?)?;
+    Ok(Handled::Context(warnings))
+}
+
+/// The settings for a hook run: a setting that cannot be used is left out
+/// (an invalid `.git-session.toml` as a whole) with a warning, so the work
+/// is still saved.
+pub fn load_config(repo: &gix::Repository, warnings: &mut Vec<String>) -> Config {
+    let (config, problems) = Config::load_or_defaults(repo);
+    warnings.extend(problems.iter().map(Config::fallback_warning));
+    config
+}
+
+/// The transcript's findings, continuing the cached scan for this session.
+/// Also the todo list as the previous hook run saw it, if it was cached.
+fn read_transcript(
+    repo: &gix::Repository,
+    session: Option<&str>,
+    path: &Path,
+) -> (Option<Vec<transcript::Todo>>, transcript::Scan) {
+    let cache = cache_path(repo, session);
+    let cached: Option<transcript::Scan> = cache
+        .as_ref()
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let previous = cached.as_ref().and_then(transcript::Scan::todos);
+    let scan = transcript::scan(path, cached);
+    if let Some(cache) = cache {
+        // A lost cache only costs a full read next time.
+        let _ = super::settings::write_atomically(
+            &cache,
+            &serde_json::to_vec(&scan).unwrap_or_default(),
+        );
+    }
+    (previous, scan)
+}
+
+/// `<git dir>/session/transcripts/<session id>.json`; the id is reduced to
+/// file-name-safe characters.
+fn cache_path(repo: &gix::Repository, session: Option<&str>) -> Option<PathBuf> {
+    let id: String = session?
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(100)
+        .collect();
+    (!id.is_empty()).then(|| {
+        crate::repo::session_dir(repo)
+            .join("transcripts")
+            .join(format!("{id}.json"))
+    })
+}
+
+/// Append one line to `<git dir>/session/hook.log`.
+pub fn log(cwd: &Path, line: &str) {
+    let Ok(repo) = crate::repo::open(cwd) else {
+        return;
+    };
+    let dir = crate::repo::session_dir(&repo);
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("hook.log"))
+    {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let when = crate::time::rfc3339(gix::date::Time::new(now, 0));
+        // Read later with `cat` or `tail -f`: no control sequences in it.
+        let _ = writeln!(file, "{when} {}", crate::terminal::neutralize(line));
+    }
+}

@@ -13,7 +13,7 @@
 
 use std::io::Write as _;
 
-use git_session::agents::claude::{self as transcript, Scan};
+use git_session::agents::claude::{self, Scan};
 use git_session::state::{self, Skipped, State};
 use proptest::prelude::*;
 
@@ -289,17 +289,17 @@ fn transcript_file(bytes: &[u8]) -> tempfile::NamedTempFile {
 /// agree; neither may panic.
 fn scan_both_ways(bytes: &[u8], split: usize) -> Result<(), TestCaseError> {
     let whole = transcript_file(bytes);
-    let at_once = transcript::scan(whole.path(), None);
+    let at_once = claude::scan(whole.path(), None);
     let _ = at_once.todos();
 
     let mut file = transcript_file(&bytes[..split.min(bytes.len())]);
-    let first = transcript::scan(file.path(), None);
+    let first = claude::scan(file.path(), None);
     file.write_all(&bytes[split.min(bytes.len())..])
         .expect("append");
     // The cache goes through JSON, as the hook stores it.
     let cached: Scan = serde_json::from_slice(&serde_json::to_vec(&first).expect("serialise"))
         .expect("the cache reads back");
-    let continued = transcript::scan(file.path(), Some(cached));
+    let continued = claude::scan(file.path(), Some(cached));
     prop_assert_eq!(continued.todos(), at_once.todos());
     prop_assert_eq!(continued.first_prompt, at_once.first_prompt);
     prop_assert_eq!(continued.model, at_once.model);
@@ -360,7 +360,7 @@ fn scan_with_cache(lines: &[&str], offset: u64, line_count: u64, tasks_line: u64
         "todo_write": [line_count, [{"content": "x", "status": "pending"}]],
     });
     if let Ok(cached) = serde_json::from_value::<Scan>(cache) {
-        let _ = transcript::scan(file.path(), Some(cached)).todos();
+        let _ = claude::scan(file.path(), Some(cached)).todos();
     }
 }
 
@@ -381,7 +381,7 @@ fn fuzz_corpus_is_meaningful() {
     let mut jsonl = TRANSCRIPT.join("\n").into_bytes();
     jsonl.push(b'\n');
     let file = transcript_file(&jsonl);
-    let scan = transcript::scan(file.path(), None);
+    let scan = claude::scan(file.path(), None);
     assert_eq!(scan.first_prompt.as_deref(), Some("Add a dark mode"));
     assert_eq!(scan.model.as_deref(), Some("claude-x-1"));
     assert!(scan.todos().is_some_and(|t| !t.is_empty()));

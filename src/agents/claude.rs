@@ -1,8 +1,10 @@
-//! Session state from a Claude Code transcript (JSON Lines).
+//! Claude Code: its hook input, its settings files, and session state from
+//! its transcript (JSON Lines).
 //!
-//! What it takes: the newest todo list (a `TodoWrite` call, or the
-//! `TaskCreate`/`TaskUpdate` calls replayed, whichever is newer), the first
-//! real user prompt (as the task when the state has none), and the model.
+//! What the transcript gives: the newest todo list (a `TodoWrite` call, or
+//! the `TaskCreate`/`TaskUpdate` calls replayed, whichever is newer), the
+//! first real user prompt (as the task when the state has none), and the
+//! model.
 //!
 //! Transcripts grow to hundreds of megabytes and the Stop hook runs after
 //! every turn, so the reader is incremental: it keeps its findings and the
@@ -13,22 +15,104 @@
 //! malformed lines and a missing file are tolerated.
 
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
 use gix::bstr::ByteSlice;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::{Action, Findings, HookInput, Integration, Reading, Scope, Todo};
 use crate::state::TodoStatus;
 
 /// The longest task taken from a prompt; the rest is cut at a word.
 const MAX_TASK_CHARS: usize = 4000;
 
-/// One todo item as the agent keeps it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Todo {
-    pub content: String,
-    pub status: TodoStatus,
+/// Claude Code.
+pub struct Claude;
+
+impl Integration for Claude {
+    fn name(&self) -> &'static str {
+        "claude"
+    }
+
+    fn display_name(&self) -> &'static str {
+        "Claude Code"
+    }
+
+    fn state_name(&self) -> &'static str {
+        "claude-code"
+    }
+
+    fn hook_input(&self, value: Value) -> anyhow::Result<HookInput> {
+        hook_input(value)
+    }
+
+    fn events(&self) -> &'static [&'static str] {
+        &["SessionStart", "Stop", "PreCompact", "SessionEnd"]
+    }
+
+    fn settings_file(&self, scope: Scope) -> Option<&'static str> {
+        Some(match scope {
+            Scope::Project | Scope::User => ".claude/settings.json",
+            Scope::Local => ".claude/settings.local.json",
+        })
+    }
+
+    fn read_transcript(&self, path: &Path, cache: Option<&[u8]>) -> Option<Reading> {
+        let cached: Option<Scan> = cache.and_then(|bytes| serde_json::from_slice(bytes).ok());
+        let previous_todos = cached.as_ref().and_then(Scan::todos);
+        let scan = scan(path, cached);
+        Some(Reading {
+            previous_todos,
+            findings: scan.findings(),
+            cache: serde_json::to_vec(&scan).unwrap_or_default(),
+        })
+    }
+}
+
+/// The hook input as Claude Code sends it (Codex sends the same shape);
+/// unknown fields are ignored, missing ones are empty.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Input {
+    pub session_id: Option<String>,
+    pub transcript_path: Option<PathBuf>,
+    pub cwd: Option<PathBuf>,
+    pub hook_event_name: String,
+    /// Codex names the model in the input.
+    pub model: Option<String>,
+    /// SessionStart: startup, resume, clear, compact.
+    pub source: Option<String>,
+    /// SessionEnd: why it ended.
+    pub reason: Option<String>,
+    /// PreCompact: manual or auto.
+    pub trigger: Option<String>,
+}
+
+/// A hook input of Claude Code's shape, agent-neutral.
+pub fn hook_input(value: Value) -> anyhow::Result<HookInput> {
+    let input: Input = serde_json::from_value(value)
+        .context("the hook input has a field of an unexpected type")?;
+    Ok(HookInput {
+        action: action(&input.hook_event_name),
+        event: input.hook_event_name,
+        session_id: input.session_id,
+        transcript_path: input.transcript_path,
+        cwd: input.cwd,
+        model: input.model,
+    })
+}
+
+/// What Claude Code's hook events ask of us.
+pub fn action(event: &str) -> Action {
+    match event {
+        "SessionStart" => Action::Context,
+        "Stop" | "SubagentStop" => Action::Checkpoint("stop"),
+        "PreCompact" => Action::Checkpoint("compact"),
+        "SessionEnd" => Action::Checkpoint("session-end"),
+        _ => Action::Nothing,
+    }
 }
 
 /// A task from the Task tools, by id.
@@ -66,6 +150,15 @@ pub struct Scan {
 }
 
 impl Scan {
+    /// The findings, as every agent's reader gives them.
+    pub fn findings(&self) -> Findings {
+        Findings {
+            todos: self.todos(),
+            first_prompt: self.first_prompt.clone(),
+            model: self.model.clone(),
+        }
+    }
+
     /// The newest todo list, if the agent kept one.
     pub fn todos(&self) -> Option<Vec<Todo>> {
         let from_tasks = (!self.tasks.is_empty()).then(|| {

@@ -6,11 +6,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use serde::Deserialize;
 use serde_json::json;
 
-use super::claude as transcript;
-use super::Agent;
+use super::{Action, Agent, HookInput, Reading};
 use crate::checkpoint::{Outcome, Request};
 use crate::config::Config;
 use crate::history::History;
@@ -18,24 +16,6 @@ use crate::render::Dirs;
 
 /// How long SessionStart waits for the remote's notes.
 const SESSION_START_FETCH: std::time::Duration = std::time::Duration::from_millis(1000);
-
-/// The hook input; unknown fields are ignored, missing ones are empty.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct HookInput {
-    pub session_id: Option<String>,
-    pub transcript_path: Option<PathBuf>,
-    pub cwd: Option<PathBuf>,
-    pub hook_event_name: String,
-    /// Codex names the model in the input.
-    pub model: Option<String>,
-    /// SessionStart: startup, resume, clear, compact.
-    pub source: Option<String>,
-    /// SessionEnd: why it ended.
-    pub reason: Option<String>,
-    /// PreCompact: manual or auto.
-    pub trigger: Option<String>,
-}
 
 /// What a hook run did, for the log and `--strict` tests.
 #[derive(Debug)]
@@ -62,18 +42,16 @@ pub fn handle(
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Handled> {
     let cwd = input.cwd.as_deref().unwrap_or(fallback_cwd);
-    let reason = match input.hook_event_name.as_str() {
-        "SessionStart" => return session_start(input, cwd, out, warnings),
-        "Stop" | "SubagentStop" => "stop",
-        "PreCompact" => "compact",
-        "SessionEnd" => "session-end",
-        _ => return Ok(Handled::Nothing),
+    let reason = match input.action {
+        Action::Context => return session_start(cwd, out, warnings),
+        Action::Checkpoint(reason) => reason,
+        Action::Nothing => return Ok(Handled::Nothing),
     };
     let mut repo = crate::repo::open_worktree(cwd)?;
     let config = load_config(&repo, warnings);
     let mut request = Request {
         reason: reason.into(),
-        agent: Some(agent.state_name().into()),
+        agent: Some(agent.integration().state_name().into()),
         agent_session: input.session_id.clone(),
         model: input.model.clone(),
         templates: Dirs::for_repo(&repo, &config),
@@ -82,26 +60,32 @@ pub fn handle(
         refusals: crate::snapshot::Refusals::Skip,
         ..Request::default()
     };
-    if agent == Agent::Claude {
-        if let Some(path) = &input.transcript_path {
-            let (previous, scan) = read_transcript(&repo, input.session_id.as_deref(), path);
-            if let Some(todos) = scan.todos() {
-                // Open items the agent's list had last time and no longer
-                // has were dropped by the agent: they leave the open lists.
-                // Items recorded by hand were never in its list and stay.
-                request.dropped_todos = previous
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|old| old.status != crate::state::TodoStatus::Completed)
-                    .filter(|old| !todos.iter().any(|t| t.content == old.content))
-                    .map(|old| old.content)
-                    .collect();
-                request.todos = todos.into_iter().map(|t| (t.content, t.status)).collect();
-            }
-            request.task_if_empty = scan.first_prompt.clone();
-            if request.model.is_none() {
-                request.model = scan.model.clone();
-            }
+    let reading = input
+        .transcript_path
+        .as_deref()
+        .and_then(|path| read_transcript(&repo, agent, input.session_id.as_deref(), path));
+    if let Some(Reading {
+        previous_todos,
+        findings,
+        ..
+    }) = reading
+    {
+        if let Some(todos) = findings.todos {
+            // Open items the agent's list had last time and no longer
+            // has were dropped by the agent: they leave the open lists.
+            // Items recorded by hand were never in its list and stay.
+            request.dropped_todos = previous_todos
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|old| old.status != crate::state::TodoStatus::Completed)
+                .filter(|old| !todos.iter().any(|t| t.content == old.content))
+                .map(|old| old.content)
+                .collect();
+            request.todos = todos.into_iter().map(|t| (t.content, t.status)).collect();
+        }
+        request.task_if_empty = findings.first_prompt;
+        if request.model.is_none() {
+            request.model = findings.model;
         }
     }
     match crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false)) {
@@ -129,7 +113,6 @@ pub fn handle(
 /// SessionStart: when the branch has a checkpoint, hand the agent the
 /// `agent-context` rendering; otherwise print nothing.
 fn session_start(
-    input: &HookInput,
     cwd: &Path,
     out: &mut dyn std::io::Write,
     warnings: &mut Vec<String>,
@@ -159,7 +142,6 @@ fn session_start(
         &context,
         &mut warnings,
     )?;
-    let _ = &input.source;
     let value = json!({
         "hookSpecificOutput": {
             "hookEventName": "SessionStart",
@@ -179,28 +161,24 @@ pub fn load_config(repo: &gix::Repository, warnings: &mut Vec<String>) -> Config
     config
 }
 
-/// The transcript's findings, continuing the cached scan for this session.
-/// Also the todo list as the previous hook run saw it, if it was cached.
+/// What `agent`'s transcript at `path` says, continuing the read cached
+/// for this session; `None` when the agent's transcript is not read.
 fn read_transcript(
     repo: &gix::Repository,
+    agent: Agent,
     session: Option<&str>,
     path: &Path,
-) -> (Option<Vec<transcript::Todo>>, transcript::Scan) {
+) -> Option<Reading> {
     let cache = cache_path(repo, session);
-    let cached: Option<transcript::Scan> = cache
-        .as_ref()
-        .and_then(|p| std::fs::read(p).ok())
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-    let previous = cached.as_ref().and_then(transcript::Scan::todos);
-    let scan = transcript::scan(path, cached);
+    let cached = cache.as_ref().and_then(|p| std::fs::read(p).ok());
+    let reading = agent
+        .integration()
+        .read_transcript(path, cached.as_deref())?;
     if let Some(cache) = cache {
         // A lost cache only costs a full read next time.
-        let _ = super::settings::write_atomically(
-            &cache,
-            &serde_json::to_vec(&scan).unwrap_or_default(),
-        );
+        let _ = super::settings::write_atomically(&cache, &reading.cache);
     }
-    (previous, scan)
+    Some(reading)
 }
 
 /// `<git dir>/session/transcripts/<session id>.json`; the id is reduced to

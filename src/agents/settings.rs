@@ -8,18 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde_json::{json, Map, Value};
 
-use super::Agent;
-
-/// Where an agent's settings file is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Scope {
-    /// Shared with the team, committed (`.claude/settings.json`, `.codex/hooks.json`).
-    Project,
-    /// This clone only, not committed (`.claude/settings.local.json`).
-    Local,
-    /// Every project of this user (`~/.claude/settings.json`, `~/.codex/hooks.json`).
-    User,
-}
+use super::{Agent, Scope};
 
 /// The settings file for `agent` at `scope`.
 pub fn settings_path(
@@ -28,18 +17,58 @@ pub fn settings_path(
     workdir: Option<&Path>,
     home: Option<&Path>,
 ) -> anyhow::Result<PathBuf> {
-    let need_workdir = || workdir.context("this scope needs a git work tree: run it inside one");
-    let need_home = || home.context("HOME is not set: cannot find the user's settings");
-    Ok(match (agent, scope) {
-        (Agent::Claude, Scope::Project) => need_workdir()?.join(".claude/settings.json"),
-        (Agent::Claude, Scope::Local) => need_workdir()?.join(".claude/settings.local.json"),
-        (Agent::Claude, Scope::User) => need_home()?.join(".claude/settings.json"),
-        (Agent::Codex, Scope::Project) => need_workdir()?.join(".codex/hooks.json"),
-        (Agent::Codex, Scope::User) => need_home()?.join(".codex/hooks.json"),
-        (Agent::Codex, Scope::Local) => {
-            anyhow::bail!("Codex has no local-only hooks file: use --scope project or --scope user")
+    let integration = agent.integration();
+    let Some(file) = integration.settings_file(scope) else {
+        let others: Vec<String> = Scope::ALL
+            .into_iter()
+            .filter(|s| integration.settings_file(*s).is_some())
+            .map(|s| format!("--scope {}", scope_name(s)))
+            .collect();
+        anyhow::bail!(
+            "{} has no {} hooks file: use {}",
+            integration.display_name(),
+            match scope {
+                Scope::Local => "local-only",
+                other => scope_name(other),
+            },
+            others.join(" or ")
+        )
+    };
+    let base = match scope {
+        Scope::Project | Scope::Local => {
+            workdir.context("this scope needs a git work tree: run it inside one")?
         }
-    })
+        Scope::User => home.context("HOME is not set: cannot find the user's settings")?,
+    };
+    Ok(base.join(file))
+}
+
+/// Every settings file of `agent` that can be named from here (the work
+/// tree's when there is one, the user's when HOME is set), each with the
+/// name people know it by (`~/` for HOME).
+pub fn known_files(
+    agent: Agent,
+    workdir: Option<&Path>,
+    home: Option<&Path>,
+) -> Vec<(PathBuf, String)> {
+    Scope::ALL
+        .into_iter()
+        .filter_map(|scope| {
+            let file = agent.integration().settings_file(scope)?;
+            match scope {
+                Scope::Project | Scope::Local => Some((workdir?.join(file), file.to_string())),
+                Scope::User => Some((home?.join(file), format!("~/{file}"))),
+            }
+        })
+        .collect()
+}
+
+fn scope_name(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Project => "project",
+        Scope::Local => "local",
+        Scope::User => "user",
+    }
 }
 
 /// Add our hook to each event in the settings file at `path`, keeping
@@ -57,7 +86,7 @@ pub fn install(agent: Agent, path: &Path) -> anyhow::Result<Vec<&'static str>> {
         );
     };
     let mut added = Vec::new();
-    for event in agent.events() {
+    for event in agent.integration().events() {
         let groups = hooks
             .entry(*event)
             .or_insert_with(|| Value::Array(Vec::new()));

@@ -14,7 +14,7 @@ use std::process::Command;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::agents::Agent;
+use crate::agents::{settings, Agent};
 use crate::color::Style;
 use crate::commands::{print_json, Io};
 use crate::config::Config;
@@ -422,55 +422,32 @@ fn check_commits(repo: &gix::Repository) -> Check {
 
 /// Which agents' settings files run our hook.
 fn check_hooks(workdir: Option<&Path>, home: Option<&Path>) -> Check {
-    let files: [(Agent, Option<PathBuf>, String); 5] = [
-        (
-            Agent::Claude,
-            workdir.map(|w| w.join(".claude/settings.json")),
-            ".claude/settings.json".into(),
-        ),
-        (
-            Agent::Claude,
-            workdir.map(|w| w.join(".claude/settings.local.json")),
-            ".claude/settings.local.json".into(),
-        ),
-        (
-            Agent::Claude,
-            home.map(|h| h.join(".claude/settings.json")),
-            "~/.claude/settings.json".into(),
-        ),
-        (
-            Agent::Codex,
-            workdir.map(|w| w.join(".codex/hooks.json")),
-            ".codex/hooks.json".into(),
-        ),
-        (
-            Agent::Codex,
-            home.map(|h| h.join(".codex/hooks.json")),
-            "~/.codex/hooks.json".into(),
-        ),
-    ];
     let mut found: Vec<String> = Vec::new();
-    for (agent, path, shown) in files {
-        let Some(path) = path else { continue };
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        let (name, needle) = match agent {
-            Agent::Claude => ("Claude Code", "session hook claude"),
-            Agent::Codex => ("Codex", "session hook codex"),
-        };
-        if text.contains(needle) {
-            found.push(format!("{name} ({shown})"));
+    for agent in Agent::ALL {
+        for (path, shown) in settings::known_files(agent, workdir, home) {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            if text.contains(&agent.command_tail()) {
+                found.push(format!("{} ({shown})", agent.integration().display_name()));
+            }
         }
     }
     if found.is_empty() {
         Check::warning(
             "hooks",
             "no agent hooks are installed: checkpoints happen only when someone runs them",
-            vec![
-                "for Claude Code: git session hook install claude".into(),
-                "for Codex: git session hook install codex".into(),
-            ],
+            Agent::ALL
+                .into_iter()
+                .map(|agent| {
+                    let integration = agent.integration();
+                    format!(
+                        "for {}: git session hook install {}",
+                        integration.display_name(),
+                        integration.name()
+                    )
+                })
+                .collect(),
         )
     } else {
         Check::ok(

@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::agents::hook::{self, Handled, HookInput};
-use crate::agents::settings::{self, Scope};
-use crate::agents::Agent;
+use crate::agents::hook::{self, Handled};
+use crate::agents::{settings, Agent, HookInput, Scope};
 use crate::commands::Io;
 use crate::time::short;
 
@@ -93,7 +92,7 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
     let read = std::io::stdin().take(MAX_INPUT).read_to_end(&mut raw);
     let parsed: anyhow::Result<HookInput> = read
         .context("could not read the hook input")
-        .and_then(|_| parse_input(&raw));
+        .and_then(|_| parse_input(agent, &raw));
     let mut warnings = Vec::new();
     let (input, result) = match parsed {
         Ok(input) => {
@@ -102,7 +101,7 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
         }
         Err(err) => (None, Err(err)),
     };
-    let event = input.as_ref().map_or("?", |i| i.hook_event_name.as_str());
+    let event = input.as_ref().map_or("?", |i| i.event.as_str());
     let where_ = input
         .as_ref()
         .and_then(|i| i.cwd.clone())
@@ -161,9 +160,10 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
     }
 }
 
-/// The hook input: a JSON object. (Serde would also read a struct from a
-/// JSON array, field by field, which no agent sends.)
-fn parse_input(raw: &[u8]) -> anyhow::Result<HookInput> {
+/// The hook input: a JSON object, read as `agent` shapes it. (Serde would
+/// also read a struct from a JSON array, field by field, which no agent
+/// sends.)
+fn parse_input(agent: Agent, raw: &[u8]) -> anyhow::Result<HookInput> {
     let value: serde_json::Value =
         serde_json::from_slice(raw).context("the hook input is not a JSON object")?;
     anyhow::ensure!(
@@ -177,7 +177,7 @@ fn parse_input(raw: &[u8]) -> anyhow::Result<HookInput> {
             _ => "null",
         }
     );
-    serde_json::from_value(value).context("the hook input has a field of an unexpected type")
+    agent.integration().hook_input(value)
 }
 
 fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>, add: bool) -> anyhow::Result<()> {
@@ -187,10 +187,7 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>, add: bool) -> anyhow:
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let path =
         settings::settings_path(args.agent, args.scope, workdir.as_deref(), home.as_deref())?;
-    let name = match args.agent {
-        Agent::Claude => "Claude Code",
-        Agent::Codex => "Codex",
-    };
+    let name = args.agent.integration().display_name();
     if add {
         let added = settings::install(args.agent, &path)?;
         if added.is_empty() {
@@ -206,8 +203,8 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>, add: bool) -> anyhow:
                 added.join(", "),
                 path.display()
             )?;
-            if args.agent == Agent::Codex {
-                writeln!(io.out, "hint: Codex runs new hooks only after you review and trust them (/hooks in Codex)")?;
+            if let Some(hint) = args.agent.integration().install_hint() {
+                writeln!(io.out, "{hint}")?;
             }
         }
     } else {

@@ -81,8 +81,8 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     match args.command {
         HookCommand::Claude(run) => run_hook(Agent::Claude, run.strict, cwd, io),
         HookCommand::Codex(run) => run_hook(Agent::Codex, run.strict, cwd, io),
-        HookCommand::Install(args) => install(args, cwd, io, true),
-        HookCommand::Uninstall(args) => install(args, cwd, io, false),
+        HookCommand::Install(args) => install(args, cwd, io),
+        HookCommand::Uninstall(args) => uninstall(args, cwd, io),
         HookCommand::PreCancel(args) => pre_cancel(args, cwd, io),
     }
 }
@@ -180,45 +180,53 @@ fn parse_input(agent: Agent, raw: &[u8]) -> anyhow::Result<HookInput> {
     agent.integration().hook_input(value)
 }
 
-fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>, add: bool) -> anyhow::Result<()> {
+/// The settings file `args` names, from `cwd`.
+fn settings_file(args: &InstallArgs, cwd: &Path) -> anyhow::Result<PathBuf> {
     let workdir = crate::repo::open(cwd)
         .ok()
         .and_then(|r| r.workdir().map(Path::to_path_buf));
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let path =
-        settings::settings_path(args.agent, args.scope, workdir.as_deref(), home.as_deref())?;
-    let name = args.agent.integration().display_name();
-    if add {
-        let added = settings::install(args.agent, &path)?;
-        if added.is_empty() {
-            writeln!(
-                io.out,
-                "{name} hooks already installed in {}",
-                path.display()
-            )?;
-        } else {
-            writeln!(
-                io.out,
-                "installed {name} hooks ({}) in {}",
-                added.join(", "),
-                path.display()
-            )?;
-            if let Some(hint) = args.agent.integration().install_hint() {
-                writeln!(io.out, "{hint}")?;
-            }
-        }
+    settings::settings_path(args.agent, args.scope, workdir.as_deref(), home.as_deref())
+}
+
+fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let path = settings_file(&args, cwd)?;
+    let integration = args.agent.integration();
+    let name = integration.display_name();
+    let added = settings::install(args.agent, &path)?;
+    if added.is_empty() {
+        writeln!(
+            io.out,
+            "{name} hooks already installed in {}",
+            path.display()
+        )?;
     } else {
-        let removed = settings::uninstall(args.agent, &path)?;
-        if removed.is_empty() {
-            writeln!(io.out, "no git-session hooks in {}", path.display())?;
-        } else {
-            writeln!(
-                io.out,
-                "removed {name} hooks ({}) from {}",
-                removed.join(", "),
-                path.display()
-            )?;
+        writeln!(
+            io.out,
+            "installed {name} hooks ({}) in {}",
+            added.join(", "),
+            path.display()
+        )?;
+        if let Some(hint) = integration.install_hint() {
+            writeln!(io.out, "{hint}")?;
         }
+    }
+    Ok(())
+}
+
+fn uninstall(args: InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let path = settings_file(&args, cwd)?;
+    let removed = settings::uninstall(args.agent, &path)?;
+    if removed.is_empty() {
+        writeln!(io.out, "no git-session hooks in {}", path.display())?;
+    } else {
+        writeln!(
+            io.out,
+            "removed {} hooks ({}) from {}",
+            args.agent.integration().display_name(),
+            removed.join(", "),
+            path.display()
+        )?;
     }
     Ok(())
 }

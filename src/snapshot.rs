@@ -917,21 +917,8 @@ pub fn write_tree(
             });
         }
     }
-    if removals.is_empty() && upserts.is_empty() {
-        ensure_tree_exists(repo, base_tree)?;
-        return Ok((base_tree, changes));
-    }
     let removed: std::collections::HashSet<&BString> = removals.iter().collect();
-    let mut editor = repo
-        .edit_tree(base_tree)
-        .context("could not read the base tree")?;
-    // All removals first, then upserts: a file ↔ directory swap needs that order.
-    // Paths go in as bytes: a name that is not UTF-8 is recorded as git
-    // records it, not as U+FFFD.
-    for path in &removals {
-        editor.remove(path)?;
-    }
-    for (path, kind, id, modified) in &upserts {
+    for (path, _, _, modified) in &upserts {
         let existed = *modified || removed.contains(path);
         changes.push(Change {
             path: path.to_str_lossy().into_owned(),
@@ -941,12 +928,12 @@ pub fn write_tree(
                 ChangeKind::Added
             },
         });
-        editor.upsert(path, *kind, *id)?;
     }
-    let tree = editor.write().context("could not write the tree")?.detach();
-    ensure_tree_exists(repo, tree)?;
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok((tree, changes))
+    let upserts: Vec<_> = upserts
+        .into_iter()
+        .map(|(path, kind, id, _)| (path, kind, id))
+        .collect();
+    edit_base_tree(repo, base_tree, &removals, &upserts, changes)
 }
 
 /// The fast path: `base_tree` edited by the `touched` paths, each with its
@@ -989,6 +976,19 @@ fn edit_tree(
             kind,
         });
     }
+    edit_base_tree(repo, base_tree, &removals, &upserts, changes)
+}
+
+/// What both tree writers end with: `base_tree` with `removals` removed
+/// and `upserts` put in, written; `changes` (what they describe) sorted by
+/// path.
+fn edit_base_tree(
+    repo: &gix::Repository,
+    base_tree: ObjectId,
+    removals: &[BString],
+    upserts: &[(BString, EntryKind, ObjectId)],
+    mut changes: Vec<Change>,
+) -> anyhow::Result<(ObjectId, Vec<Change>)> {
     if removals.is_empty() && upserts.is_empty() {
         ensure_tree_exists(repo, base_tree)?;
         return Ok((base_tree, changes));
@@ -997,11 +997,12 @@ fn edit_tree(
         .edit_tree(base_tree)
         .context("could not read the base tree")?;
     // All removals first, then upserts: a file ↔ directory swap needs that order.
-    // Paths as bytes: a name that is not UTF-8 is recorded as git records it.
-    for path in &removals {
+    // Paths go in as bytes: a name that is not UTF-8 is recorded as git
+    // records it, not as U+FFFD.
+    for path in removals {
         editor.remove(path)?;
     }
-    for (path, kind, id) in &upserts {
+    for (path, kind, id) in upserts {
         editor.upsert(path, *kind, *id)?;
     }
     let tree = editor.write().context("could not write the tree")?.detach();

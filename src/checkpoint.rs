@@ -9,11 +9,10 @@
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
-use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
-use gix::refs::Target;
 use gix::ObjectId;
 use serde::Serialize;
 
+use crate::commit::{self, NewCommit};
 use crate::config::Config;
 use crate::error::Error;
 use crate::history::History;
@@ -88,10 +87,7 @@ pub fn checkpoint(
     let head_id = repo.head_id().ok().map(|id| id.detach());
     let head_name = repo.head_name()?;
     let branch = head_name.as_ref().map(|name| name.shorten().to_string());
-    let base_tree = match head_id {
-        Some(id) => repo.find_commit(id)?.tree_id()?.detach(),
-        None => ObjectId::empty_tree(repo.object_hash()),
-    };
+    let base_tree = commit::head_tree_or_empty(repo, head_id)?;
     let index = crate::index_file::read(repo)?;
 
     let mut history = History::new(repo, config)?;
@@ -193,50 +189,40 @@ pub fn checkpoint(
         &snap.changes,
         &mut warnings,
     )?;
-    let commit = gix::objs::Commit {
+    let commit_id = NewCommit {
         tree: snap.tree,
         parents: head_id.into_iter().collect(),
+        message,
         author,
         committer,
-        encoding: None,
-        message: message.clone().into(),
-        extra_headers: Vec::new(),
-    };
-    let commit_id = repo
-        .write_object(&commit)
-        .context("could not write the checkpoint commit")?
-        .detach();
-
-    // Announced, so that if we are killed holding the ref locks, the next
-    // run removes them instead of leaving the branch locked for git too.
-    let mut head_refs = vec![repo.git_dir().join("HEAD")];
-    if let Some(name) = &head_name {
-        head_refs.push(
-            repo.common_dir()
-                .join(gix::path::from_bstr(name.as_bstr())?),
-        );
     }
-    locks.announce_refs(&head_refs)?;
-    let moved = move_head(
-        repo,
-        head_id,
+    .write(repo)
+    .context("could not write the checkpoint commit")?;
+    let edit = commit::update(
+        "HEAD",
+        commit::expect_at(head_id),
         commit_id,
-        &format!("git-session: {}", state.summary),
-    );
-    locks.refs_done();
-    moved?;
+        format!("git-session: {}", state.summary),
+    )?;
+    commit::move_refs(repo, &mut locks, vec![edit], |err| {
+        commit::head_moved_or(
+            repo,
+            head_id,
+            err,
+            "could not move HEAD to the checkpoint".into(),
+        )
+    })?;
     warnings.extend(crate::repo::once_notices(repo));
 
     let noted = locks
-        .announce_refs(&[repo.common_dir().join(&config.notes_ref)])
-        .and_then(|()| {
+        .announce_refs(repo, &[&config.notes_ref])
+        .and_then(|_announced| {
             history.notes().write(
                 commit_id,
                 &state.to_toml(),
                 &format!("git-session: note for {}", short(commit_id)),
             )
         });
-    locks.refs_done();
     if let Err(err) = noted {
         warnings.push(format!(
             "the checkpoint {} stands, but its note could not be written ({err:#}); its trailers carry the state",
@@ -273,46 +259,6 @@ fn write_index(
     let crate::lock::Locks { index: lock, .. } = locks;
     lock.commit()
         .map_err(|e| anyhow::anyhow!("could not replace the index: {}", e.error))?;
-    Ok(())
-}
-
-/// Point HEAD (through to its branch, or itself when detached) at `new`,
-/// requiring it to still be at `old`: a concurrent commit makes this fail
-/// instead of being overwritten.
-fn move_head(
-    repo: &gix::Repository,
-    old: Option<ObjectId>,
-    new: ObjectId,
-    log_message: &str,
-) -> anyhow::Result<()> {
-    let expected = match old {
-        Some(old) => PreviousValue::MustExistAndMatch(Target::Object(old)),
-        None => PreviousValue::MustNotExist,
-    };
-    let edit = RefEdit {
-        change: Change::Update {
-            log: LogChange {
-                mode: RefLog::AndReference,
-                force_create_reflog: false,
-                message: log_message.into(),
-            },
-            expected,
-            new: Target::Object(new),
-        },
-        name: "HEAD".try_into().context("HEAD is a valid ref name")?,
-        deref: true,
-    };
-    repo.edit_reference(edit).map_err(|err| {
-        let now = repo
-            .head_id()
-            .map(|id| short(id.detach()))
-            .unwrap_or_else(|_| "an unborn branch".into());
-        if old.is_some_and(|o| repo.head_id().map(|h| h.detach() != o).unwrap_or(true)) {
-            anyhow::Error::from(Error::RefMoved(now))
-        } else {
-            anyhow::Error::from(err).context("could not move HEAD to the checkpoint")
-        }
-    })?;
     Ok(())
 }
 

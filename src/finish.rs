@@ -21,11 +21,11 @@
 //! tree, which is the new commit's tree.
 
 use anyhow::Context as _;
-use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
-use gix::refs::Target;
+use gix::refs::transaction::PreviousValue;
 use gix::ObjectId;
 use serde::Serialize;
 
+use crate::commit::{self, NewCommit};
 use crate::config::Config;
 use crate::error::Error;
 use crate::history::History;
@@ -240,40 +240,49 @@ pub fn squash(
     // The commit for review is signed as `git commit` would sign it, by the
     // user's git; checkpoints are not (see the README).
     let signed = crate::repo::signs_commits(repo);
+    let commit = NewCommit {
+        tree: newest.tree,
+        parents: vec![base],
+        message,
+        author,
+        committer,
+    };
     let commit_id = if signed {
-        crate::remote::Git::new(repo).commit_tree_signed(
-            newest.tree,
-            &[base],
-            &message,
-            &author,
-            &committer,
-        )?
+        crate::remote::Git::new(repo).commit_tree_signed(&commit)?
     } else {
-        let commit = gix::objs::Commit {
-            tree: newest.tree,
-            parents: vec![base].into(),
-            author,
-            committer,
-            encoding: None,
-            message: message.into(),
-            extra_headers: Vec::new(),
-        };
-        repo.write_object(&commit)
+        commit
+            .write(repo)
             .context("could not write the squashed commit")?
-            .detach()
     };
 
-    // The ref locks about to be taken are announced first, so that if we
-    // are killed holding them the next run removes them (see crate::lock).
-    let common = repo.common_dir();
-    locks.announce_refs(&[
-        repo.git_dir().join("HEAD"),
-        common.join("refs/heads").join(&branch),
-        common.join(&archive),
-    ])?;
-    let moved = move_refs(repo, &branch, &archive, head, commit_id, commits.len());
-    locks.refs_done();
-    moved?;
+    // In one transaction: create the archive ref at the old tip, and move
+    // the branch (through HEAD, so both reflogs say what happened) from the
+    // old tip to the new commit, failing if either moved.
+    let edits = vec![
+        commit::update(
+            &archive,
+            PreviousValue::MustNotExist,
+            head,
+            format!("git-session finish: the chain of '{branch}' before the squash"),
+        )?,
+        commit::update(
+            "HEAD",
+            commit::expect_at(Some(head)),
+            commit_id,
+            format!(
+                "git-session finish: squash {} commits into one",
+                commits.len()
+            ),
+        )?,
+    ];
+    commit::move_refs(repo, &mut locks, edits, |err| {
+        commit::head_moved_or(
+            repo,
+            Some(head),
+            err,
+            format!("could not move '{branch}' to the squashed commit"),
+        )
+    })?;
 
     let note = SquashNote {
         state: &state,
@@ -283,14 +292,13 @@ pub fn squash(
     let noted = toml::to_string(&note)
         .context("could not serialise the squash note")
         .and_then(|text| {
-            locks.announce_refs(&[common.join(&config.notes_ref)])?;
+            let _announced = locks.announce_refs(repo, &[&config.notes_ref])?;
             history.notes().write(
                 commit_id,
                 &text,
                 &format!("git-session: note for squashed {}", short(commit_id)),
             )
         });
-    locks.refs_done();
     // Released without writing: the index already matches the new tree.
     drop(locks);
     if let Err(err) = noted {
@@ -392,62 +400,6 @@ fn next_archive_ref(repo: &gix::Repository, branch: &str) -> anyhow::Result<Stri
         }
     }
     Ok(format!("{prefix}{}", largest + 1))
-}
-
-/// In one transaction: create the archive ref at the old tip, and move the
-/// branch (through HEAD, so both reflogs say what happened) from the old tip
-/// to the new commit, failing if either moved.
-fn move_refs(
-    repo: &gix::Repository,
-    branch: &str,
-    archive: &str,
-    old: ObjectId,
-    new: ObjectId,
-    count: usize,
-) -> anyhow::Result<()> {
-    let log = |message: String| LogChange {
-        mode: RefLog::AndReference,
-        force_create_reflog: true,
-        message: message.into(),
-    };
-    let edits = vec![
-        RefEdit {
-            change: Change::Update {
-                log: log(format!(
-                    "git-session finish: the chain of '{branch}' before the squash"
-                )),
-                expected: PreviousValue::MustNotExist,
-                new: Target::Object(old),
-            },
-            name: archive
-                .try_into()
-                .with_context(|| format!("'{archive}' is not a valid ref name"))?,
-            deref: false,
-        },
-        RefEdit {
-            change: Change::Update {
-                log: LogChange {
-                    force_create_reflog: false,
-                    ..log(format!(
-                        "git-session finish: squash {count} commits into one"
-                    ))
-                },
-                expected: PreviousValue::MustExistAndMatch(Target::Object(old)),
-                new: Target::Object(new),
-            },
-            name: "HEAD".try_into().context("HEAD is a valid ref name")?,
-            deref: true,
-        },
-    ];
-    repo.edit_references(edits)
-        .map_err(|err| match repo.head_id() {
-            Ok(now) if now.detach() != old => {
-                anyhow::Error::from(Error::RefMoved(short(now.detach())))
-            }
-            _ => anyhow::Error::from(err)
-                .context(format!("could not move '{branch}' to the squashed commit")),
-        })?;
-    Ok(())
 }
 
 /// Remotes whose remote-tracking branch for `branch` contains `oldest` (the

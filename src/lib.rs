@@ -25,6 +25,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod color;
 pub mod commands;
+pub mod commit;
 pub mod config;
 pub mod error;
 pub mod finish;

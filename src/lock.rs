@@ -37,26 +37,63 @@ pub struct Locks {
 
 impl Locks {
     /// Record, before a ref transaction, the ref lock files it will create
-    /// (`refs`: the refs' files, e.g. `<git dir>/HEAD`), so that if we are
-    /// killed holding them, the next run removes them instead of leaving
-    /// the branch locked for everyone.
-    pub fn announce_refs(&mut self, refs: &[PathBuf]) -> anyhow::Result<()> {
+    /// for the refs `names` (full names; `HEAD` with the branch it points
+    /// to), so that if we are killed holding them, the next run removes
+    /// them instead of leaving the branch locked for everyone. The returned
+    /// guard records, when dropped, that the transaction is over.
+    pub fn announce_refs<S: AsRef<str>>(
+        &mut self,
+        repo: &gix::Repository,
+        names: &[S],
+    ) -> anyhow::Result<AnnouncedRefs<'_>> {
         let mut text = String::new();
-        for resource in refs {
+        for resource in ref_files(repo, names) {
             // A path that would not read back unambiguously is not
             // announced: its lock is then never removed but by its holder.
-            if let Some(lock) = lock_path(resource).to_str().filter(|p| !p.contains('\n')) {
+            if let Some(lock) = lock_path(&resource).to_str().filter(|p| !p.contains('\n')) {
                 text.push_str(&format!("ref-lock {lock}\n"));
             }
         }
         text.push_str("refs trying");
-        self.record.append(&text)
+        let announced = AnnouncedRefs {
+            record: &mut self.record,
+        };
+        // On failure the guard drops here and says the attempt is over.
+        announced.record.append(&text)?;
+        Ok(announced)
     }
+}
 
-    /// Record that the announced ref transaction is over (its locks are
-    /// gone, whether it succeeded or not). Best effort: a missing record
-    /// only matters if we are killed, and then the lock files are gone.
-    pub fn refs_done(&mut self) {
+/// The files of the refs `names`: `HEAD` in the git dir, with the branch it
+/// points to, and every other ref in the common git dir.
+fn ref_files<S: AsRef<str>>(repo: &gix::Repository, names: &[S]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for name in names {
+        match name.as_ref() {
+            "HEAD" => {
+                files.push(repo.git_dir().join("HEAD"));
+                if let Ok(Some(branch)) = repo.head_name() {
+                    if let Ok(path) = gix::path::from_bstr(branch.as_bstr()) {
+                        files.push(repo.common_dir().join(path));
+                    }
+                }
+            }
+            name => files.push(repo.common_dir().join(name)),
+        }
+    }
+    files
+}
+
+/// Ref locks announced by [`Locks::announce_refs`]; dropping it records
+/// that the transaction is over (its locks are gone, whether it succeeded
+/// or not). Best effort: a missing record only matters if we are killed,
+/// and then the lock files are gone.
+pub struct AnnouncedRefs<'a> {
+    record: &'a mut Record,
+}
+
+impl Drop for AnnouncedRefs<'_> {
+    fn drop(&mut self) {
         let _ = self.record.append("refs done");
     }
 }

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::commit::NewCommit;
 use crate::error::Error;
 
 /// Runs `git` on one repository.
@@ -203,26 +204,19 @@ impl Git {
     /// applies exactly as for `git commit -S`. The identities and dates
     /// are the ones given, so the commit is what gix would have written
     /// plus the signature. Commit hooks do not run for `commit-tree`.
-    pub fn commit_tree_signed(
-        &self,
-        tree: gix::ObjectId,
-        parents: &[gix::ObjectId],
-        message: &str,
-        author: &gix::actor::Signature,
-        committer: &gix::actor::Signature,
-    ) -> Result<gix::ObjectId, Error> {
+    pub fn commit_tree_signed(&self, commit: &NewCommit) -> Result<gix::ObjectId, Error> {
         let mut cmd = self.command();
         cmd.arg("commit-tree").arg("-S");
-        for parent in parents {
+        for parent in &commit.parents {
             cmd.arg("-p").arg(parent.to_string());
         }
-        cmd.arg("-F").arg("-").arg(tree.to_string());
-        for (role, who) in [("AUTHOR", author), ("COMMITTER", committer)] {
+        cmd.arg("-F").arg("-").arg(commit.tree.to_string());
+        for (role, who) in [("AUTHOR", &commit.author), ("COMMITTER", &commit.committer)] {
             cmd.env(format!("GIT_{role}_NAME"), who.name.to_string())
                 .env(format!("GIT_{role}_EMAIL"), who.email.to_string())
                 .env(format!("GIT_{role}_DATE"), raw_date(who.time));
         }
-        let out = self.run_with_input(cmd, message.as_bytes())?;
+        let out = self.run_with_input(cmd, commit.message.as_bytes())?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         match gix::ObjectId::from_hex(stdout.trim().as_bytes()) {
             Ok(id) if out.status.success() => Ok(id),

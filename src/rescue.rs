@@ -12,10 +12,10 @@
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
-use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
-use gix::refs::Target;
+use gix::refs::transaction::PreviousValue;
 use gix::ObjectId;
 
+use crate::commit::{self, NewCommit};
 use crate::config::Config;
 use crate::history::History;
 use crate::state::SCHEMA;
@@ -73,10 +73,7 @@ pub fn rescue(
     // the index is never written: its lock is dropped without a commit.
     let mut locks = crate::lock::take(repo)?;
     let head = repo.head_id().ok().map(|id| id.detach());
-    let base_tree = match head {
-        Some(id) => repo.find_commit(id)?.tree_id()?.detach(),
-        None => ObjectId::empty_tree(repo.object_hash()),
-    };
+    let base_tree = commit::head_tree_or_empty(repo, head)?;
     let shared = repo.index_or_empty().context("could not read the index")?;
     let mut index = gix::index::File::clone(&shared);
     drop(shared);
@@ -117,37 +114,26 @@ pub fn rescue(
         "rescue: {why}\n\nThe work tree of '{branch}', saved by git-session because a checkpoint\ncould not commit on the branch. Restore it once the operation is over:\n  git restore --source={PREFIX}{branch} --worktree -- .\n\n{}",
         crate::state::format_trailers(&state.to_trailers())
     );
-    let commit = gix::objs::Commit {
+    let id = NewCommit {
         tree: snap.tree,
         parents: head.into_iter().collect(),
+        message,
         author,
         committer,
-        encoding: None,
-        message: message.into(),
-        extra_headers: Vec::new(),
-    };
-    let id = repo.write_object(&commit)?.detach();
+    }
+    .write(repo)?;
     let reference = format!("{PREFIX}{branch}");
-    locks.announce_refs(&[repo.common_dir().join(&reference)])?;
-    let edited = repo.edit_reference(RefEdit {
-        change: Change::Update {
-            log: LogChange {
-                mode: RefLog::AndReference,
-                force_create_reflog: true,
-                message: format!("git-session rescue: {why}").into(),
-            },
-            expected: PreviousValue::Any,
-            new: Target::Object(id),
-        },
-        name: reference
-            .as_str()
-            .try_into()
-            .with_context(|| format!("'{reference}' is not a valid ref name"))?,
-        deref: false,
+    let edit = commit::update(
+        &reference,
+        PreviousValue::Any,
+        id,
+        format!("git-session rescue: {why}"),
+    )?;
+    let moved = commit::move_refs(repo, &mut locks, vec![edit], |err| {
+        anyhow::Error::from(err).context(format!("could not update '{reference}'"))
     });
-    locks.refs_done();
     drop(locks);
-    edited.with_context(|| format!("could not update '{reference}'"))?;
+    moved?;
     Ok(Rescued {
         commit: id,
         reference,

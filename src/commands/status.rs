@@ -34,10 +34,9 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         None => None,
     };
     io.warn(&history.warnings)?;
-    let since_tree = match (&newest, head) {
-        (Some(cp), _) => cp.tree,
-        (None, Some(head)) => repo.find_commit(head)?.tree_id()?.detach(),
-        (None, None) => gix::ObjectId::empty_tree(repo.object_hash()),
+    let since_tree = match &newest {
+        Some(cp) => cp.tree,
+        None => crate::commit::head_tree_or_empty(&repo, head)?,
     };
     let (changes, skipped) = crate::snapshot::changes_since(
         &repo,

@@ -278,47 +278,108 @@ pub fn fetch_refspec(notes_ref: &str, remote: &str) -> String {
     format!("+{notes_ref}*:{}*", tracking_ref(notes_ref, remote))
 }
 
-/// Configure `repo` for sync, idempotently; returns one line per change
-/// (empty when everything was already set).
+/// One git config setting `git session init` makes, and how the
+/// repository has it now: [`init`] makes the ones not [`Now::Set`], and
+/// `doctor` reports the ones [`Now::Missing`], so the two cannot disagree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting {
+    pub key: String,
+    pub value: String,
+    /// A value added to a multi-valued key (`--add`) rather than set.
+    pub add: bool,
+    pub now: Now,
+}
+
+/// How a [`Setting`] stands in the repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Now {
+    /// Set as `init` sets it.
+    Set,
+    /// Not set, but git's default does the same.
+    Default,
+    /// Missing or set otherwise; what is wrong, for `doctor`.
+    Missing(String),
+}
+
+/// What `git session init` configures for the notes ref `notes_ref` and
+/// `remotes`:
 ///
 /// - `notes.rewriteRef` gets the notes ref, `notes.rewriteMode` becomes
 ///   `overwrite` (git's default `concatenate` joins two TOML texts into
 ///   invalid TOML) and `notes.rewrite.amend`/`.rebase` are turned on, so
 ///   `git commit --amend` and `git rebase` carry notes to the new commits.
-/// - each remote (the one given, or all configured ones) gets the fetch
-///   refspec of [`fetch_refspec`].
+/// - each remote gets the fetch refspec of [`fetch_refspec`].
+pub fn init_plan(repo: &gix::Repository, notes_ref: &str, remotes: &[String]) -> Vec<Setting> {
+    let snapshot = repo.config_snapshot();
+    let mut plan = Vec::new();
+    let rewrite_refs = snapshot
+        .plumbing()
+        .strings("notes.rewriteRef")
+        .unwrap_or_default();
+    plan.push(Setting {
+        key: "notes.rewriteRef".into(),
+        value: notes_ref.into(),
+        add: true,
+        now: if rewrite_refs.iter().any(|r| r == notes_ref) {
+            Now::Set
+        } else {
+            Now::Missing(format!("notes.rewriteRef does not name {notes_ref}"))
+        },
+    });
+    let overwrite = snapshot
+        .string("notes.rewriteMode")
+        .is_some_and(|mode| mode.as_slice() == b"overwrite");
+    plan.push(Setting {
+        key: "notes.rewriteMode".into(),
+        value: "overwrite".into(),
+        add: false,
+        now: if overwrite {
+            Now::Set
+        } else {
+            Now::Missing("notes.rewriteMode is not 'overwrite'".into())
+        },
+    });
+    for key in ["notes.rewrite.amend", "notes.rewrite.rebase"] {
+        plan.push(Setting {
+            key: key.into(),
+            value: "true".into(),
+            add: false,
+            // git's default is true; only an explicit false breaks it.
+            now: match snapshot.boolean(key) {
+                Some(true) => Now::Set,
+                None => Now::Default,
+                Some(false) => Now::Missing(format!("{key} is false")),
+            },
+        });
+    }
+    for remote in remotes {
+        let refspec = fetch_refspec(notes_ref, remote);
+        let existing = snapshot
+            .plumbing()
+            .strings_by("remote", Some(remote.as_str().into()), "fetch")
+            .unwrap_or_default();
+        plan.push(Setting {
+            key: format!("remote.{remote}.fetch"),
+            now: if existing.iter().any(|r| *r == refspec) {
+                Now::Set
+            } else {
+                Now::Missing(format!("remote '{remote}' does not fetch the notes"))
+            },
+            value: refspec,
+            add: true,
+        });
+    }
+    plan
+}
+
+/// Configure `repo` for sync ([`init_plan`]), idempotently, for `remote`
+/// (default: every configured remote); returns one line per change (empty
+/// when everything was already set).
 pub fn init(
     repo: &gix::Repository,
     config: &Config,
     remote: Option<&str>,
 ) -> anyhow::Result<Vec<String>> {
-    let snapshot = repo.config_snapshot();
-    let git = Git::new(repo);
-    let notes_ref = config.notes_ref.as_str();
-    let mut changes = Vec::new();
-
-    let rewrite_refs = snapshot
-        .plumbing()
-        .strings("notes.rewriteRef")
-        .unwrap_or_default();
-    if !rewrite_refs.iter().any(|r| r == notes_ref) {
-        git.config_add("notes.rewriteRef", notes_ref)?;
-        changes.push(format!("added notes.rewriteRef = {notes_ref}"));
-    }
-    if snapshot
-        .string("notes.rewriteMode")
-        .is_none_or(|mode| mode.as_slice() != b"overwrite")
-    {
-        git.config_set("notes.rewriteMode", "overwrite")?;
-        changes.push("set notes.rewriteMode = overwrite".into());
-    }
-    for key in ["notes.rewrite.amend", "notes.rewrite.rebase"] {
-        if snapshot.boolean(key) != Some(true) {
-            git.config_set(key, "true")?;
-            changes.push(format!("set {key} = true"));
-        }
-    }
-
     let names: Vec<String> = repo
         .remote_names()
         .iter()
@@ -329,15 +390,21 @@ pub fn init(
         Some(given) => return Err(Error::UnknownRemote(given.to_string()).into()),
         None => names,
     };
-    for name in remotes {
-        let refspec = fetch_refspec(notes_ref, &name);
-        let existing = snapshot
-            .plumbing()
-            .strings_by("remote", Some(name.as_str().into()), "fetch")
-            .unwrap_or_default();
-        if !existing.iter().any(|r| *r == refspec) {
-            git.config_add(&format!("remote.{name}.fetch"), &refspec)?;
-            changes.push(format!("added remote.{name}.fetch = {refspec}"));
+    let git = Git::new(repo);
+    let mut changes = Vec::new();
+    for setting in init_plan(repo, &config.notes_ref, &remotes) {
+        let Setting {
+            key, value, add, ..
+        } = &setting;
+        if setting.now == Now::Set {
+            continue;
+        }
+        if *add {
+            git.config_add(key, value)?;
+            changes.push(format!("added {key} = {value}"));
+        } else {
+            git.config_set(key, value)?;
+            changes.push(format!("set {key} = {value}"));
         }
     }
     Ok(changes)

@@ -19,6 +19,7 @@ use crate::color::Style;
 use crate::commands::{print_json, Io};
 use crate::config::Config;
 use crate::error::Error;
+use crate::sync::Now;
 use crate::time::short;
 
 /// The oldest git that works: `git fetch --no-write-fetch-head` is 2.29.
@@ -347,41 +348,16 @@ fn check_identity(repo: &mut gix::Repository) -> Check {
     }
 }
 
-/// What `git session init` sets, as [`crate::sync::init`] checks it.
+/// What `git session init` sets ([`crate::sync::init_plan`]), in place?
 fn check_init(repo: &gix::Repository, config: &Config) -> Check {
-    let snapshot = repo.config_snapshot();
-    let notes_ref = config.notes_ref.as_str();
-    let mut missing = Vec::new();
-    let rewrite_refs = snapshot
-        .plumbing()
-        .strings("notes.rewriteRef")
-        .unwrap_or_default();
-    if !rewrite_refs.iter().any(|r| r == notes_ref) {
-        missing.push(format!("notes.rewriteRef does not name {notes_ref}"));
-    }
-    if snapshot
-        .string("notes.rewriteMode")
-        .is_none_or(|mode| mode.as_slice() != b"overwrite")
-    {
-        missing.push("notes.rewriteMode is not 'overwrite'".into());
-    }
-    for key in ["notes.rewrite.amend", "notes.rewrite.rebase"] {
-        // git's default is true; only an explicit false breaks it.
-        if snapshot.boolean(key) == Some(false) {
-            missing.push(format!("{key} is false"));
-        }
-    }
     let remotes: Vec<String> = repo.remote_names().iter().map(|n| n.to_string()).collect();
-    for remote in &remotes {
-        let refspec = crate::sync::fetch_refspec(notes_ref, remote);
-        let existing = snapshot
-            .plumbing()
-            .strings_by("remote", Some(remote.as_str().into()), "fetch")
-            .unwrap_or_default();
-        if !existing.iter().any(|r| *r == refspec) {
-            missing.push(format!("remote '{remote}' does not fetch the notes"));
-        }
-    }
+    let missing: Vec<String> = crate::sync::init_plan(repo, &config.notes_ref, &remotes)
+        .into_iter()
+        .filter_map(|setting| match setting.now {
+            Now::Missing(why) => Some(why),
+            Now::Set | Now::Default => None,
+        })
+        .collect();
     if missing.is_empty() {
         Check::ok(
             "init",

@@ -1,5 +1,5 @@
 //! The one place that runs the user's `git` binary: push, fetch, git
-//! config writes, and signed commits.
+//! config writes, signed commits, and its version for `doctor`.
 //!
 //! gix cannot push (gitoxide #306), and going through the user's own `git`
 //! means credentials, ssh config, proxies and hosting rules behave exactly as
@@ -84,26 +84,13 @@ impl Git {
         self
     }
 
-    /// Every git process starts here: see the module comment for why each
-    /// setting is there.
+    /// Every git process on a repository starts here: see the module
+    /// comment for why each setting is there.
     fn command(&self) -> Command {
         let mut git_dir = OsString::from("--git-dir=");
         git_dir.push(&self.git_dir);
-        let mut cmd = Command::new("git");
-        cmd.arg("--no-pager")
-            .arg("-c")
-            .arg("core.fsmonitor=false")
-            .arg(git_dir)
-            .env("LC_ALL", "C")
-            .env("LANGUAGE", "C")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("GIT_PAGER", "cat")
-            .env("PAGER", "cat")
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let mut cmd = git();
+        cmd.arg(git_dir);
         cmd
     }
 
@@ -271,6 +258,42 @@ impl Git {
             detail: detail(&String::from_utf8_lossy(&out.stderr)),
         })
     }
+}
+
+/// `git` with the environment every process gets (see the module comment),
+/// before any repository is named.
+fn git() -> Command {
+    let mut cmd = Command::new("git");
+    cmd.arg("--no-pager")
+        .arg("-c")
+        .arg("core.fsmonitor=false")
+        .env("LC_ALL", "C")
+        .env("LANGUAGE", "C")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_PAGER", "cat")
+        .env("PAGER", "cat")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// `git --version`, as git prints it (`git version 2.47.3`), of the git on
+/// PATH that push and fetch run.
+pub fn version() -> Result<String, Error> {
+    let out = git()
+        .arg("--version")
+        .output()
+        .map_err(|err| Error::GitNotRunnable(err.to_string()))?;
+    if !out.status.success() {
+        return Err(Error::GitFailed {
+            what: "'git --version'".into(),
+            detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// A time as git's internal date format, `SECONDS +HHMM`, which

@@ -9,7 +9,6 @@
 //! fetched, a rescue snapshot waiting).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::Serialize;
 use serde_json::json;
@@ -266,30 +265,21 @@ fn check_path() -> Check {
     }
 }
 
-/// git's version. Asked of the `git` on PATH, the one push and fetch run;
-/// a local query, so it is not routed through [`crate::remote`].
+/// git's version: of the `git` on PATH, the one push and fetch run.
 fn check_git() -> Check {
-    let output = Command::new("git")
-        .arg("--version")
-        .env("LC_ALL", "C")
-        .stdin(std::process::Stdio::null())
-        .output();
-    let text = match output {
-        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_string(),
-        Ok(out) => {
+    let text = match crate::remote::version() {
+        Ok(text) => text,
+        Err(err @ Error::GitFailed { .. }) => {
             return Check::problem(
                 "git",
-                format!(
-                    "'git --version' failed: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                ),
+                err.to_string(),
                 vec!["install git 2.29 or newer".into()],
             )
         }
         Err(err) => {
             return Check::problem(
                 "git",
-                format!("could not run git: {err}"),
+                err.to_string(),
                 vec!["install git 2.29 or newer and put it on PATH".into()],
             )
         }

@@ -194,18 +194,39 @@ impl State {
     /// (summary, reason, time, skipped) is ignored: a checkpoint that would
     /// change only those is not worth a commit.
     pub fn same_content(&self, other: &State) -> bool {
-        self.task == other.task
-            && self.branch == other.branch
-            && self.base == other.base
-            && self.done == other.done
-            && self.doing == other.doing
-            && self.todo == other.todo
-            && self.decisions == other.decisions
-            && self.notes == other.notes
-            && self.blockers == other.blockers
-            && self.agent == other.agent
-            && self.agent_session == other.agent_session
-            && self.model == other.model
+        // Every field named, so a new one must be placed on one side.
+        let State {
+            schema: _,
+            summary: _,
+            reason: _,
+            created_at: _,
+            sequence: _,
+            skipped: _,
+            task,
+            branch,
+            base,
+            agent,
+            agent_session,
+            model,
+            done,
+            doing,
+            todo,
+            decisions,
+            notes,
+            blockers,
+        } = self;
+        *task == other.task
+            && *branch == other.branch
+            && *base == other.base
+            && *done == other.done
+            && *doing == other.doing
+            && *todo == other.todo
+            && *decisions == other.decisions
+            && *notes == other.notes
+            && *blockers == other.blockers
+            && *agent == other.agent
+            && *agent_session == other.agent_session
+            && *model == other.model
     }
 
     /// The state as TOML, the note's content.

@@ -6,8 +6,7 @@ use std::sync::atomic::AtomicBool;
 use serde_json::json;
 
 use crate::checkpoint::{Outcome, Request};
-use crate::commands::{counts, print_json, state_json, Io};
-use crate::config::Config;
+use crate::commands::{counts, print_json, state_json, Io, Workspace};
 use crate::state::Edits;
 use crate::time::short;
 
@@ -102,17 +101,17 @@ impl Args {
 pub const SCANNING: &str = "checkpoint: scanning the work tree…";
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let mut repo = crate::repo::open_worktree(cwd)?;
-    let config = Config::load(&repo)?;
+    let ws = Workspace::open_worktree(cwd)?;
     let request = Request {
         summary: args.summary.clone(),
         edits: args.edits(),
         reason: args.reason.clone(),
-        templates: crate::render::Dirs::for_repo(&repo, &config),
+        templates: ws.templates(),
         ..Request::default()
     };
     // A large work tree can take seconds to scan: say so on a terminal.
     let progress = crate::progress::Delayed::on_terminal(SCANNING, !args.quiet);
+    let Workspace { mut repo, config } = ws;
     let outcome =
         crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false));
     drop(progress);

@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use crate::commands::Io;
-use crate::config::Config;
+use crate::commands::{Io, Workspace};
 use crate::notes::merge::Merged;
 
 /// Fetch a remote's session notes and merge them into yours.
@@ -24,8 +23,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let mut repo = crate::repo::open(cwd)?;
-    let config = Config::load(&repo)?;
+    let Workspace { mut repo, config } = Workspace::open(cwd)?;
     let report = crate::sync::fetch(&mut repo, &config, args.remote.as_deref())?;
     io.warn(&report.warnings)?;
     let (remote, notes_ref) = (&report.remote, &report.notes_ref);

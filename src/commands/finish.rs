@@ -6,12 +6,10 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use crate::checkpoint::Request;
-use crate::commands::Io;
-use crate::config::Config;
+use crate::commands::{Io, Workspace};
 use crate::error::Error;
 use crate::finish::SquashRequest;
 use crate::history::History;
-use crate::render::Dirs;
 use crate::time::short;
 
 /// Finish the session: a last checkpoint, then optionally one commit for
@@ -61,9 +59,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let mut repo = crate::repo::open_worktree(cwd)?;
-    let config = Config::load(&repo)?;
-    let templates = Dirs::for_repo(&repo, &config);
+    let ws = Workspace::open_worktree(cwd)?;
+    let templates = ws.templates();
+    let Workspace { mut repo, config } = ws;
 
     // Finishing needs a session: refuse before writing anything.
     let head = repo

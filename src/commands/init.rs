@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use crate::commands::Io;
-use crate::config::Config;
+use crate::commands::{Io, Workspace};
 
 /// Configure this repository so session notes follow commits and remotes.
 ///
@@ -25,8 +24,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let repo = crate::repo::open(cwd)?;
-    let config = Config::load(&repo)?;
+    let Workspace { repo, config } = Workspace::open(cwd)?;
     let changes = crate::sync::init(&repo, &config, args.remote.as_deref())?;
     if changes.is_empty() {
         writeln!(io.out, "already configured")?;

@@ -4,9 +4,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::commands::{counts, print_json, Io};
-use crate::config::Config;
-use crate::history::History;
+use crate::commands::{counts, print_json, Io, Workspace};
 use crate::time::short;
 
 /// List checkpoints on first-parent history, newest first.
@@ -25,11 +23,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let repo = crate::repo::open(cwd)?;
-    let config = Config::load(&repo)?;
+    let ws = Workspace::open(cwd)?;
     let rev = args.rev.as_deref().unwrap_or("HEAD");
-    let tip = crate::repo::resolve_commit(&repo, rev)?;
-    let mut history = History::new(&repo, &config)?;
+    let (tip, mut history) = ws.history_from(rev)?;
     let limit = args.max_count.unwrap_or(usize::MAX);
     let mut found = Vec::new();
     if limit > 0 {

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 use crate::cli::Command;
 use crate::color::{Color, Style};
-use crate::history::Checkpoint;
+use crate::config::Config;
+use crate::history::{Checkpoint, History};
 use crate::state::State;
 use crate::time::short;
 
@@ -55,6 +56,43 @@ impl Io<'_> {
             writeln!(self.err, "{prefix} {hint}")?;
         }
         Ok(())
+    }
+}
+
+/// What a command that works on a repository starts with (jj's
+/// `CommandHelper`): the repository containing the working directory,
+/// opened and checked, and its settings, validated.
+pub struct Workspace {
+    pub repo: gix::Repository,
+    pub config: Config,
+}
+
+impl Workspace {
+    /// The repository containing `cwd` (a bare one too) and its settings.
+    pub fn open(cwd: &Path) -> anyhow::Result<Workspace> {
+        Workspace::load(crate::repo::open(cwd)?)
+    }
+
+    /// Like [`Workspace::open`], requiring a work tree.
+    pub fn open_worktree(cwd: &Path) -> anyhow::Result<Workspace> {
+        Workspace::load(crate::repo::open_worktree(cwd)?)
+    }
+
+    /// `repo` with its settings; a setting that cannot be used is an error.
+    pub fn load(repo: gix::Repository) -> anyhow::Result<Workspace> {
+        let config = Config::load(&repo)?;
+        Ok(Workspace { repo, config })
+    }
+
+    /// Where templates may be overridden.
+    pub fn templates(&self) -> crate::render::Dirs {
+        crate::render::Dirs::for_repo(&self.repo, &self.config)
+    }
+
+    /// The commit `rev` names, and a history reader to walk back from it.
+    pub fn history_from(&self, rev: &str) -> anyhow::Result<(gix::ObjectId, History<'_>)> {
+        let tip = crate::repo::resolve_commit(&self.repo, rev)?;
+        Ok((tip, History::new(&self.repo, &self.config)?))
     }
 }
 

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use gix::ObjectId;
 
-use crate::commands::Io;
+use crate::commands::{Io, Workspace};
 use crate::config::Config;
 use crate::error::Error;
 use crate::remote::Pushed;
@@ -37,8 +37,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let mut repo = crate::repo::open(cwd)?;
-    let config = Config::load(&repo)?;
+    let Workspace { mut repo, config } = Workspace::open(cwd)?;
     let report = crate::sync::push(&mut repo, &config, args.remote.as_deref(), !args.no_notes)?;
     print_report(&report, false, io)
 }

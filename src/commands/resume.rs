@@ -4,9 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::commands::Io;
-use crate::config::Config;
-use crate::render::{self, Dirs};
+use crate::commands::{Io, Workspace};
+use crate::render;
 
 /// Print the prompt that lets the next session continue this one.
 ///
@@ -51,20 +50,17 @@ pub enum Format {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let repo = crate::repo::open(cwd)?;
-    let config = Config::load(&repo)?;
-    let (context, mut warnings) = crate::resume::gather(&repo, &config, args.rev.as_deref())?;
+    let ws = Workspace::open(cwd)?;
+    let (context, mut warnings) = crate::resume::gather(&ws.repo, &ws.config, args.rev.as_deref())?;
     let text = match args.format {
         Format::Json => Ok(crate::terminal::json(&context, true)? + "\n"),
-        Format::Text => render::Template::load(
-            &args.template,
-            &Dirs::for_repo(&repo, &config),
-            &mut warnings,
-        )
-        .and_then(|mut template| match args.max_chars {
-            Some(max) => crate::resume::fit(context, max, |c| template.render(c, &mut warnings)),
-            None => template.render(&context, &mut warnings),
-        }),
+        Format::Text => render::Template::load(&args.template, &ws.templates(), &mut warnings)
+            .and_then(|mut template| match args.max_chars {
+                Some(max) => {
+                    crate::resume::fit(context, max, |c| template.render(c, &mut warnings))
+                }
+                None => template.render(&context, &mut warnings),
+            }),
     };
     io.warn(&warnings)?;
     let text = text?;

@@ -2,10 +2,8 @@
 
 use std::path::Path;
 
-use crate::commands::{print_json, print_state, state_json, Io};
-use crate::config::Config;
+use crate::commands::{print_json, print_state, state_json, Io, Workspace};
 use crate::error::Error;
-use crate::history::History;
 
 /// Show the session state: the newest checkpoint at or before REV.
 ///
@@ -24,11 +22,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let repo = crate::repo::open(cwd)?;
-    let config = Config::load(&repo)?;
+    let ws = Workspace::open(cwd)?;
     let rev = args.rev.as_deref().unwrap_or("HEAD");
-    let tip = crate::repo::resolve_commit(&repo, rev)?;
-    let mut history = History::new(&repo, &config)?;
+    let (tip, mut history) = ws.history_from(rev)?;
     let found = history.newest(tip)?;
     io.warn(&history.warnings)?;
     let Some(cp) = found else {

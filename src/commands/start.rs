@@ -8,8 +8,7 @@ use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 use gix::refs::Target;
 
 use crate::checkpoint::Request;
-use crate::commands::Io;
-use crate::config::Config;
+use crate::commands::{Io, Workspace};
 use crate::error::Error;
 use crate::state::Edits;
 
@@ -44,9 +43,11 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     if args.task.trim().is_empty() {
         return Err(Error::Usage("the task must not be empty".into()).into());
     }
-    let mut repo = crate::repo::open_worktree(cwd)?;
+    let repo = crate::repo::open_worktree(cwd)?;
     crate::repo::refuse_in_progress(&repo)?;
-    let config = Config::load(&repo)?;
+    let ws = Workspace::load(repo)?;
+    let templates = ws.templates();
+    let Workspace { mut repo, config } = ws;
     let head = repo.head_id().ok().map(|id| id.detach());
 
     let switched = match &args.branch {
@@ -62,7 +63,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         reason: "start".into(),
         base: Some(head),
         fresh: true,
-        templates: crate::render::Dirs::for_repo(&repo, &config),
+        templates,
         ..Request::default()
     };
     match crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false)) {

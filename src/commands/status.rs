@@ -7,8 +7,7 @@ use std::sync::atomic::AtomicBool;
 use serde_json::json;
 
 use crate::color::Style;
-use crate::commands::{print_json, Io};
-use crate::config::Config;
+use crate::commands::{print_json, Io, Workspace};
 use crate::history::History;
 use crate::snapshot::ChangeKind;
 use crate::time::short;
@@ -24,8 +23,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let repo = crate::repo::open_worktree(cwd)?;
-    let config = Config::load(&repo)?;
+    let Workspace { repo, config } = Workspace::open_worktree(cwd)?;
     let branch = repo.head_name()?.map(|n| n.shorten().to_string());
     let head = repo.head_id().ok().map(|id| id.detach());
     let mut history = History::new(&repo, &config)?;

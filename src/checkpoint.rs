@@ -8,7 +8,6 @@
 
 use std::sync::atomic::AtomicBool;
 
-use anyhow::Context as _;
 use gix::ObjectId;
 use serde::Serialize;
 
@@ -81,13 +80,12 @@ pub fn checkpoint(
 ) -> anyhow::Result<Outcome> {
     let mut warnings: Vec<String> = crate::repo::prepare_to_commit(repo)?.into_iter().collect();
     let repo = &*repo;
-    let mut locks = crate::lock::take(repo)?;
+    let mut locked = commit::lock_head(repo)?;
+    let (head_id, base_tree) = (locked.head, locked.tree);
 
     // Everything below is read while both locks are held.
-    let head_id = repo.head_id().ok().map(|id| id.detach());
     let head_name = repo.head_name()?;
     let branch = head_name.as_ref().map(|name| name.shorten().to_string());
-    let base_tree = commit::head_tree_or_empty(repo, head_id)?;
     let index = crate::index_file::read(repo)?;
 
     let mut history = History::new(repo, config)?;
@@ -151,7 +149,7 @@ pub fn checkpoint(
     if unchanged {
         let cp = previous.expect("checked above");
         if snap.index_changed {
-            write_index(locks, snap.index, &snap.cache_tree)?;
+            write_index(locked.locks, snap.index, &snap.cache_tree)?;
         }
         return Ok(Outcome {
             commit: cp.id,
@@ -179,42 +177,42 @@ pub fn checkpoint(
     state.skipped = snap.skipped.iter().map(Skip::to_state).collect();
     state.sequence = previous.as_ref().map_or(0, |cp| cp.state.sequence) + 1;
 
-    let (author, committer) = crate::repo::signatures(repo)?;
-    state.created_at = rfc3339(committer.time);
-
-    let message = commit_message(
+    let mut commit = NewCommit::new(repo, snap.tree, head_id.into_iter().collect())?;
+    state.created_at = rfc3339(commit.committer.time);
+    commit.message = commit_message(
         config,
         &request.templates,
         &state,
         &snap.changes,
         &mut warnings,
     )?;
-    let commit_id = NewCommit {
-        tree: snap.tree,
-        parents: head_id.into_iter().collect(),
-        message,
-        author,
-        committer,
-    }
-    .write(repo)
-    .context("could not write the checkpoint commit")?;
-    let edit = commit::update(
-        "HEAD",
-        commit::expect_at(head_id),
-        commit_id,
-        format!("git-session: {}", state.summary),
+    let log_message = format!("git-session: {}", state.summary);
+    let commit_id = commit::commit_and_move(
+        repo,
+        &mut locked.locks,
+        &commit,
+        "the checkpoint commit",
+        |id| {
+            Ok(vec![commit::update(
+                "HEAD",
+                commit::expect_at(head_id),
+                id,
+                log_message,
+            )?])
+        },
+        |err| {
+            commit::head_moved_or(
+                repo,
+                head_id,
+                err,
+                "could not move HEAD to the checkpoint".into(),
+            )
+        },
     )?;
-    commit::move_refs(repo, &mut locks, vec![edit], |err| {
-        commit::head_moved_or(
-            repo,
-            head_id,
-            err,
-            "could not move HEAD to the checkpoint".into(),
-        )
-    })?;
     warnings.extend(crate::repo::once_notices(repo));
 
-    let noted = locks
+    let noted = locked
+        .locks
         .announce_refs(repo, &[&config.notes_ref])
         .and_then(|_announced| {
             history.notes().write(
@@ -230,7 +228,7 @@ pub fn checkpoint(
         ));
     }
 
-    if let Err(err) = write_index(locks, snap.index, &snap.cache_tree) {
+    if let Err(err) = write_index(locked.locks, snap.index, &snap.cache_tree) {
         warnings.push(format!(
             "the checkpoint {} stands, but the index could not be updated ({err:#}): run 'git reset -q' to resync it",
             short(commit_id)

@@ -2,8 +2,8 @@
 //! holds: the steps a checkpoint, a rescue snapshot and `finish --squash`
 //! share.
 //!
-//! Each starts from HEAD's tree (or the empty tree on an unborn branch),
-//! writes one commit object, then moves its refs in one transaction whose
+//! Each takes the locks and reads HEAD and its tree (or the empty tree on
+//! an unborn branch) under them ([`lock_head`]), writes one commit object, then moves its refs in one transaction whose
 //! ref lock files are announced first (see [`crate::lock`]), so a kill in
 //! the middle leaves nothing the next run cannot clear.
 
@@ -15,6 +15,24 @@ use gix::ObjectId;
 use crate::error::Error;
 use crate::lock::Locks;
 use crate::time::short;
+
+/// What a new commit is built on, read while the locks are held.
+pub struct LockedHead {
+    pub locks: Locks,
+    /// HEAD's commit; `None` on an unborn branch.
+    pub head: Option<ObjectId>,
+    /// Its tree, or the empty tree.
+    pub tree: ObjectId,
+}
+
+/// Take the locks (see [`crate::lock`]), then read HEAD and its tree
+/// under them, so nothing moves them before the new commit is in place.
+pub fn lock_head(repo: &gix::Repository) -> anyhow::Result<LockedHead> {
+    let locks = crate::lock::take(repo)?;
+    let head = repo.head_id().ok().map(|id| id.detach());
+    let tree = head_tree_or_empty(repo, head)?;
+    Ok(LockedHead { locks, head, tree })
+}
 
 /// The tree of the commit `head`, or the empty tree when there is none (an
 /// unborn branch).
@@ -35,22 +53,67 @@ pub struct NewCommit {
     pub message: String,
     pub author: gix::actor::Signature,
     pub committer: gix::actor::Signature,
+    /// Written by the user's git (`git commit-tree -S`), so it is signed as
+    /// `git commit` would sign it; else by gix, unsigned.
+    pub signed: bool,
 }
 
 impl NewCommit {
-    /// Write the commit object (unsigned); returns its id.
-    pub fn write(self, repo: &gix::Repository) -> Result<ObjectId, gix::Error> {
+    /// A commit of `tree` on `parents` by the configured author and
+    /// committer (whose times honour `GIT_AUTHOR_DATE` and
+    /// `GIT_COMMITTER_DATE`), unsigned, its message still to be set.
+    pub fn new(
+        repo: &gix::Repository,
+        tree: ObjectId,
+        parents: Vec<ObjectId>,
+    ) -> anyhow::Result<NewCommit> {
+        let (author, committer) = crate::repo::signatures(repo)?;
+        Ok(NewCommit {
+            tree,
+            parents,
+            message: String::new(),
+            author,
+            committer,
+            signed: false,
+        })
+    }
+
+    /// Write the commit object; `what` names it in an error (`the
+    /// checkpoint commit`).
+    fn write(&self, repo: &gix::Repository, what: &str) -> anyhow::Result<ObjectId> {
+        if self.signed {
+            return Ok(crate::remote::Git::new(repo).commit_tree_signed(self)?);
+        }
         let commit = gix::objs::Commit {
             tree: self.tree,
-            parents: self.parents.into(),
-            author: self.author,
-            committer: self.committer,
+            parents: self.parents.iter().copied().collect(),
+            author: self.author.clone(),
+            committer: self.committer.clone(),
             encoding: None,
-            message: self.message.into(),
+            message: self.message.as_str().into(),
             extra_headers: Vec::new(),
         };
-        Ok(repo.write_object(&commit)?.detach())
+        Ok(repo
+            .write_object(&commit)
+            .with_context(|| format!("could not write {what}"))?
+            .detach())
     }
+}
+
+/// Write `commit`, then move refs to it in one transaction: `edits` gives
+/// them for the new commit's id, and [`move_refs`] applies them, `failed`
+/// turning the transaction's error into the caller's. Returns the id.
+pub fn commit_and_move(
+    repo: &gix::Repository,
+    locks: &mut Locks,
+    commit: &NewCommit,
+    what: &str,
+    edits: impl FnOnce(ObjectId) -> anyhow::Result<Vec<RefEdit>>,
+    failed: impl FnOnce(gix::Error) -> anyhow::Error,
+) -> anyhow::Result<ObjectId> {
+    let id = commit.write(repo, what)?;
+    move_refs(repo, locks, edits(id)?, failed)?;
+    Ok(id)
 }
 
 /// A ref update with a reflog entry saying `message`, from `expected` to

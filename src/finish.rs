@@ -234,55 +234,49 @@ pub fn squash(
     }
     state.summary = subject.clone();
 
-    let (author, committer) = crate::repo::signatures(repo)?;
-    state.created_at = rfc3339(committer.time);
-    let message = message_with_trailers(&text, &state);
+    let mut commit = NewCommit::new(repo, newest.tree, vec![base])?;
+    state.created_at = rfc3339(commit.committer.time);
+    commit.message = message_with_trailers(&text, &state);
     // The commit for review is signed as `git commit` would sign it, by the
     // user's git; checkpoints are not (see the README).
-    let signed = crate::repo::signs_commits(repo);
-    let commit = NewCommit {
-        tree: newest.tree,
-        parents: vec![base],
-        message,
-        author,
-        committer,
-    };
-    let commit_id = if signed {
-        crate::remote::Git::new(repo).commit_tree_signed(&commit)?
-    } else {
-        commit
-            .write(repo)
-            .context("could not write the squashed commit")?
-    };
+    commit.signed = crate::repo::signs_commits(repo);
 
     // In one transaction: create the archive ref at the old tip, and move
     // the branch (through HEAD, so both reflogs say what happened) from the
     // old tip to the new commit, failing if either moved.
-    let edits = vec![
-        commit::update(
-            &archive,
-            PreviousValue::MustNotExist,
-            head,
-            format!("git-session finish: the chain of '{branch}' before the squash"),
-        )?,
-        commit::update(
-            "HEAD",
-            commit::expect_at(Some(head)),
-            commit_id,
-            format!(
-                "git-session finish: squash {} commits into one",
-                commits.len()
-            ),
-        )?,
-    ];
-    commit::move_refs(repo, &mut locks, edits, |err| {
-        commit::head_moved_or(
-            repo,
-            Some(head),
-            err,
-            format!("could not move '{branch}' to the squashed commit"),
-        )
-    })?;
+    let commit_id = commit::commit_and_move(
+        repo,
+        &mut locks,
+        &commit,
+        "the squashed commit",
+        |id| {
+            Ok(vec![
+                commit::update(
+                    &archive,
+                    PreviousValue::MustNotExist,
+                    head,
+                    format!("git-session finish: the chain of '{branch}' before the squash"),
+                )?,
+                commit::update(
+                    "HEAD",
+                    commit::expect_at(Some(head)),
+                    id,
+                    format!(
+                        "git-session finish: squash {} commits into one",
+                        commits.len()
+                    ),
+                )?,
+            ])
+        },
+        |err| {
+            commit::head_moved_or(
+                repo,
+                Some(head),
+                err,
+                format!("could not move '{branch}' to the squashed commit"),
+            )
+        },
+    )?;
 
     let note = SquashNote {
         state: &state,
@@ -320,7 +314,7 @@ pub fn squash(
         checkpoints,
         subject,
         published,
-        signed,
+        signed: commit.signed,
         hooks_not_run: crate::repo::commit_hooks(repo),
         warnings,
     })

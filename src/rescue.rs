@@ -71,9 +71,8 @@ pub fn rescue(
     // Hold the locks for a consistent read, and until the rescue ref is
     // written (so a kill leaves no ref lock the next run cannot clear);
     // the index is never written: its lock is dropped without a commit.
-    let mut locks = crate::lock::take(repo)?;
-    let head = repo.head_id().ok().map(|id| id.detach());
-    let base_tree = commit::head_tree_or_empty(repo, head)?;
+    let locked = commit::lock_head(repo)?;
+    let (mut locks, head, base_tree) = (locked.locks, locked.head, locked.tree);
     let shared = repo.index_or_empty().context("could not read the index")?;
     let mut index = gix::index::File::clone(&shared);
     drop(shared);
@@ -108,32 +107,31 @@ pub fn rescue(
     state.summary = format!("rescue: {why}");
     state.skipped = snap.skipped.iter().map(|s| s.to_state()).collect();
 
-    let (author, committer) = crate::repo::signatures(repo)?;
-    state.created_at = crate::time::rfc3339(committer.time);
-    let message = format!(
+    let mut commit = NewCommit::new(repo, snap.tree, head.into_iter().collect())?;
+    state.created_at = crate::time::rfc3339(commit.committer.time);
+    commit.message = format!(
         "rescue: {why}\n\nThe work tree of '{branch}', saved by git-session because a checkpoint\ncould not commit on the branch. Restore it once the operation is over:\n  git restore --source={PREFIX}{branch} --worktree -- .\n\n{}",
         crate::state::format_trailers(&state.to_trailers())
     );
-    let id = NewCommit {
-        tree: snap.tree,
-        parents: head.into_iter().collect(),
-        message,
-        author,
-        committer,
-    }
-    .write(repo)?;
     let reference = format!("{PREFIX}{branch}");
-    let edit = commit::update(
-        &reference,
-        PreviousValue::Any,
-        id,
-        format!("git-session rescue: {why}"),
-    )?;
-    let moved = commit::move_refs(repo, &mut locks, vec![edit], |err| {
-        anyhow::Error::from(err).context(format!("could not update '{reference}'"))
-    });
+    let moved = commit::commit_and_move(
+        repo,
+        &mut locks,
+        &commit,
+        "the rescue commit",
+        |id| {
+            let log_message = format!("git-session rescue: {why}");
+            Ok(vec![commit::update(
+                &reference,
+                PreviousValue::Any,
+                id,
+                log_message,
+            )?])
+        },
+        |err| anyhow::Error::from(err).context(format!("could not update '{reference}'")),
+    );
     drop(locks);
-    moved?;
+    let id = moved?;
     Ok(Rescued {
         commit: id,
         reference,

@@ -194,39 +194,21 @@ impl State {
     /// (summary, reason, time, skipped) is ignored: a checkpoint that would
     /// change only those is not worth a commit.
     pub fn same_content(&self, other: &State) -> bool {
-        // Every field named, so a new one must be placed on one side.
-        let State {
-            schema: _,
-            summary: _,
-            reason: _,
-            created_at: _,
-            sequence: _,
-            skipped: _,
-            task,
-            branch,
-            base,
-            agent,
-            agent_session,
-            model,
-            done,
-            doing,
-            todo,
-            decisions,
-            notes,
-            blockers,
-        } = self;
-        *task == other.task
-            && *branch == other.branch
-            && *base == other.base
-            && *done == other.done
-            && *doing == other.doing
-            && *todo == other.todo
-            && *decisions == other.decisions
-            && *notes == other.notes
-            && *blockers == other.blockers
-            && *agent == other.agent
-            && *agent_session == other.agent_session
-            && *model == other.model
+        self.content() == other.content()
+    }
+
+    /// The state without its bookkeeping, for [`State::same_content`]: a
+    /// field added to the state is content unless it is cleared here.
+    fn content(&self) -> State {
+        State {
+            schema: 0,
+            summary: String::new(),
+            reason: String::new(),
+            created_at: String::new(),
+            sequence: 0,
+            skipped: Vec::new(),
+            ..self.clone()
+        }
     }
 
     /// The state as TOML, the note's content.

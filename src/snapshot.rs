@@ -1044,6 +1044,7 @@ fn diff_tree_index(
         Some(&mut pathspec),
         gix::status::tree_index::TrackRenames::Disabled,
         |change, _, _| {
+            let modified = matches!(change, ChangeRef::Modification { .. });
             match change {
                 ChangeRef::Deletion { location, .. } => diff.removals.push(location.into_owned()),
                 ChangeRef::Addition {
@@ -1051,13 +1052,8 @@ fn diff_tree_index(
                     entry_mode,
                     id,
                     ..
-                } => diff.upserts.push((
-                    location.into_owned(),
-                    kind_of(entry_mode),
-                    id.into_owned(),
-                    false,
-                )),
-                ChangeRef::Modification {
+                }
+                | ChangeRef::Modification {
                     location,
                     entry_mode,
                     id,
@@ -1066,7 +1062,7 @@ fn diff_tree_index(
                     location.into_owned(),
                     kind_of(entry_mode),
                     id.into_owned(),
-                    true,
+                    modified,
                 )),
                 ChangeRef::Rewrite { .. } => {}
             }

@@ -520,6 +520,16 @@ mod tests {
         );
     }
 
+    /// Assert the todo list read from `file`, as (content, status).
+    fn assert_statuses(file: &tempfile::NamedTempFile, expected: &[(&str, TodoStatus)]) {
+        let todos = scan(file.path(), None).todos().expect("tasks");
+        let statuses: Vec<_> = todos
+            .iter()
+            .map(|t| (t.content.as_str(), t.status))
+            .collect();
+        assert_eq!(statuses, expected);
+    }
+
     #[test]
     fn task_numbers_are_not_reused_and_results_name_the_id() {
         // Regression: ids were the list length + 1, so a task created after
@@ -530,18 +540,13 @@ mod tests {
             r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","name":"TaskCreate","input":{"subject":"four"}}]}}"#,
             r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","name":"TaskUpdate","input":{"taskId":"4","status":"in_progress"}},{"type":"tool_use","name":"TaskUpdate","input":{"taskId":"3","status":"completed"}}]}}"#,
         ]);
-        let todos = scan(file.path(), None).todos().expect("tasks");
-        let statuses: Vec<_> = todos
-            .iter()
-            .map(|t| (t.content.as_str(), t.status))
-            .collect();
-        assert_eq!(
-            statuses,
-            [
+        assert_statuses(
+            &file,
+            &[
                 ("one", TodoStatus::Pending),
                 ("three", TodoStatus::Completed),
-                ("four", TodoStatus::InProgress)
-            ]
+                ("four", TodoStatus::InProgress),
+            ],
         );
 
         // A task list shared with earlier sessions: Claude Code says #7.
@@ -551,17 +556,12 @@ mod tests {
             r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","id":"toolu_b","name":"TaskCreate","input":{"subject":"eight"}}]}}"#,
             r#"{"type":"assistant","message":{"role":"assistant","content":[{"type":"tool_use","name":"TaskUpdate","input":{"taskId":"7","status":"completed"}},{"type":"tool_use","name":"TaskUpdate","input":{"taskId":"8","status":"in_progress"}}]}}"#,
         ]);
-        let todos = scan(file.path(), None).todos().expect("tasks");
-        let statuses: Vec<_> = todos
-            .iter()
-            .map(|t| (t.content.as_str(), t.status))
-            .collect();
-        assert_eq!(
-            statuses,
-            [
+        assert_statuses(
+            &file,
+            &[
                 ("seven", TodoStatus::Completed),
-                ("eight", TodoStatus::InProgress)
-            ]
+                ("eight", TodoStatus::InProgress),
+            ],
         );
     }
 

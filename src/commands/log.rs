@@ -24,8 +24,7 @@ pub struct Args {
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let ws = Workspace::open(cwd)?;
-    let rev = args.rev.as_deref().unwrap_or("HEAD");
-    let (tip, mut history) = ws.history_from(rev)?;
+    let (_, tip, mut history) = ws.history_from(args.rev.as_deref())?;
     let limit = args.max_count.unwrap_or(usize::MAX);
     let mut found = Vec::new();
     if limit > 0 {

@@ -89,10 +89,15 @@ impl Workspace {
         crate::render::Dirs::for_repo(&self.repo, &self.config)
     }
 
-    /// The commit `rev` names, and a history reader to walk back from it.
-    pub fn history_from(&self, rev: &str) -> anyhow::Result<(gix::ObjectId, History<'_>)> {
+    /// REV as given (default `HEAD`), the commit it names, and a history
+    /// reader to walk back from there.
+    pub fn history_from<'r>(
+        &self,
+        rev: Option<&'r str>,
+    ) -> anyhow::Result<(&'r str, gix::ObjectId, History<'_>)> {
+        let rev = rev.unwrap_or("HEAD");
         let tip = crate::repo::resolve_commit(&self.repo, rev)?;
-        Ok((tip, History::new(&self.repo, &self.config)?))
+        Ok((rev, tip, History::new(&self.repo, &self.config)?))
     }
 }
 

@@ -23,8 +23,7 @@ pub struct Args {
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let ws = Workspace::open(cwd)?;
-    let rev = args.rev.as_deref().unwrap_or("HEAD");
-    let (tip, mut history) = ws.history_from(rev)?;
+    let (rev, tip, mut history) = ws.history_from(args.rev.as_deref())?;
     let found = history.newest(tip)?;
     io.warn(&history.warnings)?;
     let Some(cp) = found else {

@@ -498,6 +498,53 @@ mod tests {
     }
 
     #[test]
+    fn same_content_ignores_bookkeeping_and_sees_everything_else() {
+        let state = sample();
+        let bookkeeping = State {
+            schema: state.schema + 1,
+            summary: "other".into(),
+            reason: "stop".into(),
+            created_at: "2030-01-01T00:00:00Z".into(),
+            sequence: state.sequence + 1,
+            skipped: vec![Skipped {
+                path: "x".into(),
+                reason: "secret".into(),
+            }],
+            ..state.clone()
+        };
+        assert!(state.same_content(&bookkeeping));
+        let edited = [
+            State {
+                task: "other".into(),
+                ..state.clone()
+            },
+            State {
+                branch: "other".into(),
+                ..state.clone()
+            },
+            State {
+                base: Some("other".into()),
+                ..state.clone()
+            },
+            State {
+                model: Some("other".into()),
+                ..state.clone()
+            },
+            State {
+                agent_session: Some("other".into()),
+                ..state.clone()
+            },
+            State {
+                blockers: vec!["other".into()],
+                ..state.clone()
+            },
+        ];
+        for other in edited {
+            assert!(!state.same_content(&other), "{other:?}");
+        }
+    }
+
+    #[test]
     fn trailers_round_trip() {
         let state = sample();
         let message = format!(

@@ -714,3 +714,32 @@ fn doctor_reports_bad_settings() {
         .unwrap_or("")
         .contains("session.sizeLimit"));
 }
+
+/// `session.searchDepth`: how far a search for the newest checkpoint goes.
+#[test]
+fn the_search_for_a_checkpoint_stops_after_the_configured_depth() {
+    let sb = Sandbox::new();
+    let repo = sb.init("r");
+    repo.write("a", "a\n");
+    repo.session_ok(&["start", "-q", "the task"]);
+    for i in 0..12 {
+        repo.write("a", format!("{i}\n"));
+        repo.commit_all(&format!("plain {i}"));
+    }
+    // 12 plain commits on top: found with the default depth...
+    let shown = repo.session_json(&["show"]);
+    assert_eq!(shown["task"], "the task");
+    // ...not when the search stops after 10 commits without a checkpoint.
+    repo.git(&["config", "session.searchDepth", "10"]);
+    for args in [&["show"][..], &["resume"][..]] {
+        let out = repo.session(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains("no checkpoint"), "{}", text(&out));
+        assert!(text(&out).contains("session.searchDepth"), "{}", text(&out));
+    }
+    // A depth that reaches it finds it again; log lists the whole session.
+    repo.git(&["config", "session.searchDepth", "13"]);
+    assert_eq!(repo.session_json(&["show"])["task"], "the task");
+    let log = repo.session_json(&["log"]);
+    assert_eq!(log.as_array().map(Vec::len), Some(1));
+}

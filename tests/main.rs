@@ -4,15 +4,14 @@
 
 mod bad_input;
 mod cache_tree;
+mod cli_conventions;
 mod config;
 mod differential;
-mod edges;
 mod finish;
 mod fuzz;
 mod hooks;
 mod hostile;
 mod notes;
-mod polish;
 mod reliability;
 mod resume;
 mod state_cli;

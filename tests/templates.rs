@@ -2,7 +2,8 @@
 //! snapshotted, the fixtures kept in step with the real
 //! `resume --format json`, overrides by name (repository over user over
 //! built-in), `templates` and `--show`, `--template PATH`, errors that name
-//! the template and the line, and state text that stays data.
+//! the template and the line, a broken override that falls back to the
+//! built-in, and state text that stays data.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -645,4 +646,30 @@ fn templates_state_text_is_data_not_template_code() {
     let message = repo.git(&["log", "-1", "--format=%B"]);
     assert!(message.contains(&format!("Task: {task}\n")), "{message}");
     assert!(message.contains("{% for x in y %}"), "{message}");
+}
+
+#[test]
+fn a_broken_commit_template_override_falls_back_to_the_built_in() {
+    let sb = Sandbox::new();
+    let repo = sb.init("r");
+    // Trusted, so the repository's template is run (and fails).
+    repo.git(&["config", "session.trustRepoTemplates", "true"]);
+    repo.write("a", "a\n");
+    repo.write(
+        ".git-session/templates/commit.j2",
+        "{{ no_such_variable }}\n",
+    );
+    let out = repo.session(&["checkpoint", "--todo", "x", "-m", "still works"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning:") && stderr.contains("'commit'") && stderr.contains("built-in"),
+        "{stderr}"
+    );
+    let message = repo.git(&["log", "-1", "--format=%B"]);
+    assert!(
+        message.starts_with("checkpoint: still works\n"),
+        "{message}"
+    );
+    assert!(message.contains("Session-Todo: x"), "{message}");
 }

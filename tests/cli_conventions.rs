@@ -42,7 +42,7 @@ fn path_with_bin() -> std::ffi::OsString {
 }
 
 #[test]
-fn polish_demo_tells_the_story_and_leaves_nothing_behind() {
+fn demo_tells_the_story_and_leaves_nothing_behind() {
     let sb = Sandbox::new();
     let tmp = sb.path("tmp");
     std::fs::create_dir_all(&tmp).expect("create the temp dir");
@@ -88,7 +88,7 @@ fn polish_demo_tells_the_story_and_leaves_nothing_behind() {
 }
 
 #[test]
-fn polish_demo_cleans_up_when_a_step_fails() {
+fn demo_cleans_up_when_a_step_fails() {
     let sb = Sandbox::new();
     let tmp = sb.path("tmp");
     std::fs::create_dir_all(&tmp).expect("create the temp dir");
@@ -124,7 +124,7 @@ fn polish_demo_cleans_up_when_a_step_fails() {
 }
 
 #[test]
-fn polish_help_has_examples_at_the_top_and_for_every_subcommand() {
+fn help_has_examples_at_the_top_and_for_every_subcommand() {
     let sb = Sandbox::new();
     let top = session_in(&sb, &sb.path(""), &["-h"]);
     assert!(top.status.success());
@@ -150,7 +150,7 @@ fn polish_help_has_examples_at_the_top_and_for_every_subcommand() {
 }
 
 #[test]
-fn polish_completions_generate_for_every_shell() {
+fn completions_generate_for_every_shell() {
     let sb = Sandbox::new();
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let out = session_in(&sb, &sb.path(""), &["completions", shell]);
@@ -173,7 +173,7 @@ fn polish_completions_generate_for_every_shell() {
 /// `git-session …` and through the `_git_session` function git's own bash
 /// completion calls for `git session …`.
 #[test]
-fn polish_bash_completion_completes_subcommands_and_their_options() {
+fn bash_completion_completes_subcommands_and_their_options() {
     if Command::new("bash").arg("-c").arg("true").status().is_err() {
         eprintln!("bash not found: skipped");
         return;
@@ -217,7 +217,7 @@ echo "${{COMPREPLY[*]}}"
 }
 
 #[test]
-fn polish_man_pages_generate() {
+fn man_pages_generate() {
     let sb = Sandbox::new();
     let out = session_in(&sb, &sb.path(""), &["man"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -269,7 +269,7 @@ fn doctor(repo: &Repo, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn polish_doctor_reports_a_missing_init_then_passes() {
+fn doctor_reports_a_missing_init_then_passes() {
     let sb = Sandbox::new();
     let repo = repo_with_identity(&sb);
 
@@ -325,7 +325,7 @@ fn polish_doctor_reports_a_missing_init_then_passes() {
 }
 
 #[test]
-fn polish_doctor_checks_identity_remote_notes_and_rescues() {
+fn doctor_checks_identity_remote_notes_and_rescues() {
     let sb = Sandbox::new();
     sb.git(&["init", "-q", "--bare", "-b", "main", "remote.git"]);
     let repo = repo_with_identity(&sb);
@@ -398,7 +398,7 @@ fn polish_doctor_checks_identity_remote_notes_and_rescues() {
 }
 
 #[test]
-fn polish_doctor_outside_a_repository_and_off_path() {
+fn doctor_outside_a_repository_and_off_path() {
     let sb = Sandbox::new();
     let mut cmd = Command::new(BIN);
     isolate(&mut cmd, &sb.home());
@@ -425,7 +425,7 @@ fn polish_doctor_outside_a_repository_and_off_path() {
 }
 
 #[test]
-fn polish_color_follows_the_flag_no_color_and_git_config() {
+fn color_follows_the_flag_no_color_and_git_config() {
     let sb = Sandbox::new();
     let outside = sb.path("");
     let red_error = "\x1b[1;31merror:\x1b[m";

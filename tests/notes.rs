@@ -48,11 +48,32 @@ fn note_text(repo: &Repo, notes_ref: &str, rev: &str) -> String {
     repo.git(&["notes", &format!("--ref={notes_ref}"), "show", rev])
 }
 
+/// `text` read as a TOML table by the `toml` crate's own parser (not as a
+/// `State`), its values as JSON for comparing with `show --json`.
+fn parse_toml(text: &str) -> Result<Map<String, Value>, toml::de::Error> {
+    let table: toml::Table = toml::from_str(text)?;
+    Ok(table.into_iter().map(|(k, v)| (k, json_of(v))).collect())
+}
+
+/// A TOML value as JSON; dates and times as their text.
+fn json_of(value: toml::Value) -> Value {
+    match value {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => json!(i),
+        toml::Value::Float(f) => json!(f),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(items) => Value::Array(items.into_iter().map(json_of).collect()),
+        toml::Value::Table(table) => {
+            Value::Object(table.into_iter().map(|(k, v)| (k, json_of(v))).collect())
+        }
+    }
+}
+
 /// The note on `rev`, parsed as TOML.
 fn note_state(repo: &Repo, notes_ref: &str, rev: &str) -> Map<String, Value> {
     let note = note_text(repo, notes_ref, rev);
-    toml_lite::parse(&note)
-        .unwrap_or_else(|e| panic!("note on {rev} is not valid TOML ({e}):\n{note}"))
+    parse_toml(&note).unwrap_or_else(|e| panic!("note on {rev} is not valid TOML ({e}):\n{note}"))
 }
 
 /// Missing, null, empty list and empty string all mean "nothing".
@@ -700,7 +721,7 @@ fn note_with_unknown_keys_is_read_tolerantly() {
         replace_key_line(&note, "task", "task = \"Task from the note\"")
     );
     assert!(
-        toml_lite::parse(&edited).is_ok(),
+        parse_toml(&edited).is_ok(),
         "test bug: edited note is not TOML:\n{edited}"
     );
     repo.git(&["notes", "--ref=session", "add", "-f", "-m", &edited, "HEAD"]);
@@ -732,7 +753,7 @@ fn note_with_newer_schema_gives_a_clear_result() {
     let edited = replace_key_line(&edited, "task", "task = \"Task from the note\"");
     let edited = format!("brand_new = {{ nested = true }}\n{edited}\n[[future_items]]\nx = 1\n");
     assert!(
-        toml_lite::parse(&edited).is_ok(),
+        parse_toml(&edited).is_ok(),
         "test bug: edited note is not TOML:\n{edited}"
     );
     repo.git(&["notes", "--ref=session", "add", "-f", "-m", &edited, "HEAD"]);
@@ -822,464 +843,4 @@ fn notes_ref_from_config_file_and_git_config_precedence() {
         .git_output(&["rev-parse", "-q", "--verify", "refs/notes/session"])
         .status
         .success());
-}
-
-#[test]
-fn toml_lite_parses_what_toml_allows() {
-    // The test oracle itself: a TOML reader independent of the implementation.
-    let src = r#"
-# comment
-schema = 1
-task = "a \"quoted\"\nline \u00e9 \\ end"  # trailing comment
-lit = 'C:\new'
-ml = """
-first \
-   joined
-second"""
-mll = '''
-raw \n line'''
-arr = [
-  "x", # c
-  'y',
-]
-date = 2026-01-02T03:04:05Z
-neg = -1_000
-inline = { a = 1, "b c" = "d" }
-
-[table]
-k = true
-sub.key = "v"
-
-[[skipped]]
-path = ".env"
-reason = "secret"
-
-[[skipped]]
-path = "big"
-reason = "too-large"
-"#;
-    let v = Value::Object(toml_lite::parse(src).expect("valid TOML"));
-    assert_eq!(v["schema"], json!(1));
-    assert_eq!(v["task"], json!("a \"quoted\"\nline \u{e9} \\ end"));
-    assert_eq!(v["lit"], json!("C:\\new"));
-    assert_eq!(v["ml"], json!("first joined\nsecond"));
-    assert_eq!(v["mll"], json!("raw \\n line"));
-    assert_eq!(v["arr"], json!(["x", "y"]));
-    assert_eq!(v["date"], json!("2026-01-02T03:04:05Z"));
-    assert_eq!(v["neg"], json!(-1000));
-    assert_eq!(v["inline"], json!({"a": 1, "b c": "d"}));
-    assert_eq!(v["table"], json!({"k": true, "sub": {"key": "v"}}));
-    assert_eq!(
-        v["skipped"],
-        json!([{"path": ".env", "reason": "secret"}, {"path": "big", "reason": "too-large"}])
-    );
-    for bad in [
-        "not [valid toml",
-        "a = ",
-        "a = \"x",
-        "a = 1\na = 2",
-        "a = [1,",
-        "= 1",
-    ] {
-        assert!(
-            toml_lite::parse(bad).is_err(),
-            "accepted invalid TOML {bad:?}"
-        );
-    }
-}
-
-/// A small TOML reader (TOML 1.0 plus the 1.1 escapes), to check notes with
-/// an oracle independent of the implementation's TOML crate. Dates and times
-/// come out as strings.
-mod toml_lite {
-    use serde_json::{Map, Number, Value};
-
-    type Table = Map<String, Value>;
-
-    pub fn parse(src: &str) -> Result<Table, String> {
-        let mut p = Parser {
-            s: src.chars().collect(),
-            i: 0,
-        };
-        let mut root = Table::new();
-        let mut current: Vec<String> = Vec::new();
-        loop {
-            p.skip_blank();
-            let Some(c) = p.peek() else { break };
-            if c == '[' {
-                let array = p.peek_at(1) == Some('[');
-                p.i += if array { 2 } else { 1 };
-                let path = p.key_path()?;
-                p.expect(']')?;
-                if array {
-                    p.expect(']')?;
-                }
-                p.end_of_line()?;
-                let (last, parent) = path.split_last().ok_or("empty table header")?;
-                let parent = table_at(&mut root, parent)?;
-                if array {
-                    let entry = parent
-                        .entry(last.clone())
-                        .or_insert_with(|| Value::Array(vec![]));
-                    match entry {
-                        Value::Array(a) => a.push(Value::Object(Table::new())),
-                        _ => return Err(format!("`{last}` is not an array of tables")),
-                    }
-                } else {
-                    table_at(parent, std::slice::from_ref(last))?;
-                }
-                current = path;
-            } else {
-                let path = p.key_path()?;
-                p.expect('=')?;
-                p.skip_ws();
-                let v = p.value()?;
-                p.end_of_line()?;
-                insert(table_at(&mut root, &current)?, &path, v)?;
-            }
-        }
-        Ok(root)
-    }
-
-    fn table_at<'a>(mut t: &'a mut Table, path: &[String]) -> Result<&'a mut Table, String> {
-        for seg in path {
-            let v = t
-                .entry(seg.clone())
-                .or_insert_with(|| Value::Object(Table::new()));
-            t = match v {
-                Value::Object(m) => m,
-                Value::Array(a) => match a.last_mut() {
-                    Some(Value::Object(m)) => m,
-                    _ => return Err(format!("`{seg}` is not a table")),
-                },
-                _ => return Err(format!("`{seg}` is not a table")),
-            };
-        }
-        Ok(t)
-    }
-
-    fn insert(t: &mut Table, path: &[String], v: Value) -> Result<(), String> {
-        let (last, parent) = path.split_last().ok_or("empty key")?;
-        let t = table_at(t, parent)?;
-        if t.contains_key(last) {
-            return Err(format!("duplicate key `{last}`"));
-        }
-        t.insert(last.clone(), v);
-        Ok(())
-    }
-
-    struct Parser {
-        s: Vec<char>,
-        i: usize,
-    }
-
-    impl Parser {
-        fn peek(&self) -> Option<char> {
-            self.s.get(self.i).copied()
-        }
-
-        fn peek_at(&self, n: usize) -> Option<char> {
-            self.s.get(self.i + n).copied()
-        }
-
-        fn bump(&mut self) -> Result<char, String> {
-            let c = self.peek().ok_or("unexpected end of input")?;
-            self.i += 1;
-            Ok(c)
-        }
-
-        fn starts_with(&self, pat: &str) -> bool {
-            pat.chars()
-                .enumerate()
-                .all(|(n, c)| self.peek_at(n) == Some(c))
-        }
-
-        fn expect(&mut self, want: char) -> Result<(), String> {
-            self.skip_ws();
-            match self.bump()? {
-                c if c == want => Ok(()),
-                c => Err(format!("expected `{want}`, found `{c}` at {}", self.i)),
-            }
-        }
-
-        fn skip_ws(&mut self) {
-            while matches!(self.peek(), Some(' ' | '\t')) {
-                self.i += 1;
-            }
-        }
-
-        fn skip_comment(&mut self) {
-            if self.peek() == Some('#') {
-                while !matches!(self.peek(), None | Some('\n')) {
-                    self.i += 1;
-                }
-            }
-        }
-
-        /// Whitespace, newlines and comments.
-        fn skip_blank(&mut self) {
-            loop {
-                self.skip_ws();
-                self.skip_comment();
-                match self.peek() {
-                    Some('\n') => self.i += 1,
-                    Some('\r') if self.peek_at(1) == Some('\n') => self.i += 2,
-                    _ => return,
-                }
-            }
-        }
-
-        fn end_of_line(&mut self) -> Result<(), String> {
-            self.skip_ws();
-            self.skip_comment();
-            match self.peek() {
-                None => Ok(()),
-                Some('\n') => {
-                    self.i += 1;
-                    Ok(())
-                }
-                Some('\r') if self.peek_at(1) == Some('\n') => {
-                    self.i += 2;
-                    Ok(())
-                }
-                Some(c) => Err(format!("expected end of line, found `{c}` at {}", self.i)),
-            }
-        }
-
-        fn key_path(&mut self) -> Result<Vec<String>, String> {
-            let mut path = Vec::new();
-            loop {
-                self.skip_ws();
-                path.push(self.key()?);
-                self.skip_ws();
-                if self.peek() == Some('.') {
-                    self.i += 1;
-                } else {
-                    return Ok(path);
-                }
-            }
-        }
-
-        fn key(&mut self) -> Result<String, String> {
-            match self.peek() {
-                Some('"') => {
-                    self.i += 1;
-                    self.basic_string()
-                }
-                Some('\'') => {
-                    self.i += 1;
-                    self.literal_string()
-                }
-                _ => {
-                    let start = self.i;
-                    while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == '_' || c == '-')
-                    {
-                        self.i += 1;
-                    }
-                    if self.i == start {
-                        return Err(format!("expected a key at {start}"));
-                    }
-                    Ok(self.s[start..self.i].iter().collect())
-                }
-            }
-        }
-
-        fn value(&mut self) -> Result<Value, String> {
-            if self.starts_with("\"\"\"") {
-                self.i += 3;
-                return self.multiline(true).map(Value::String);
-            }
-            if self.starts_with("'''") {
-                self.i += 3;
-                return self.multiline(false).map(Value::String);
-            }
-            match self.peek().ok_or("missing value")? {
-                '"' => {
-                    self.i += 1;
-                    self.basic_string().map(Value::String)
-                }
-                '\'' => {
-                    self.i += 1;
-                    self.literal_string().map(Value::String)
-                }
-                '[' => {
-                    self.i += 1;
-                    let mut items = Vec::new();
-                    loop {
-                        self.skip_blank();
-                        if self.peek() == Some(']') {
-                            self.i += 1;
-                            return Ok(Value::Array(items));
-                        }
-                        items.push(self.value()?);
-                        self.skip_blank();
-                        match self.bump()? {
-                            ',' => {}
-                            ']' => return Ok(Value::Array(items)),
-                            c => return Err(format!("expected `,` or `]`, found `{c}`")),
-                        }
-                    }
-                }
-                '{' => {
-                    self.i += 1;
-                    let mut t = Table::new();
-                    loop {
-                        self.skip_blank();
-                        if self.peek() == Some('}') {
-                            self.i += 1;
-                            return Ok(Value::Object(t));
-                        }
-                        let path = self.key_path()?;
-                        self.expect('=')?;
-                        self.skip_ws();
-                        let v = self.value()?;
-                        insert(&mut t, &path, v)?;
-                        self.skip_blank();
-                        match self.bump()? {
-                            ',' => {}
-                            '}' => return Ok(Value::Object(t)),
-                            c => return Err(format!("expected `,` or `}}`, found `{c}`")),
-                        }
-                    }
-                }
-                _ => self.scalar(),
-            }
-        }
-
-        fn scalar(&mut self) -> Result<Value, String> {
-            let start = self.i;
-            while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || "+-_.:".contains(c))
-            {
-                self.i += 1;
-                // A date and a time separated by one space.
-                if self.i - start == 10
-                    && self.peek() == Some(' ')
-                    && matches!(self.peek_at(1), Some(c) if c.is_ascii_digit())
-                    && self.s[start + 4] == '-'
-                {
-                    self.i += 1;
-                }
-            }
-            let tok: String = self.s[start..self.i].iter().collect();
-            match tok.as_str() {
-                "" => return Err(format!("expected a value at {start}")),
-                "true" => return Ok(Value::Bool(true)),
-                "false" => return Ok(Value::Bool(false)),
-                _ => {}
-            }
-            let digits = tok.replace('_', "");
-            for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
-                if let Some(rest) = digits.strip_prefix(prefix) {
-                    return i64::from_str_radix(rest, radix)
-                        .map(Value::from)
-                        .map_err(|e| format!("bad integer {tok}: {e}"));
-                }
-            }
-            if let Ok(n) = digits.parse::<i64>() {
-                return Ok(Value::from(n));
-            }
-            let first_digit = tok.chars().next().is_some_and(|c| c.is_ascii_digit());
-            if first_digit
-                && tok.len() >= 8
-                && (tok.contains(':') || tok.chars().nth(4) == Some('-'))
-            {
-                return Ok(Value::String(tok));
-            }
-            if let Ok(f) = digits.parse::<f64>() {
-                if let Some(n) = Number::from_f64(f) {
-                    return Ok(Value::Number(n));
-                }
-                return Ok(Value::String(tok));
-            }
-            Err(format!("bad value `{tok}` at {start}"))
-        }
-
-        fn escape(&mut self) -> Result<char, String> {
-            let hex = |p: &mut Self, n: usize| -> Result<char, String> {
-                let mut code = 0u32;
-                for _ in 0..n {
-                    let d = p.bump()?.to_digit(16).ok_or("bad hex escape")?;
-                    code = code * 16 + d;
-                }
-                char::from_u32(code).ok_or_else(|| format!("bad code point {code:x}"))
-            };
-            Ok(match self.bump()? {
-                'b' => '\u{8}',
-                't' => '\t',
-                'n' => '\n',
-                'f' => '\u{c}',
-                'r' => '\r',
-                'e' => '\u{1b}',
-                '"' => '"',
-                '\\' => '\\',
-                'x' => hex(self, 2)?,
-                'u' => hex(self, 4)?,
-                'U' => hex(self, 8)?,
-                c => return Err(format!("bad escape `\\{c}`")),
-            })
-        }
-
-        fn basic_string(&mut self) -> Result<String, String> {
-            let mut out = String::new();
-            loop {
-                match self.bump()? {
-                    '"' => return Ok(out),
-                    '\\' => out.push(self.escape()?),
-                    '\n' => return Err("newline in a basic string".into()),
-                    c => out.push(c),
-                }
-            }
-        }
-
-        fn literal_string(&mut self) -> Result<String, String> {
-            let mut out = String::new();
-            loop {
-                match self.bump()? {
-                    '\'' => return Ok(out),
-                    '\n' => return Err("newline in a literal string".into()),
-                    c => out.push(c),
-                }
-            }
-        }
-
-        fn multiline(&mut self, basic: bool) -> Result<String, String> {
-            let quote = if basic { '"' } else { '\'' };
-            let close: String = std::iter::repeat_n(quote, 3).collect();
-            if self.starts_with("\r\n") {
-                self.i += 2;
-            } else if self.peek() == Some('\n') {
-                self.i += 1;
-            }
-            let mut out = String::new();
-            loop {
-                if self.starts_with(&close) {
-                    let mut n = 0;
-                    while self.peek() == Some(quote) && n < 5 {
-                        self.i += 1;
-                        n += 1;
-                    }
-                    out.extend(std::iter::repeat_n(quote, n - 3));
-                    return Ok(out);
-                }
-                match self.bump()? {
-                    '\\' if basic => {
-                        // A line-ending backslash trims the following whitespace.
-                        let mut j = self.i;
-                        while matches!(self.s.get(j), Some(' ' | '\t')) {
-                            j += 1;
-                        }
-                        if matches!(self.s.get(j), Some('\n' | '\r')) {
-                            self.i = j;
-                            while matches!(self.peek(), Some(' ' | '\t' | '\n' | '\r')) {
-                                self.i += 1;
-                            }
-                        } else {
-                            out.push(self.escape()?);
-                        }
-                    }
-                    c => out.push(c),
-                }
-            }
-        }
-    }
 }

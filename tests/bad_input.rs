@@ -178,7 +178,7 @@ fn assert_conflicts(repo: &Repo, expected: bool) {
 }
 
 /// `main` and `other` both change `f.txt` from a common base.
-fn diverged(sb: &Sandbox) -> Repo {
+pub fn diverged(sb: &Sandbox) -> Repo {
     let repo = sb.init("r");
     repo.write("f.txt", "base\n");
     repo.write("g.txt", "g\n");

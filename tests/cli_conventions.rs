@@ -8,7 +8,7 @@ use std::process::Command;
 use clap::CommandFactory as _;
 use git_session::cli::Cli;
 
-use crate::support::{isolate, text, Repo, Sandbox, BIN};
+use crate::support::{isolate, path_with_bin, text, Repo, Sandbox, BIN};
 
 /// `git-session ARGS` in `dir` (not necessarily a repository).
 fn session_in(sb: &Sandbox, dir: &Path, args: &[&str]) -> std::process::Output {
@@ -28,17 +28,6 @@ fn entries_starting_with(dir: &Path, prefix: &str) -> Vec<String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|name| name.starts_with(prefix))
         .collect()
-}
-
-/// PATH with the directory of the binary under test first, as after
-/// `cargo install`.
-fn path_with_bin() -> std::ffi::OsString {
-    let dir = Path::new(BIN).parent().expect("the binary has a directory");
-    let mut paths = vec![dir.to_path_buf()];
-    if let Some(path) = std::env::var_os("PATH") {
-        paths.extend(std::env::split_paths(&path));
-    }
-    std::env::join_paths(paths).expect("join PATH")
 }
 
 #[test]

@@ -5,6 +5,7 @@
 mod bad_input;
 mod cache_tree;
 mod cli_conventions;
+mod cli_output;
 mod config;
 mod differential;
 mod finish;

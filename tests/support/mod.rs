@@ -271,6 +271,17 @@ pub struct Fingerprint {
     pub status: String,
 }
 
+/// PATH with the directory of the binary under test first, as after
+/// `cargo install`.
+pub fn path_with_bin() -> std::ffi::OsString {
+    let dir = Path::new(BIN).parent().expect("the binary has a directory");
+    let mut paths = vec![dir.to_path_buf()];
+    if let Some(path) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(paths).expect("join PATH")
+}
+
 /// Stdout and stderr of an output as one string, for error-message asserts.
 pub fn text(out: &Output) -> String {
     format!(
@@ -278,4 +289,104 @@ pub fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// What a command did, for a snapshot: its exit status, then stdout and
+/// stderr, with what differs between machines and runs replaced (see
+/// [`normalize`]).
+pub fn transcript(out: &Output, sb: &Sandbox) -> String {
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        out.status
+            .code()
+            .map_or_else(|| "killed".to_string(), |c| c.to_string()),
+        normalize(&String::from_utf8_lossy(&out.stdout), sb),
+        normalize(&String::from_utf8_lossy(&out.stderr), sb)
+    )
+}
+
+/// `text` with the sandbox's path as `[sandbox]`, the directory of the
+/// binary under test as `[bin]`, git's version as `[version]`, and every
+/// relative time (`3 months ago`, `just now`) as `[age]`, since the fixed
+/// commit dates age with the clock.
+pub fn normalize(text: &str, sb: &Sandbox) -> String {
+    let mut text = text.to_string();
+    let sandbox = sb.dir.path();
+    let canonical = sandbox
+        .canonicalize()
+        .unwrap_or_else(|_| sandbox.to_path_buf());
+    for path in [canonical.as_path(), sandbox] {
+        text = text.replace(&path.display().to_string(), "[sandbox]");
+    }
+    if let Some(bin) = Path::new(BIN).parent() {
+        text = text.replace(&bin.display().to_string(), "[bin]");
+    }
+    let version = git_version();
+    if !version.is_empty() {
+        text = text.replace(&format!("git {version}"), "git [version]");
+    }
+    normalize_ages(&text)
+}
+
+/// The version of the `git` on PATH: `2.47.3`.
+fn git_version() -> String {
+    let out = Command::new("git")
+        .arg("--version")
+        .output()
+        .expect("run git --version");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .strip_prefix("git version ")
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Relative times as `[age]`, with the padding before them (a column in
+/// `log`) folded to one space.
+fn normalize_ages(text: &str) -> String {
+    const UNITS: [&str; 7] = ["second", "minute", "hour", "day", "week", "month", "year"];
+    let mut out = String::new();
+    let mut rest = text;
+    'scan: while !rest.is_empty() {
+        for fixed in ["just now", "in the future"] {
+            if rest.starts_with(fixed) {
+                out.push_str("[age]");
+                rest = &rest[fixed.len()..];
+                continue 'scan;
+            }
+        }
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let starts_word = !out.ends_with(|c: char| c.is_ascii_alphanumeric());
+        if digits > 0 && starts_word {
+            let after = &rest[digits..];
+            for unit in UNITS {
+                for phrase in [format!(" {unit}s ago"), format!(" {unit} ago")] {
+                    if after.starts_with(&phrase) {
+                        let trimmed = out.trim_end_matches(' ').len();
+                        if trimmed < out.len() {
+                            out.truncate(trimmed);
+                            out.push(' ');
+                        }
+                        out.push_str("[age]");
+                        rest = &after[phrase.len()..];
+                        continue 'scan;
+                    }
+                }
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+        }
+        rest = chars.as_str();
+    }
+    out
+}
+
+#[test]
+fn relative_times_are_normalized() {
+    assert_eq!(
+        normalize_ages("abc1234    11 months ago  manual\n(1 year ago, x) just now 12 items"),
+        "abc1234 [age]  manual\n([age], x) [age] 12 items"
+    );
 }

@@ -29,6 +29,8 @@ const CONTEXT_FIXTURES: &[&str] = &[
 
 const COMMIT_FIXTURES: &[&str] = &["empty", "typical", "long_lists", "unicode_multiline"];
 
+const SQUASH_FIXTURES: &[&str] = &["empty", "typical", "long_lists", "unicode_multiline"];
+
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -119,6 +121,16 @@ fn templates_snapshot_handoff() {
 #[test]
 fn templates_snapshot_agent_context() {
     snapshot_builtin("agent-context", "contexts", CONTEXT_FIXTURES);
+}
+
+#[test]
+fn templates_snapshot_pr() {
+    snapshot_builtin("pr", "contexts", CONTEXT_FIXTURES);
+}
+
+#[test]
+fn templates_snapshot_squash() {
+    snapshot_builtin("squash", "squash", SQUASH_FIXTURES);
 }
 
 #[test]
@@ -299,6 +311,47 @@ fn templates_commit_fixtures_match_real_state() {
             "commit/{name}: open is doing then todo"
         );
         assert_eq!(fixture["task"], fixture["state"]["task"], "commit/{name}");
+    }
+}
+
+/// The variables the real `squash` template sees: a trusted repository
+/// template that prints minijinja's `debug()` (the context among it) as
+/// the squashed commit's message.
+#[test]
+fn templates_squash_fixtures_match_real_context() {
+    let sb = Sandbox::new();
+    let repo = rich_repo(&sb);
+    repo.git(&["config", "session.trustRepoTemplates", "true"]);
+    repo.write(
+        ".git-session/templates/squash.j2",
+        "Squashed\n\n{{ debug() }}\n",
+    );
+    repo.session_ok(&["finish", "--squash"]);
+    let message = repo.git(&["log", "-1", "--format=%B"]);
+    // `ctx: {` then one `"name": value` line per variable, 8 spaces in.
+    let ctx = message
+        .split_once("ctx: {\n")
+        .unwrap_or_else(|| panic!("no context in the debug output:\n{message}"))
+        .1;
+    let real: BTreeSet<String> = ctx
+        .lines()
+        .take_while(|line| !line.starts_with("    }"))
+        .filter_map(|line| line.strip_prefix("        \""))
+        .filter_map(|line| line.split_once("\": ").map(|(key, _)| key.to_string()))
+        .collect();
+    assert!(
+        real.contains("title") && real.contains("archive"),
+        "{message}"
+    );
+
+    let fixtures = fixtures("squash");
+    assert_has_fixtures("squash", &fixtures, SQUASH_FIXTURES);
+    for (name, fixture) in &fixtures {
+        assert_eq!(
+            keys(fixture, name),
+            real,
+            "squash/{name}: keys differ from the real squash context"
+        );
     }
 }
 

@@ -1,24 +1,35 @@
 //! git-session: keep an AI coding session's work and context in git.
 //!
-//! The modules, from the data up to the command line:
+//! The modules, from the data up to the command line (one concern each):
 //!
 //! - [`state`]: the session state and its two codecs (TOML note, trailers).
-//! - [`config`]: defaults, `.git-session.toml`, git config `session.*`.
+//! - [`config`]: defaults, `.git-session.toml`, git config `session.*`;
+//!   [`error`]: the errors a user can act on, with their hints.
 //! - [`repo`]: opening the repository, refusals, identity; [`lock`]: the
 //!   locks a checkpoint holds, and clearing those a dead run left.
-//! - [`snapshot`]: work tree → tree with `git add -A` semantics, and the index.
-//! - [`notes`]: the only module that reads or writes git notes.
-//! - [`history`]: first-parent walks that find checkpoints.
-//! - [`checkpoint`]: snapshot + commit + note + index, in a crash-safe order.
-//! - [`render`]: minijinja templates shipped in `templates/`.
+//! - [`snapshot`]: work tree → tree with `git add -A` semantics, and the
+//!   index; [`index_file`] writes the index as git does.
+//! - [`notes`]: the only module that reads or writes git notes, and
+//!   [`notes::merge`], a remote's notes merged into the local ones.
+//! - [`history`]: the first-parent walk that finds checkpoints.
+//! - [`commit`]: writing a commit and moving refs to it under the locks,
+//!   the pipeline [`checkpoint`], [`rescue`] and [`finish`] share.
+//! - [`checkpoint`]: snapshot + commit + note + index, in a crash-safe
+//!   order; [`rescue`]: the work tree saved beside the branch when it
+//!   cannot take one; [`finish`]: folding a session's commits into one,
+//!   keeping the old chain under `refs/session/archive/`.
+//! - [`resume`]: the context the next session needs; [`render`]: the
+//!   minijinja templates shipped in `templates/`.
 //! - [`remote`]: the one place that runs the `git` binary (push, fetch,
-//!   config writes); [`sync`] decides what to push and fetch;
-//!   [`notes::merge`] merges a remote's notes into the local ones.
-//! - [`finish`]: folding a session's commits into one, keeping the old
-//!   chain under `refs/session/archive/`.
-//! - [`commands`]: one module per subcommand; [`cli`] parses; [`color`]
-//!   and [`progress`] are how output looks on a terminal; [`terminal`]
-//!   keeps control sequences in repository data off it.
+//!   config writes, signing, its version); [`sync`] decides what to push
+//!   and fetch, and what `init` configures.
+//! - [`agents`]: one file per agent (hook input, settings files,
+//!   transcript) behind one trait; what runs on every hook event, and the
+//!   one-time settings install.
+//! - [`commands`]: one module per subcommand, and the [`commands::Workspace`]
+//!   they start from; [`cli`] parses; [`color`] and [`progress`] are how
+//!   output looks on a terminal; [`terminal`] keeps control sequences in
+//!   repository data off it; [`time`] writes times and ids.
 
 pub mod agents;
 pub mod checkpoint;

@@ -3,12 +3,12 @@
 //!
 //! gix cannot push (gitoxide #306), and going through the user's own `git`
 //! means credentials, ssh config, proxies and hosting rules behave exactly as
-//! their own pushes do. Every command is built by [`Git::command`] with the
-//! same controlled environment: English messages (`LC_ALL=C`) so stderr can
-//! be classified, stdin closed and `GIT_TERMINAL_PROMPT=0` so a credential
+//! their own pushes do. Every command is built by `git()` with the same
+//! controlled environment: English messages (`LC_ALL=C`) so stderr can be
+//! classified, stdin closed and `GIT_TERMINAL_PROMPT=0` so a credential
 //! prompt nobody can answer (an agent's hook) fails instead of hanging, no
-//! pager, no fsmonitor daemon, and `--git-dir` so git works on the repository
-//! we opened and discovers nothing else. What git prints is turned into the
+//! pager, no fsmonitor daemon; and, by `Git::command`, `--git-dir` so git
+//! works on the repository we opened and discovers nothing else. What git prints is turned into the
 //! typed errors of [`crate::error::Error`] here, so callers match on kinds,
 //! never on text.
 

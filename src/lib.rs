@@ -32,6 +32,7 @@ pub mod index_file;
 pub mod notes;
 pub mod notes_merge;
 pub mod progress;
+pub mod redact;
 pub mod remote;
 pub mod render;
 pub mod repo;

@@ -45,6 +45,7 @@ pub mod index_file;
 pub mod lock;
 pub mod notes;
 pub mod progress;
+pub mod redact;
 pub mod remote;
 pub mod render;
 pub mod repo;

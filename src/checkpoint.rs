@@ -15,6 +15,7 @@ use crate::commit::{self, NewCommit};
 use crate::config::Config;
 use crate::error::Error;
 use crate::history::History;
+use crate::sessions::Lifecycle;
 use crate::snapshot::{self, ChangeKind, Skip};
 use crate::state::{self, Edits, State, SCHEMA};
 use crate::time::{rfc3339, short};
@@ -49,6 +50,11 @@ pub struct Request {
     /// Paths `git add` refuses: refused (a person's checkpoint, the
     /// default) or left out and reported (hooks).
     pub refusals: snapshot::Refusals,
+    /// The agent's own account of the turn (its last message), recorded as
+    /// the state's `report` after [`state::report_text`].
+    pub report: Option<String>,
+    /// The branch whose session this checkpoint continues (`continue`).
+    pub continues: Option<String>,
 }
 
 /// What a checkpoint did.
@@ -69,6 +75,9 @@ pub struct Outcome {
     pub state: State,
     /// Problems that did not stop the checkpoint.
     pub warnings: Vec<String>,
+    /// Nothing else changed, but the agent's report did: it went into the
+    /// newest checkpoint's note (not its trailers) without a new commit.
+    pub reported: bool,
 }
 
 /// Take a checkpoint of the repository's work tree.
@@ -133,21 +142,58 @@ pub fn checkpoint(
         }
         None => {}
     }
+    if let Some(report) = request.report.as_deref().map(state::report_text) {
+        if !report.is_empty() {
+            state.report = report;
+        }
+    }
     for (field, value) in [
         (&mut state.agent, &request.agent),
         (&mut state.agent_session, &request.agent_session),
         (&mut state.model, &request.model),
+        (&mut state.continues, &request.continues),
     ] {
         if value.is_some() {
             field.clone_from(value);
         }
     }
 
+    // Pausing is news even when nothing else changed: `list` reads a
+    // session's status from its newest checkpoint, from trailers alone.
+    let pausing = |cp: &crate::history::Checkpoint| {
+        Lifecycle::pauses(&request.reason) && !Lifecycle::pauses(&cp.state.reason)
+    };
     let unchanged = previous.as_ref().is_some_and(|cp| {
-        cp.tree == snap.tree && Some(cp.id) == head_id && cp.state.same_content(&state)
+        cp.tree == snap.tree
+            && Some(cp.id) == head_id
+            && cp.state.same_content(&state)
+            && !pausing(cp)
     });
     if unchanged {
-        let cp = previous.expect("checked above");
+        let mut cp = previous.expect("checked above");
+        // The agent's words of a turn that changed nothing else: kept in
+        // the note of the checkpoint they follow, not worth a commit.
+        let reported = state.report != cp.state.report;
+        if reported {
+            cp.state.report = state.report;
+            cp.state.created_at = rfc3339(crate::repo::signatures(repo)?.1.time);
+            let noted = locked
+                .locks
+                .announce_refs(repo, &[&config.notes_ref])
+                .and_then(|_announced| {
+                    history.notes().write(
+                        cp.id,
+                        &cp.state.to_toml(),
+                        &format!("git-session: report for {}", short(cp.id)),
+                    )
+                });
+            if let Err(err) = noted {
+                warnings.push(format!(
+                    "the agent's report could not be added to the note of {} ({err:#})",
+                    short(cp.id)
+                ));
+            }
+        }
         if snap.index_changed {
             write_index(locked.locks, snap.index, &snap.cache_tree)?;
         }
@@ -159,6 +205,7 @@ pub fn checkpoint(
             skipped: snap.skipped,
             state: cp.state,
             warnings,
+            reported,
         });
     }
 
@@ -173,7 +220,13 @@ pub fn checkpoint(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(first_line)
-        .unwrap_or_else(|| generated_summary(&snap.changes, previous.is_none()));
+        .unwrap_or_else(|| {
+            if snap.changes.is_empty() && Lifecycle::pauses(&state.reason) {
+                "pause the session".into()
+            } else {
+                generated_summary(&snap.changes, previous.is_none())
+            }
+        });
     state.skipped = snap.skipped.iter().map(Skip::to_state).collect();
     state.sequence = previous.as_ref().map_or(0, |cp| cp.state.sequence) + 1;
 
@@ -243,6 +296,7 @@ pub fn checkpoint(
         skipped: snap.skipped,
         state,
         warnings,
+        reported: false,
     })
 }
 

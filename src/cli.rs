@@ -49,6 +49,8 @@ pub enum Command {
     Log(commands::log::Args),
     Status(commands::status::Args),
     Resume(commands::resume::Args),
+    Pause(commands::pause::Args),
+    List(commands::list::Args),
     Templates(commands::templates::Args),
     Hook(commands::hook::Args),
     Push(commands::push::Args),

@@ -18,6 +18,8 @@
 //!   order; [`rescue`]: the work tree saved beside the branch when it
 //!   cannot take one; [`finish`]: folding a session's commits into one,
 //!   keeping the old chain under `refs/session/archive/`.
+//! - [`sessions`]: where each branch's session stands, and the list of
+//!   them across branches.
 //! - [`resume`]: the context the next session needs; [`render`]: the
 //!   minijinja templates shipped in `templates/`.
 //! - [`remote`]: the one place that runs the `git` binary (push, fetch,
@@ -51,6 +53,7 @@ pub mod render;
 pub mod repo;
 pub mod rescue;
 pub mod resume;
+pub mod sessions;
 pub mod snapshot;
 pub mod state;
 pub mod sync;

@@ -186,6 +186,27 @@ impl Git {
         ))
     }
 
+    /// `git fetch REMOTE` with the remote's configured refspecs (its
+    /// branches, and its notes after `git session init`), no tags.
+    pub fn fetch_remote(&self, remote: &str) -> Result<(), Error> {
+        let out = self.run([
+            "fetch",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--quiet",
+            "--",
+            remote,
+        ])?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(failure(
+            &format!("git fetch from '{remote}'"),
+            remote,
+            &String::from_utf8_lossy(&out.stderr),
+        ))
+    }
+
     /// `git commit-tree -S`: write a signed commit through the user's git,
     /// so their signing setup (gpg.format, gpg.program, user.signingKey)
     /// applies exactly as for `git commit -S`. The identities and dates

@@ -511,6 +511,7 @@ pub fn environment() -> Environment<'static> {
         env.set_syntax(syntax);
     }
     env.add_filter("bullet", bullet);
+    env.add_filter("quote", quote);
     env.add_filter("truncate_words", truncate_words);
     env.add_filter("relative_time", relative_time);
     env
@@ -587,6 +588,23 @@ fn describe(err: &minijinja::Error, source: &Source) -> String {
     text
 }
 
+/// `{{ text | quote }}`: every line as a Markdown quote, `> line` (a blank
+/// line `>`), so an agent's own words stand apart from the state around
+/// them.
+fn quote(value: String) -> String {
+    value
+        .lines()
+        .map(|line| {
+            if line.trim().is_empty() {
+                ">".to_string()
+            } else {
+                format!("> {line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// `{{ item | bullet }}`: `- first line`, continuation lines indented to
 /// match, so multi-line items stay readable lists. `bullet("✓ ")` changes
 /// the marker.
@@ -631,6 +649,11 @@ fn relative_time(value: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quote_marks_every_line() {
+        assert_eq!(quote("a\n\nb".into()), "> a\n>\n> b");
+    }
 
     #[test]
     fn bullet_indents_continuation_lines() {

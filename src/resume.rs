@@ -46,6 +46,14 @@ pub struct Context {
     pub agent: Option<String>,
     pub model: Option<String>,
     pub summary: String,
+    /// The agent's own account of where it stopped (its last message),
+    /// empty when none was recorded.
+    pub report: String,
+    /// The branch whose session this one continues, when it was brought
+    /// over with `git session continue`.
+    pub continues: Option<String>,
+    /// Where the session stands: `active`, `idle`, `paused`, `finished`.
+    pub status: crate::sessions::Lifecycle,
     /// Where the session's work began.
     pub base: Option<String>,
     /// The checkpoint the state came from.
@@ -102,6 +110,13 @@ pub struct FileInfo {
 pub struct HowToContinue {
     /// `git fetch origin feat/x && git switch feat/x`, or just the switch.
     pub get_branch: String,
+    /// The branch is in this clone only: `git session push`, so another
+    /// machine can have it.
+    pub publish: Option<String>,
+    /// Checked out on another branch (a new session's own branch):
+    /// `git session continue feat/x` brings this session onto it.
+    #[serde(rename = "continue")]
+    pub continue_here: Option<String>,
     /// Bring the richer notes too.
     pub get_notes: Option<String>,
     /// Record progress.
@@ -186,11 +201,26 @@ pub fn gather(
         Vec::new()
     };
 
+    // On the remote only when its remote-tracking branch exists: a branch
+    // never pushed cannot be fetched anywhere else.
+    let published = remote.as_ref().is_some_and(|r| {
+        repo.try_find_reference(format!("refs/remotes/{r}/{branch}").as_str())
+            .ok()
+            .flatten()
+            .is_some()
+    });
+    let current = repo.head_name()?.map(|n| n.shorten().to_string());
     let how_to_continue = HowToContinue {
         get_branch: match &remote {
-            Some(remote) => format!("git fetch {remote} {branch} && git switch {branch}"),
-            None => format!("git switch {branch}"),
+            Some(remote) if published => {
+                format!("git fetch {remote} {branch} && git switch {branch}")
+            }
+            _ => format!("git switch {branch}"),
         },
+        publish: (!published).then(|| "git session push".to_string()),
+        continue_here: current
+            .filter(|c| *c != branch && repo.workdir().is_some())
+            .map(|_| format!("git session continue {branch}")),
         get_notes: remote.as_ref().map(|r| format!("git session fetch {r}")),
         checkpoint: "git session checkpoint --done \"…\" --todo \"…\"".into(),
         resume: match rev {
@@ -215,6 +245,13 @@ pub fn gather(
         agent: state.agent.clone(),
         model: state.model.clone(),
         summary: state.summary.clone(),
+        report: state.report.clone(),
+        continues: state.continues.clone(),
+        status: crate::sessions::Lifecycle::of(
+            &state.reason,
+            crate::sessions::recorded_at(&cp),
+            crate::time::now(repo),
+        ),
         base: state.base.clone(),
         checkpoint: CheckpointInfo {
             id: cp.id.to_string(),

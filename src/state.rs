@@ -53,6 +53,14 @@ pub struct State {
     /// The model that worked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The branch whose session this one continues (`git session
+    /// continue`), when it was brought over from another branch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continues: Option<String>,
+    /// The agent's own account of its last turn (its last message),
+    /// redacted and capped: see [`report_text`]. Empty when none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub report: String,
     pub done: Vec<String>,
     pub doing: Vec<String>,
     pub todo: Vec<String>,
@@ -62,6 +70,46 @@ pub struct State {
     /// Paths left out of the snapshot, with the reason. Last, because TOML
     /// writes arrays of tables after plain values.
     pub skipped: Vec<Skipped>,
+}
+
+/// The longest report kept, in characters: about a screen of text, enough
+/// for "what I did, what is left", short enough for a commit trailer.
+pub const MAX_REPORT_CHARS: usize = 2000;
+
+/// An agent's last message as the state records it: secrets redacted (see
+/// [`crate::redact`]), white space at the ends trimmed, and at most
+/// [`MAX_REPORT_CHARS`] characters, cut after the last sentence that fits
+/// (or at a word, with `…`, when no sentence ends in its second half).
+pub fn report_text(raw: &str) -> String {
+    let text = crate::redact::redact(raw.trim());
+    let text = text.trim();
+    if text.chars().count() <= MAX_REPORT_CHARS {
+        return text.to_string();
+    }
+    let end = text
+        .char_indices()
+        .nth(MAX_REPORT_CHARS)
+        .map_or(text.len(), |(i, _)| i);
+    let head = &text[..end];
+    // The end of the last whole sentence: `.`, `!` or `?` before a blank,
+    // or a line break.
+    let sentence = head
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| {
+            c == '\n'
+                || matches!(c, '.' | '!' | '?')
+                    && head[i + c.len_utf8()..].starts_with(char::is_whitespace)
+        })
+        .map(|(i, c)| i + c.len_utf8())
+        .filter(|&i| i >= end / 2);
+    match sentence {
+        Some(i) => head[..i].trim_end().to_string(),
+        None => {
+            let word = head.rfind(char::is_whitespace).unwrap_or(head.len());
+            format!("{} …", head[..word].trim_end())
+        }
+    }
 }
 
 /// Edits requested for one checkpoint, applied to the inherited state.
@@ -207,6 +255,9 @@ impl State {
             created_at: String::new(),
             sequence: 0,
             skipped: Vec::new(),
+            // The agent's words of a turn that changed nothing else are
+            // worth keeping, not a commit: see `checkpoint`.
+            report: String::new(),
             ..self.clone()
         }
     }
@@ -246,6 +297,11 @@ impl State {
             self.agent_session.as_deref().unwrap_or_default(),
         );
         one(trailer::MODEL, self.model.as_deref().unwrap_or_default());
+        one(
+            trailer::CONTINUES,
+            self.continues.as_deref().unwrap_or_default(),
+        );
+        one(trailer::REPORT, &self.report);
         for (key, list) in [
             (trailer::DONE, &self.done),
             (trailer::DOING, &self.doing),
@@ -289,6 +345,8 @@ impl State {
                 "session-agent" => state.agent = Some(value),
                 "session-agent-session" => state.agent_session = Some(value),
                 "session-model" => state.model = Some(value),
+                "session-continues" => state.continues = Some(value),
+                "session-report" => state.report = value,
                 "session-done" => state.done.push(value),
                 "session-doing" => state.doing.push(value),
                 "session-todo" => state.todo.push(value),
@@ -320,6 +378,8 @@ pub mod trailer {
     pub const AGENT: &str = "Session-Agent";
     pub const AGENT_SESSION: &str = "Session-Agent-Session";
     pub const MODEL: &str = "Session-Model";
+    pub const CONTINUES: &str = "Session-Continues";
+    pub const REPORT: &str = "Session-Report";
     pub const DONE: &str = "Session-Done";
     pub const DOING: &str = "Session-Doing";
     pub const TODO: &str = "Session-Todo";
@@ -493,8 +553,37 @@ mod tests {
                 reason: "secret".into(),
             }],
             agent: Some("claude-code".into()),
+            continues: Some("claude/old".into()),
+            report: "Added the toggle.\nRemaining: CSS variables.".into(),
             ..State::default()
         }
+    }
+
+    #[test]
+    fn reports_are_capped_at_a_sentence_and_redacted() {
+        let sentence = "Added the toggle and its tests. ";
+        let long = sentence.repeat(100);
+        let report = report_text(&long);
+        assert!(
+            report.chars().count() <= MAX_REPORT_CHARS,
+            "{}",
+            report.len()
+        );
+        assert!(
+            report.ends_with("tests."),
+            "cut after a sentence: {report:?}"
+        );
+        assert!(report.chars().count() > MAX_REPORT_CHARS - sentence.len());
+        // No sentence end in the second half: cut at a word.
+        let words = "word ".repeat(1000);
+        let report = report_text(&words);
+        assert!(report.ends_with("word …"), "{report:?}");
+        assert!(report.chars().count() <= MAX_REPORT_CHARS + 2);
+        // Secrets never reach the state.
+        let key = format!("AKIA{}", "IOSFODNN7EXAMPLE");
+        let report = report_text(&format!("  Used {key} to deploy.\n"));
+        assert_eq!(report, "Used [REDACTED:aws-access-key] to deploy.");
+        assert_eq!(report_text("short"), "short");
     }
 
     #[test]
@@ -510,6 +599,7 @@ mod tests {
                 path: "x".into(),
                 reason: "secret".into(),
             }],
+            report: "other words".into(),
             ..state.clone()
         };
         assert!(state.same_content(&bookkeeping));
@@ -536,6 +626,10 @@ mod tests {
             },
             State {
                 blockers: vec!["other".into()],
+                ..state.clone()
+            },
+            State {
+                continues: Some("other".into()),
                 ..state.clone()
             },
         ];

@@ -809,9 +809,9 @@ fn install_codex() {
     let settings = read_json(&repo.path.join(".codex/hooks.json"));
     assert_eq!(
         keys(&settings["hooks"]),
-        ["SessionStart", "Stop", "PreCompact"]
+        ["SessionStart", "UserPromptSubmit", "Stop", "PreCompact"]
     );
-    for event in ["SessionStart", "Stop", "PreCompact"] {
+    for event in ["SessionStart", "UserPromptSubmit", "Stop", "PreCompact"] {
         assert_eq!(
             commands(&settings, event),
             ["git session hook codex"],

@@ -25,6 +25,7 @@ const CONTEXT_FIXTURES: &[&str] = &[
     "trailers_only",
     "commits_after",
     "uncommitted",
+    "continued",
 ];
 
 const COMMIT_FIXTURES: &[&str] = &["empty", "typical", "long_lists", "unicode_multiline"];

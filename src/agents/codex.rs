@@ -26,7 +26,7 @@ impl Integration for Codex {
     }
 
     fn events(&self) -> &'static [&'static str] {
-        &["SessionStart", "Stop", "PreCompact"]
+        &["SessionStart", "UserPromptSubmit", "Stop", "PreCompact"]
     }
 
     fn settings_file(&self, scope: Scope) -> Option<&'static str> {

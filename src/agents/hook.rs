@@ -44,6 +44,7 @@ pub fn handle(
     let cwd = input.cwd.as_deref().unwrap_or(fallback_cwd);
     let reason = match input.action {
         Action::Context => return session_start(cwd, out, warnings),
+        Action::Prompt => return prompt_context(input, cwd, out, warnings),
         Action::Checkpoint(reason) => reason,
         Action::Nothing => return Ok(Handled::Nothing),
     };
@@ -58,6 +59,7 @@ pub fn handle(
         // Nobody watches a hook: a path git refuses must not cost the
         // rest of the work.
         refusals: crate::snapshot::Refusals::Skip,
+        report: input.last_message.clone(),
         ..Request::default()
     };
     let reading = input
@@ -84,6 +86,11 @@ pub fn handle(
             request.todos = todos.into_iter().map(|t| (t.content, t.status)).collect();
         }
         request.task_if_empty = findings.first_prompt;
+        // The transcript's newest text serves when the input has no last
+        // message (older agents, PreCompact, SessionEnd).
+        if request.report.is_none() {
+            request.report = findings.last_text;
+        }
         if request.model.is_none() {
             request.model = findings.model;
         }
@@ -128,11 +135,18 @@ fn session_start(
     if !repo.remote_names().is_empty() {
         let _ = crate::sync::fetch_with(&mut repo, &config, None, Some(SESSION_START_FETCH));
     }
-    let Some(head) = repo.head_id().ok().map(|id| id.detach()) else {
-        return Ok(Handled::Nothing);
+    let head = repo.head_id().ok().map(|id| id.detach());
+    let newest = match head {
+        Some(head) => History::new(&repo, &config)?.newest(head)?,
+        None => None,
     };
-    if History::new(&repo, &config)?.newest(head)?.is_none() {
-        return Ok(Handled::Nothing);
+    if newest.is_none() {
+        // A new session on a branch of its own: say which sessions wait
+        // to be continued.
+        return match waiting_sessions(&repo, &config)? {
+            Some(text) => print_context(out, "SessionStart", &text, std::mem::take(warnings)),
+            None => Ok(Handled::Nothing),
+        };
     }
     let (context, _) = crate::resume::gather(&repo, &config, None)?;
     let mut warnings = Vec::new();
@@ -142,14 +156,120 @@ fn session_start(
         &context,
         &mut warnings,
     )?;
+    print_context(out, "SessionStart", &text, warnings)
+}
+
+/// Hand `text` to the agent as context for `event` (the JSON Claude Code
+/// and Codex read from SessionStart and UserPromptSubmit hooks).
+fn print_context(
+    out: &mut dyn std::io::Write,
+    event: &str,
+    text: &str,
+    warnings: Vec<String>,
+) -> anyhow::Result<Handled> {
     let value = json!({
         "hookSpecificOutput": {
-            "hookEventName": "SessionStart",
+            "hookEventName": event,
             "additionalContext": text,
         }
     });
     writeln!(out, "{}", crate::terminal::json(&value, false)?)?;
     Ok(Handled::Context(warnings))
+}
+
+/// How many waiting sessions SessionStart names.
+const WAITING_SHOWN: usize = 5;
+
+/// For a branch without a session: the sessions on other branches that
+/// are not running (paused, or idle: ended without a pause), newest first,
+/// with the command that continues each; `None` when there are none.
+fn waiting_sessions(repo: &gix::Repository, config: &Config) -> anyhow::Result<Option<String>> {
+    use crate::sessions::Lifecycle;
+    let now = crate::time::now(repo);
+    let (sessions, _) = crate::sessions::list(repo, config, false, now)?;
+    let waiting: Vec<_> = sessions
+        .iter()
+        .filter(|s| !s.current && matches!(s.lifecycle, Lifecycle::Paused | Lifecycle::Idle))
+        .collect();
+    if waiting.is_empty() {
+        return Ok(None);
+    }
+    let mut text = String::from(
+        "This branch has no session yet. Sessions on other branches wait to be continued; if the person asks for one, bring it onto this branch with the command shown (it fast-forwards this branch and carries the session state over):\n",
+    );
+    for s in waiting.iter().take(WAITING_SHOWN) {
+        let state = &s.checkpoint.state;
+        text.push_str(&format!(
+            "- {} ({} {}): {} (done {}, open {}) — git session continue {}\n",
+            s.rev(),
+            s.lifecycle.name(),
+            crate::time::describe(now - crate::sessions::recorded_at(&s.checkpoint)),
+            state.task.lines().next().unwrap_or("no task recorded"),
+            state.done.len(),
+            state.open_items().count(),
+            s.branch,
+        ));
+    }
+    if waiting.len() > WAITING_SHOWN {
+        text.push_str(&format!(
+            "- … and {} more: git session list\n",
+            waiting.len() - WAITING_SHOWN
+        ));
+    }
+    Ok(Some(text))
+}
+
+/// How long UserPromptSubmit waits for the named branch to be fetched: the
+/// hook runs before the agent sees the prompt, so it must answer well
+/// under a second even when the network is slow; the branch as last
+/// fetched serves when the remote does not answer in time.
+pub const PROMPT_FETCH: std::time::Duration = std::time::Duration::from_millis(600);
+
+/// UserPromptSubmit: when the prompt names a branch with a session (not
+/// the checked-out one), fetch that branch (bounded by [`PROMPT_FETCH`])
+/// and hand the agent its context with the command that continues it.
+/// A prompt naming no such branch costs no fetch and prints nothing.
+fn prompt_context(
+    input: &HookInput,
+    cwd: &Path,
+    out: &mut dyn std::io::Write,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Handled> {
+    let Some(prompt) = input.prompt.as_deref().filter(|p| !p.trim().is_empty()) else {
+        return Ok(Handled::Nothing);
+    };
+    let repo = match crate::repo::open_worktree(cwd) {
+        Ok(repo) => repo,
+        Err(_) => return Ok(Handled::Nothing),
+    };
+    let config = load_config(&repo, warnings);
+    let Some(named) = crate::sessions::named_in(&repo, prompt)? else {
+        return Ok(Handled::Nothing);
+    };
+    if let Some(remote) = &named.remote {
+        let git = crate::remote::Git::new(&repo).with_timeout(PROMPT_FETCH);
+        let src = format!("refs/heads/{}", named.branch);
+        let dst = format!("refs/remotes/{remote}/{}", named.branch);
+        // The copy fetched before serves when the remote is slow or gone.
+        let _ = git.fetch(remote, &src, &dst);
+    }
+    let rev = named.rev();
+    let Ok(tip) = crate::repo::resolve_commit(&repo, &rev) else {
+        return Ok(Handled::Nothing);
+    };
+    if History::new(&repo, &config)?.newest(tip)?.is_none() {
+        return Ok(Handled::Nothing);
+    }
+    let (context, _) = crate::resume::gather(&repo, &config, Some(&rev))?;
+    let mut render_warnings = Vec::new();
+    let text = crate::render::render(
+        "agent-context",
+        &Dirs::for_repo(&repo, &config),
+        &context,
+        &mut render_warnings,
+    )?;
+    warnings.extend(render_warnings);
+    print_context(out, "UserPromptSubmit", &text, std::mem::take(warnings))
 }
 
 /// The settings for a hook run: a setting that cannot be used is left out

@@ -114,6 +114,11 @@ pub struct HookInput {
     pub cwd: Option<PathBuf>,
     /// The model, when the input names it.
     pub model: Option<String>,
+    /// The agent's last message of the turn (Stop's
+    /// `last_assistant_message`), recorded as the state's report.
+    pub last_message: Option<String>,
+    /// What the person typed (UserPromptSubmit's `prompt`).
+    pub prompt: Option<String>,
 }
 
 /// What a hook event asks of us.
@@ -123,6 +128,9 @@ pub enum Action {
     Context,
     /// Take a checkpoint, recording this reason (`stop`, `compact`, …).
     Checkpoint(&'static str),
+    /// The person submitted a prompt: when it names a branch with a
+    /// session, hand the agent that session's context.
+    Prompt,
     /// Nothing to do for this event.
     #[default]
     Nothing,
@@ -160,6 +168,9 @@ pub struct Findings {
     pub first_prompt: Option<String>,
     /// The newest model named.
     pub model: Option<String>,
+    /// The newest text the agent wrote (its account of the last turn, when
+    /// the hook input does not carry it).
+    pub last_text: Option<String>,
 }
 
 /// One read of a transcript.

@@ -231,10 +231,14 @@ mod tests {
 }
 "#;
         std::fs::write(&path, original).expect("write");
-        assert_eq!(install(Agent::Claude, &path).expect("install").len(), 4);
+        let events = Agent::Claude.integration().events().len();
+        assert_eq!(
+            install(Agent::Claude, &path).expect("install").len(),
+            events
+        );
         assert!(install(Agent::Claude, &path).expect("again").is_empty());
         let text = std::fs::read_to_string(&path).expect("read");
-        assert_eq!(text.matches("git session hook claude").count(), 4);
+        assert_eq!(text.matches("git session hook claude").count(), events);
         assert!(text.contains("echo mine"));
         uninstall(Agent::Claude, &path).expect("uninstall");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), original);

@@ -41,8 +41,9 @@ pub enum HookCommand {
     Install(InstallArgs),
     /// Remove git-session's hooks from an agent's settings, and only those.
     Uninstall(InstallArgs),
-    /// Before pressing Cancel: checkpoint (reason pre-cancel), push, and
-    /// print the prompt to paste into the next session.
+    /// Before pressing Cancel: the same as 'git session pause' (checkpoint,
+    /// push, print the prompt to paste into the next session), recorded
+    /// with reason pre-cancel.
     PreCancel(PreCancelArgs),
 }
 
@@ -232,75 +233,12 @@ fn uninstall(args: InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<(
 }
 
 fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let mut repo = crate::repo::open_worktree(cwd)?;
-    // Like the agents' hooks: about to cancel is no time to fix settings.
-    let mut warnings = Vec::new();
-    let config = hook::load_config(&repo, &mut warnings);
-    io.warn(&warnings)?;
-    let request = crate::checkpoint::Request {
-        reason: "pre-cancel".into(),
-        templates: crate::render::Dirs::for_repo(&repo, &config),
-        // The last save before the session goes: a path git refuses must
-        // not cost the rest of the work.
-        refusals: crate::snapshot::Refusals::Skip,
-        ..Default::default()
-    };
-    let outcome = crate::checkpoint::checkpoint(
-        &mut repo,
-        &config,
-        &request,
-        &std::sync::atomic::AtomicBool::new(false),
-    )?;
-    io.warn(&outcome.warnings)?;
-    let branch = outcome.branch.as_deref().unwrap_or("HEAD (detached)");
-    if outcome.created {
-        writeln!(
-            io.err,
-            "saved: checkpoint {} on {branch}",
-            short(outcome.commit)
-        )?;
-    } else {
-        writeln!(
-            io.err,
-            "saved: nothing new since checkpoint {} on {branch}",
-            short(outcome.commit)
-        )?;
-    }
-    if !args.no_push {
-        if repo.remote_names().is_empty() && args.remote.is_none() {
-            io.warn(&["no remote: the checkpoint is in this repository only (add one, then 'git session push')".into()])?;
-        } else {
-            match crate::sync::push(&mut repo, &config, args.remote.as_deref(), true) {
-                Ok(report) => {
-                    // The prompt goes to stdout; what was pushed, to stderr.
-                    io.warn(&report.warnings)?;
-                    crate::commands::push::print_report(
-                        &report,
-                        false,
-                        &mut Io {
-                            out: &mut *io.err,
-                            err: &mut std::io::sink(),
-                            color: io.color,
-                        },
-                    )?
-                }
-                Err(err) => {
-                    io.warn(&[format!("the push failed, so the next session can only resume from this machine: {err:#}")])?;
-                    io.hint(&["retry with 'git session push'".into()])?;
-                }
-            }
-        }
-    }
-    let (context, _) = crate::resume::gather(&repo, &config, None)?;
-    let mut warnings = Vec::new();
-    let text = crate::render::render(
-        "resume",
-        &crate::render::Dirs::for_repo(&repo, &config),
-        &context,
-        &mut warnings,
-    )?;
-    io.warn(&warnings)?;
-    writeln!(io.err, "paste this into the next session:\n")?;
-    io.out.write_all(text.as_bytes())?;
-    Ok(())
+    crate::commands::pause::pause(
+        "pre-cancel",
+        args.remote.as_deref(),
+        args.no_push,
+        false,
+        cwd,
+        io,
+    )
 }

@@ -21,8 +21,10 @@ pub mod fetch;
 pub mod finish;
 pub mod hook;
 pub mod init;
+pub mod list;
 pub mod log;
 pub mod man;
+pub mod pause;
 pub mod push;
 pub mod resume;
 pub mod show;
@@ -110,6 +112,8 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Log(args) => log::run(args, cwd, io),
         Command::Status(args) => status::run(args, cwd, io),
         Command::Resume(args) => resume::run(args, cwd, io),
+        Command::Pause(args) => pause::run(args, cwd, io),
+        Command::List(args) => list::run(args, cwd, io),
         Command::Templates(args) => templates::run(args, cwd, io),
         Command::Hook(args) => hook::run(args, cwd, io),
         Command::Push(args) => push::run(args, cwd, io),
@@ -139,6 +143,8 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         agent,
         agent_session,
         model,
+        continues,
+        report,
         done,
         doing,
         todo,
@@ -166,6 +172,8 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         "agent": agent,
         "agent_session": agent_session,
         "model": model,
+        "continues": continues,
+        "report": (!report.is_empty()).then_some(report),
     });
     if let (Some(cp), Some(map)) = (checkpoint, value.as_object_mut()) {
         map.insert("checkpoint".into(), json!(cp.id.to_string()));

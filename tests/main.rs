@@ -7,6 +7,7 @@ mod cache_tree;
 mod cli_conventions;
 mod cli_output;
 mod config;
+mod continue_anywhere;
 mod differential;
 mod finish;
 mod fuzz;

@@ -101,17 +101,11 @@ pub fn pause(
             match crate::sync::push(&mut repo, &config, remote, true) {
                 Ok(report) => {
                     // The prompt goes to stdout; what was pushed, to stderr.
-                    io.warn(&report.warnings)?;
+                    io.warn(&crate::commands::push::report_warnings(&report))?;
                     if !as_json {
-                        crate::commands::push::print_report(
-                            &report,
-                            false,
-                            &mut Io {
-                                out: &mut *io.err,
-                                err: &mut std::io::sink(),
-                                color: io.color,
-                            },
-                        )?;
+                        for line in crate::commands::push::report_lines(&report) {
+                            writeln!(io.err, "{line}")?;
+                        }
                     }
                     pushed = Some(report.remote);
                 }

@@ -500,7 +500,12 @@ fn main() {
         (
             "naming a session branch, remote reachable",
             "Continue work on branch s/007",
-            Some(root.path().join("sessions-remote.git").display().to_string()),
+            Some(
+                root.path()
+                    .join("sessions-remote.git")
+                    .display()
+                    .to_string(),
+            ),
         ),
         (
             "naming a session branch, remote not answering",

@@ -242,6 +242,12 @@ pub fn list(
 /// Local branches first, then remote-tracking ones (symbolic refs such as
 /// `origin/HEAD` are not branches of their own).
 fn tips(repo: &gix::Repository) -> anyhow::Result<Vec<Tip>> {
+    branches(repo, true)
+}
+
+/// [`tips`], peeled to their commits only when `peel` (a name lookup needs
+/// no object read; `id` is then null).
+fn branches(repo: &gix::Repository, peel: bool) -> anyhow::Result<Vec<Tip>> {
     let remotes: Vec<String> = {
         let mut names: Vec<String> = repo.remote_names().iter().map(|n| n.to_string()).collect();
         // The longest remote name that prefixes a ref wins: names may
@@ -251,18 +257,24 @@ fn tips(repo: &gix::Repository) -> anyhow::Result<Vec<Tip>> {
     };
     let platform = repo.references()?;
     let mut tips = Vec::new();
+    let named = |reference: gix::Reference<'_>| {
+        if peel {
+            peeled(reference)
+        } else {
+            direct_name(&reference).map(|name| (name, ObjectId::null(repo.object_hash())))
+        }
+    };
     for reference in platform.local_branches()?.flatten() {
-        if let Some(id) = peel(reference) {
-            let branch = id.0;
+        if let Some((branch, id)) = named(reference) {
             tips.push(Tip {
                 branch,
                 remote: None,
-                id: id.1,
+                id,
             });
         }
     }
     for reference in platform.remote_branches()?.flatten() {
-        let Some((name, id)) = peel(reference) else {
+        let Some((name, id)) = named(reference) else {
             continue;
         };
         let Some(remote) = remotes.iter().find(|r| name.starts_with(&format!("{r}/"))) else {
@@ -278,13 +290,18 @@ fn tips(repo: &gix::Repository) -> anyhow::Result<Vec<Tip>> {
 }
 
 /// A direct ref's short name and the commit it points at.
-fn peel(mut reference: gix::Reference<'_>) -> Option<(String, ObjectId)> {
+fn peeled(mut reference: gix::Reference<'_>) -> Option<(String, ObjectId)> {
+    let name = direct_name(&reference)?;
+    let id = reference.peel_to_commit().ok()?.id;
+    Some((name, id))
+}
+
+/// A direct ref's short name; `None` for a symbolic one.
+fn direct_name(reference: &gix::Reference<'_>) -> Option<String> {
     if matches!(reference.target(), gix::refs::TargetRef::Symbolic(_)) {
         return None;
     }
-    let name = reference.name().shorten().to_string();
-    let id = reference.peel_to_commit().ok()?.id;
-    Some((name, id))
+    Some(reference.name().shorten().to_string())
 }
 
 /// The newest checkpoint at or before a commit, with the answers of every

@@ -53,6 +53,10 @@ pub struct State {
     /// The model that worked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The checkpoint a `restore` checkpoint brought back, as hex; on no
+    /// other checkpoint (the next one does not inherit it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<String>,
     pub done: Vec<String>,
     pub doing: Vec<String>,
     pub todo: Vec<String>,
@@ -191,7 +195,7 @@ impl State {
     }
 
     /// True when the parts a person or agent edits are equal. Bookkeeping
-    /// (summary, reason, time, skipped) is ignored: a checkpoint that would
+    /// (summary, reason, time, skipped, restored-from) is ignored: a checkpoint that would
     /// change only those is not worth a commit.
     pub fn same_content(&self, other: &State) -> bool {
         self.content() == other.content()
@@ -207,6 +211,7 @@ impl State {
             created_at: String::new(),
             sequence: 0,
             skipped: Vec::new(),
+            restored_from: None,
             ..self.clone()
         }
     }
@@ -246,6 +251,10 @@ impl State {
             self.agent_session.as_deref().unwrap_or_default(),
         );
         one(trailer::MODEL, self.model.as_deref().unwrap_or_default());
+        one(
+            trailer::RESTORED_FROM,
+            self.restored_from.as_deref().unwrap_or_default(),
+        );
         for (key, list) in [
             (trailer::DONE, &self.done),
             (trailer::DOING, &self.doing),
@@ -289,6 +298,7 @@ impl State {
                 "session-agent" => state.agent = Some(value),
                 "session-agent-session" => state.agent_session = Some(value),
                 "session-model" => state.model = Some(value),
+                "session-restored-from" => state.restored_from = Some(value),
                 "session-done" => state.done.push(value),
                 "session-doing" => state.doing.push(value),
                 "session-todo" => state.todo.push(value),
@@ -320,6 +330,7 @@ pub mod trailer {
     pub const AGENT: &str = "Session-Agent";
     pub const AGENT_SESSION: &str = "Session-Agent-Session";
     pub const MODEL: &str = "Session-Model";
+    pub const RESTORED_FROM: &str = "Session-Restored-From";
     pub const DONE: &str = "Session-Done";
     pub const DOING: &str = "Session-Doing";
     pub const TODO: &str = "Session-Todo";
@@ -493,6 +504,7 @@ mod tests {
                 reason: "secret".into(),
             }],
             agent: Some("claude-code".into()),
+            restored_from: Some("89abcdef".into()),
             ..State::default()
         }
     }
@@ -510,6 +522,7 @@ mod tests {
                 path: "x".into(),
                 reason: "secret".into(),
             }],
+            restored_from: Some("0123abc".into()),
             ..state.clone()
         };
         assert!(state.same_content(&bookkeeping));

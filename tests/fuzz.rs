@@ -89,14 +89,14 @@ fn state_for_trailers() -> impl Strategy<Value = State> {
     let opt = || prop::option::of(non_empty_text());
     (
         (any::<u32>(), text(), text(), opt(), text(), any::<u32>()),
-        (opt(), opt(), opt()),
+        (opt(), opt(), opt(), opt()),
         (items(), items(), items(), items(), items(), items()),
         skipped(),
     )
         .prop_map(
             |(
                 (schema, task, branch, base, reason, sequence),
-                (agent, agent_session, model),
+                (agent, agent_session, model, restored_from),
                 (done, doing, todo, decisions, notes, blockers),
                 skipped,
             )| State {
@@ -111,6 +111,7 @@ fn state_for_trailers() -> impl Strategy<Value = State> {
                 agent,
                 agent_session,
                 model,
+                restored_from,
                 done,
                 doing,
                 todo,

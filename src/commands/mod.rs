@@ -139,6 +139,7 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         agent,
         agent_session,
         model,
+        restored_from,
         done,
         doing,
         todo,
@@ -166,6 +167,7 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         "agent": agent,
         "agent_session": agent_session,
         "model": model,
+        "restored_from": restored_from,
     });
     if let (Some(cp), Some(map)) = (checkpoint, value.as_object_mut()) {
         map.insert("checkpoint".into(), json!(cp.id.to_string()));

@@ -55,3 +55,4 @@ pub mod state;
 pub mod sync;
 pub mod terminal;
 pub mod time;
+pub mod worktree;

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::commit::{self, NewCommit};
 use crate::config::Config;
 use crate::error::Error;
-use crate::history::History;
+use crate::history::{Checkpoint, History};
 use crate::sessions::Lifecycle;
 use crate::snapshot::{self, ChangeKind, Skip};
 use crate::state::{self, Edits, State, SCHEMA};
@@ -87,10 +87,92 @@ pub fn checkpoint(
     request: &Request,
     interrupt: &AtomicBool,
 ) -> anyhow::Result<Outcome> {
-    let mut warnings: Vec<String> = crate::repo::prepare_to_commit(repo)?.into_iter().collect();
+    let warnings: Vec<String> = crate::repo::prepare_to_commit(repo)?.into_iter().collect();
     let repo = &*repo;
     let mut locked = commit::lock_head(repo)?;
+    let mut prepared = prepare(repo, config, request, &locked, interrupt)?;
+    prepared.warnings.splice(0..0, warnings);
+    let unchanged = prepared.unchanged();
+    let Written {
+        mut outcome,
+        index,
+        cache_tree,
+        index_changed,
+    } = write(repo, config, request, &mut locked.locks, prepared)?;
+    if unchanged {
+        if index_changed {
+            write_index(locked.locks, index, &cache_tree)?;
+        }
+    } else if let Err(err) = write_index(locked.locks, index, &cache_tree) {
+        outcome.warnings.push(format!(
+            "the checkpoint {} stands, but the index could not be updated ({err:#}): run 'git reset -q' to resync it",
+            short(outcome.commit)
+        ));
+    }
+    Ok(outcome)
+}
+
+/// A checkpoint worked out under the locks but not written yet: the
+/// snapshot and the state it would record. `restore` looks at it before
+/// deciding to write it.
+pub struct Prepared<'repo> {
+    history: History<'repo>,
+    previous: Option<Checkpoint>,
+    head: Option<ObjectId>,
+    branch: Option<String>,
+    /// The work tree as a tree, and the index to match it.
+    pub snap: snapshot::Snapshot,
+    /// The state the checkpoint would record (its bookkeeping is filled in
+    /// when it is written).
+    pub state: State,
+    /// Problems that did not stop it.
+    pub warnings: Vec<String>,
+    /// The checkpoint pauses a session the newest checkpoint left running:
+    /// news even when nothing else changed, as `list` reads a session's
+    /// status from its newest checkpoint, from trailers alone.
+    pausing: bool,
+}
+
+impl Prepared<'_> {
+    /// True when neither the files nor the state changed since the newest
+    /// checkpoint, which is HEAD, and it does not pause the session:
+    /// writing it would make no commit.
+    pub fn unchanged(&self) -> bool {
+        self.previous.as_ref().is_some_and(|cp| {
+            cp.tree == self.snap.tree
+                && Some(cp.id) == self.head
+                && cp.state.same_content(&self.state)
+                && !self.pausing
+        })
+    }
+
+    /// The newest checkpoint at or before HEAD, unless `fresh` was asked.
+    pub fn previous(&self) -> Option<&Checkpoint> {
+        self.previous.as_ref()
+    }
+}
+
+/// What [`write`] did, and the index to write once the caller is done.
+pub struct Written {
+    pub outcome: Outcome,
+    /// The index matching the checkpoint's tree, with fresh stat data.
+    pub index: gix::index::File,
+    pub cache_tree: gix::index::extension::Tree,
+    /// Whether `index` differs from the index on disk.
+    pub index_changed: bool,
+}
+
+/// Snapshot the work tree and work out the state, under `locked`. Nothing
+/// is written but objects.
+pub fn prepare<'repo>(
+    repo: &'repo gix::Repository,
+    config: &Config,
+    request: &Request,
+    locked: &commit::LockedHead,
+    interrupt: &AtomicBool,
+) -> anyhow::Result<Prepared<'repo>> {
     let (head_id, base_tree) = (locked.head, locked.tree);
+    let mut warnings = Vec::new();
 
     // Everything below is read while both locks are held.
     let head_name = repo.head_name()?;
@@ -121,6 +203,8 @@ pub fn checkpoint(
         None => State::default(),
     };
     state.schema = SCHEMA;
+    // Only the restore checkpoint itself says what it restored.
+    state.restored_from = None;
     for dropped in &request.dropped_todos {
         state.todo.retain(|item| item != dropped.trim());
         state.doing.retain(|item| item != dropped.trim());
@@ -157,55 +241,73 @@ pub fn checkpoint(
             field.clone_from(value);
         }
     }
-
-    // Pausing is news even when nothing else changed: `list` reads a
-    // session's status from its newest checkpoint, from trailers alone.
-    let pausing = |cp: &crate::history::Checkpoint| {
+    let pausing = previous.as_ref().is_some_and(|cp| {
         Lifecycle::pauses(&request.reason) && !Lifecycle::pauses(&cp.state.reason)
-    };
-    let unchanged = previous.as_ref().is_some_and(|cp| {
-        cp.tree == snap.tree
-            && Some(cp.id) == head_id
-            && cp.state.same_content(&state)
-            && !pausing(cp)
     });
+    Ok(Prepared {
+        history,
+        previous,
+        head: head_id,
+        branch,
+        snap,
+        state,
+        warnings,
+        pausing,
+    })
+}
+
+/// Commit `prepared` (unless it is [unchanged](Prepared::unchanged)) and
+/// attach its note, with the locks held; the index is left to the caller.
+pub fn write(
+    repo: &gix::Repository,
+    config: &Config,
+    request: &Request,
+    locks: &mut crate::lock::Locks,
+    prepared: Prepared<'_>,
+) -> anyhow::Result<Written> {
+    let unchanged = prepared.unchanged();
+    let Prepared {
+        mut history,
+        previous,
+        head: head_id,
+        branch,
+        snap,
+        mut state,
+        mut warnings,
+        ..
+    } = prepared;
     if unchanged {
-        let mut cp = previous.expect("checked above");
+        let mut cp = previous.expect("unchanged means there is a previous checkpoint");
         // The agent's words of a turn that changed nothing else: kept in
         // the note of the checkpoint they follow, not worth a commit.
         let reported = state.report != cp.state.report;
         if reported {
             cp.state.report = state.report;
             cp.state.created_at = rfc3339(crate::repo::signatures(repo)?.1.time);
-            let noted = locked
-                .locks
-                .announce_refs(repo, &[&config.notes_ref])
-                .and_then(|_announced| {
-                    history.notes().write(
-                        cp.id,
-                        &cp.state.to_toml(),
-                        &format!("git-session: report for {}", short(cp.id)),
-                    )
-                });
-            if let Err(err) = noted {
-                warnings.push(format!(
-                    "the agent's report could not be added to the note of {} ({err:#})",
-                    short(cp.id)
-                ));
-            }
+            write_note(
+                repo,
+                config,
+                locks,
+                &mut history,
+                cp.id,
+                &cp.state,
+                &mut warnings,
+            );
         }
-        if snap.index_changed {
-            write_index(locked.locks, snap.index, &snap.cache_tree)?;
-        }
-        return Ok(Outcome {
-            commit: cp.id,
-            branch,
-            created: false,
-            changes: Vec::new(),
-            skipped: snap.skipped,
-            state: cp.state,
-            warnings,
-            reported,
+        return Ok(Written {
+            outcome: Outcome {
+                commit: cp.id,
+                branch,
+                created: false,
+                changes: Vec::new(),
+                skipped: snap.skipped,
+                state: cp.state,
+                warnings,
+                reported,
+            },
+            index: snap.index,
+            cache_tree: snap.cache_tree,
+            index_changed: snap.index_changed,
         });
     }
 
@@ -242,7 +344,7 @@ pub fn checkpoint(
     let log_message = format!("git-session: {}", state.summary);
     let commit_id = commit::commit_and_move(
         repo,
-        &mut locked.locks,
+        locks,
         &commit,
         "the checkpoint commit",
         |id| {
@@ -263,9 +365,45 @@ pub fn checkpoint(
         },
     )?;
     warnings.extend(crate::repo::once_notices(repo));
+    write_note(
+        repo,
+        config,
+        locks,
+        &mut history,
+        commit_id,
+        &state,
+        &mut warnings,
+    );
 
-    let noted = locked
-        .locks
+    Ok(Written {
+        outcome: Outcome {
+            commit: commit_id,
+            branch,
+            created: true,
+            changes: snap.changes,
+            skipped: snap.skipped,
+            state,
+            warnings,
+            reported: false,
+        },
+        index: snap.index,
+        cache_tree: snap.cache_tree,
+        index_changed: true,
+    })
+}
+
+/// Attach `state` as the note of `commit_id`; a failure is a warning, since
+/// the commit's trailers carry the state too.
+pub fn write_note(
+    repo: &gix::Repository,
+    config: &Config,
+    locks: &mut crate::lock::Locks,
+    history: &mut History<'_>,
+    commit_id: ObjectId,
+    state: &State,
+    warnings: &mut Vec<String>,
+) {
+    let noted = locks
         .announce_refs(repo, &[&config.notes_ref])
         .and_then(|_announced| {
             history.notes().write(
@@ -280,29 +418,11 @@ pub fn checkpoint(
             short(commit_id)
         ));
     }
-
-    if let Err(err) = write_index(locked.locks, snap.index, &snap.cache_tree) {
-        warnings.push(format!(
-            "the checkpoint {} stands, but the index could not be updated ({err:#}): run 'git reset -q' to resync it",
-            short(commit_id)
-        ));
-    }
-
-    Ok(Outcome {
-        commit: commit_id,
-        branch,
-        created: true,
-        changes: snap.changes,
-        skipped: snap.skipped,
-        state,
-        warnings,
-        reported: false,
-    })
 }
 
 /// Write `index` through the held `index.lock` and commit it; this also
 /// releases the locks.
-fn write_index(
+pub fn write_index(
     mut locks: crate::lock::Locks,
     index: gix::index::File,
     cache_tree: &gix::index::extension::Tree,
@@ -413,7 +533,7 @@ struct CommitContext<'a> {
 
 /// Subject, rendered body, then the trailer paragraph (written by code so
 /// that a template can never break the machine-readable part).
-fn commit_message(
+pub(crate) fn commit_message(
     config: &Config,
     templates: &crate::render::Dirs,
     state: &State,

@@ -32,6 +32,22 @@ pub enum Error {
     UnknownRev(String),
     #[error("no checkpoint found at or before '{0}'")]
     NoCheckpoint(String),
+    /// `#N` past the oldest checkpoint.
+    #[error("'{spec}' names no checkpoint: there {} {count} on this branch", if *.count == 1 { "is" } else { "are" })]
+    NoSuchCheckpoint { spec: String, count: usize },
+    /// `restore` needs a branch to move forward.
+    #[error("HEAD is detached: a restore records a new checkpoint on the current branch, and there is none")]
+    RestoreDetached,
+    /// `restore` of a commit that is not in the branch's history.
+    #[error("'{rev}' is not in the history of branch '{branch}': a restore only goes back along the current branch")]
+    NotInHistory { rev: String, branch: String },
+    /// `restore` would have to overwrite or remove what no checkpoint
+    /// holds, or cannot write a path; `paths` are `path: why` lines.
+    #[error("cannot restore {target}: {} path{} in the way, nothing was changed:\n  {}", .paths.len(), if .paths.len() == 1 { "" } else { "s" }, .paths.join("\n  "))]
+    RestoreBlocked { target: String, paths: Vec<String> },
+    /// A write failed after the work tree was partly changed.
+    #[error("the restore stopped midway, the work tree is partly restored: {cause}")]
+    RestoreIncomplete { pre_restore: String, cause: String },
     #[error("branch '{0}' already exists")]
     BranchExists(String),
     #[error("'{0}' is not a valid branch name")]
@@ -154,6 +170,24 @@ impl Error {
                     "the search stops after that many commits in a row without a checkpoint: git config session.searchDepth (default {})",
                     crate::config::DEFAULT_SEARCH_DEPTH
                 ),
+            ],
+            Error::NoSuchCheckpoint { .. } => {
+                vec!["'git session log' lists them: #1 is the newest".into()]
+            }
+            Error::RestoreDetached => vec![
+                "switch to the session's branch ('git switch BRANCH'), then restore again".into(),
+            ],
+            Error::NotInHistory { .. } => vec![
+                "'git session log' lists the checkpoints you can restore here".into(),
+                "to take up another branch's work, switch to it ('git switch BRANCH'), or bring it onto this one with 'git session continue BRANCH'".into(),
+            ],
+            Error::RestoreBlocked { .. } => vec![
+                "move what is in the way elsewhere (no checkpoint holds an ignored file or one left out as a secret or too large), then restore again".into(),
+                "'git session restore --dry-run CHECKPOINT' lists what a restore would change".into(),
+            ],
+            Error::RestoreIncomplete { pre_restore, .. } => vec![
+                format!("the work tree as it was is saved: 'git session restore {pre_restore}' brings it back"),
+                "or fix the cause and run the same restore again".into(),
             ],
             Error::BranchExists(name) => vec![format!(
                 "switch to it with 'git switch {name}' and run 'git session checkpoint', or choose another name"

@@ -172,6 +172,39 @@ impl<'repo> History<'repo> {
         ));
     }
 
+    /// The commit `spec` names: `#N`, the N-th checkpoint back from `tip`
+    /// on first-parent history as `git session log` lists them (`#1` the
+    /// newest), or any revision `git rev-parse` takes.
+    pub fn resolve(&mut self, spec: &str, tip: Option<ObjectId>) -> anyhow::Result<ObjectId> {
+        let Some(n) = spec.strip_prefix('#') else {
+            return Ok(crate::repo::resolve_commit(self.repo, spec)?);
+        };
+        let n: usize = n
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| crate::error::Error::UnknownRev(spec.to_string()))?;
+        let Some(tip) = tip else {
+            return Err(crate::error::Error::NoCheckpoint("HEAD".into()).into());
+        };
+        let mut seen = 0;
+        let mut found = None;
+        self.walk(tip, |cp| {
+            seen += 1;
+            if seen == n {
+                found = Some(cp.id);
+            }
+            seen < n
+        })?;
+        found.ok_or_else(|| {
+            crate::error::Error::NoSuchCheckpoint {
+                spec: spec.to_string(),
+                count: seen,
+            }
+            .into()
+        })
+    }
+
     /// The newest checkpoint at or before `tip` on first-parent history.
     pub fn newest(&mut self, tip: ObjectId) -> anyhow::Result<Option<Checkpoint>> {
         let mut found = None;

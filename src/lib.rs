@@ -59,3 +59,4 @@ pub mod state;
 pub mod sync;
 pub mod terminal;
 pub mod time;
+pub mod worktree;

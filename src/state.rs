@@ -61,6 +61,10 @@ pub struct State {
     /// redacted and capped: see [`report_text`]. Empty when none.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub report: String,
+    /// The checkpoint a `restore` checkpoint brought back, as hex; on no
+    /// other checkpoint (the next one does not inherit it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<String>,
     pub done: Vec<String>,
     pub doing: Vec<String>,
     pub todo: Vec<String>,
@@ -239,7 +243,7 @@ impl State {
     }
 
     /// True when the parts a person or agent edits are equal. Bookkeeping
-    /// (summary, reason, time, skipped) is ignored: a checkpoint that would
+    /// (summary, reason, time, skipped, restored-from) is ignored: a checkpoint that would
     /// change only those is not worth a commit.
     pub fn same_content(&self, other: &State) -> bool {
         self.content() == other.content()
@@ -258,6 +262,7 @@ impl State {
             // The agent's words of a turn that changed nothing else are
             // worth keeping, not a commit: see `checkpoint`.
             report: String::new(),
+            restored_from: None,
             ..self.clone()
         }
     }
@@ -302,6 +307,10 @@ impl State {
             self.continues.as_deref().unwrap_or_default(),
         );
         one(trailer::REPORT, &self.report);
+        one(
+            trailer::RESTORED_FROM,
+            self.restored_from.as_deref().unwrap_or_default(),
+        );
         for (key, list) in [
             (trailer::DONE, &self.done),
             (trailer::DOING, &self.doing),
@@ -347,6 +356,7 @@ impl State {
                 "session-model" => state.model = Some(value),
                 "session-continues" => state.continues = Some(value),
                 "session-report" => state.report = value,
+                "session-restored-from" => state.restored_from = Some(value),
                 "session-done" => state.done.push(value),
                 "session-doing" => state.doing.push(value),
                 "session-todo" => state.todo.push(value),
@@ -380,6 +390,7 @@ pub mod trailer {
     pub const MODEL: &str = "Session-Model";
     pub const CONTINUES: &str = "Session-Continues";
     pub const REPORT: &str = "Session-Report";
+    pub const RESTORED_FROM: &str = "Session-Restored-From";
     pub const DONE: &str = "Session-Done";
     pub const DOING: &str = "Session-Doing";
     pub const TODO: &str = "Session-Todo";
@@ -555,6 +566,7 @@ mod tests {
             agent: Some("claude-code".into()),
             continues: Some("claude/old".into()),
             report: "Added the toggle.\nRemaining: CSS variables.".into(),
+            restored_from: Some("89abcdef".into()),
             ..State::default()
         }
     }
@@ -600,6 +612,7 @@ mod tests {
                 reason: "secret".into(),
             }],
             report: "other words".into(),
+            restored_from: Some("0123abc".into()),
             ..state.clone()
         };
         assert!(state.same_content(&bookkeeping));

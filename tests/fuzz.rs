@@ -89,14 +89,14 @@ fn state_for_trailers() -> impl Strategy<Value = State> {
     let opt = || prop::option::of(non_empty_text());
     (
         (any::<u32>(), text(), text(), opt(), text(), any::<u32>()),
-        (opt(), opt(), opt(), opt(), text()),
+        (opt(), opt(), opt(), opt(), text(), opt()),
         (items(), items(), items(), items(), items(), items()),
         skipped(),
     )
         .prop_map(
             |(
                 (schema, task, branch, base, reason, sequence),
-                (agent, agent_session, model, continues, report),
+                (agent, agent_session, model, continues, report, restored_from),
                 (done, doing, todo, decisions, notes, blockers),
                 skipped,
             )| State {
@@ -113,6 +113,7 @@ fn state_for_trailers() -> impl Strategy<Value = State> {
                 model,
                 continues,
                 report,
+                restored_from,
                 done,
                 doing,
                 todo,

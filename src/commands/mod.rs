@@ -145,6 +145,7 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         model,
         continues,
         report,
+        restored_from,
         done,
         doing,
         todo,
@@ -174,6 +175,7 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         "model": model,
         "continues": continues,
         "report": (!report.is_empty()).then_some(report),
+        "restored_from": restored_from,
     });
     if let (Some(cp), Some(map)) = (checkpoint, value.as_object_mut()) {
         map.insert("checkpoint".into(), json!(cp.id.to_string()));

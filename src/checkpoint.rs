@@ -55,6 +55,9 @@ pub struct Request {
     pub report: Option<String>,
     /// The branch whose session this checkpoint continues (`continue`).
     pub continues: Option<String>,
+    /// Start from this state instead of the newest checkpoint's
+    /// (`continue`, whose state is another branch's).
+    pub from_state: Option<State>,
 }
 
 /// What a checkpoint did.
@@ -198,9 +201,10 @@ pub fn prepare<'repo>(
     )?;
     warnings.extend(snap.warnings.iter().cloned());
 
-    let mut state = match &previous {
-        Some(cp) => cp.state.clone(),
-        None => State::default(),
+    let mut state = match (&request.from_state, &previous) {
+        (Some(state), _) => state.clone(),
+        (None, Some(cp)) => cp.state.clone(),
+        (None, None) => State::default(),
     };
     state.schema = SCHEMA;
     // Only the restore checkpoint itself says what it restored.

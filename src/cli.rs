@@ -51,6 +51,7 @@ pub enum Command {
     Resume(commands::resume::Args),
     Pause(commands::pause::Args),
     List(commands::list::Args),
+    Continue(commands::r#continue::Args),
     Templates(commands::templates::Args),
     Hook(commands::hook::Args),
     Push(commands::push::Args),

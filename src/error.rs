@@ -100,6 +100,12 @@ pub enum Error {
     /// `finish --squash` on a history it cannot fold safely.
     #[error("cannot squash: {reason}")]
     CannotSquash { reason: String, hint: String },
+    /// `continue` would have to rewrite or overwrite something.
+    #[error("cannot continue: {reason}")]
+    CannotContinue { reason: String, hint: String },
+    /// A branch that is neither local nor remote-tracking.
+    #[error("no branch named '{0}', here or on a remote")]
+    UnknownBranch(String),
     /// A setting that git-session cannot use, with where it was set; the
     /// problem says what is accepted.
     #[error(
@@ -248,6 +254,11 @@ impl Error {
                     .into(),
             ],
             Error::CannotSquash { hint, .. } => vec![hint.clone()],
+            Error::CannotContinue { hint, .. } => vec![hint.clone()],
+            Error::UnknownBranch(_) => vec![
+                "'git session list --fetch' fetches the remotes and lists the branches with a session"
+                    .into(),
+            ],
             Error::BadConfig {
                 key, origin, hint, ..
             } => {

@@ -19,7 +19,8 @@
 //!   cannot take one; [`finish`]: folding a session's commits into one,
 //!   keeping the old chain under `refs/session/archive/`.
 //! - [`sessions`]: where each branch's session stands, and the list of
-//!   them across branches.
+//!   them across branches; [`continuation`]: another branch's session
+//!   brought onto this one.
 //! - [`resume`]: the context the next session needs; [`render`]: the
 //!   minijinja templates shipped in `templates/`.
 //! - [`remote`]: the one place that runs the `git` binary (push, fetch,
@@ -40,6 +41,7 @@ pub mod color;
 pub mod commands;
 pub mod commit;
 pub mod config;
+pub mod continuation;
 pub mod error;
 pub mod finish;
 pub mod history;

@@ -492,3 +492,180 @@ fn resume_says_how_to_continue_from_another_branch_and_to_push_an_unpushed_one()
     );
     assert!(!prompt.contains("git fetch origin claude/b"), "{prompt}");
 }
+
+#[test]
+fn the_seed_cancel_and_continue_on_a_new_branch_through_a_strict_remote() {
+    let sb = Sandbox::new();
+    let remote = strict_remote(&sb);
+    let a = session_a(&sb, &remote);
+    let a_tip = a.rev("HEAD");
+
+    // A new session: a fresh clone on a branch of its own, from main.
+    let b = clone(&sb, &remote, "b");
+    b.git(&["switch", "-q", "-c", "claude/b"]);
+    let list = b.session_json(&["list"]);
+    assert_eq!(list["sessions"][0]["status"], "paused", "{list}");
+
+    let out = b.session(&["continue", "claude/a"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let prompt = stdout(&out);
+    assert!(
+        prompt.contains("Continue work on branch `claude/b`."),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("(It continues the session of branch `claude/a`.)"),
+        "{prompt}"
+    );
+    // git as the oracle: A's tip is in this branch, the work tree is A's,
+    // nothing is uncommitted, and the repository is sound.
+    b.git(&["merge-base", "--is-ancestor", &a_tip, "HEAD"]);
+    b.git(&["diff", "--exit-code", &a_tip]);
+    assert_eq!(b.status(), "", "clean after continue");
+    assert_eq!(b.rev("HEAD~1"), a_tip, "one checkpoint on top of A's tip");
+    assert!(git_trailers(&b, "HEAD").contains("Session-Continues: claude/a"));
+    let state = b.session_json(&["show"]);
+    assert_eq!(state["task"], "Add a dark mode toggle to the settings page");
+    assert_eq!(state["branch"], "claude/b");
+    assert_eq!(state["continues"], "claude/a");
+    assert_eq!(
+        state["report"],
+        "Added the useDarkMode hook. Remaining: CSS variables and localStorage."
+    );
+
+    // Work goes on, and lands on this session's own branch through the
+    // proxy that refuses every other ref.
+    b.write("theme.css", ":root { --bg: #000 }\n");
+    b.session_ok(&[
+        "checkpoint",
+        "-q",
+        "-m",
+        "css variables",
+        "--done",
+        "css variables",
+    ]);
+    let out = b.session(&["push"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let on_remote = b.git(&[
+        "ls-remote".as_ref(),
+        remote.as_os_str(),
+        "refs/heads/claude/b".as_ref(),
+    ]);
+    assert!(on_remote.starts_with(&b.rev("HEAD")), "{on_remote}");
+
+    let resume = b.session_ok(&["resume"]);
+    assert!(
+        resume.contains("continues the session of branch `claude/a`"),
+        "{resume}"
+    );
+    let list = b.session_json(&["list"]);
+    let mine = list["sessions"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|s| s["branch"] == "claude/b")
+        .expect("claude/b is listed")
+        .clone();
+    assert_eq!(mine["continues"], "claude/a");
+    b.fsck();
+}
+
+#[test]
+fn continue_refuses_on_a_branch_with_commits_of_its_own() {
+    let sb = Sandbox::new();
+    let remote = strict_remote(&sb);
+    session_a(&sb, &remote);
+    let b = clone(&sb, &remote, "b");
+    b.git(&["switch", "-q", "-c", "claude/b"]);
+    b.write("mine.txt", "my own work\n");
+    b.commit_all("my own commit");
+    let before = b.fingerprint();
+    let out = b.session(&["continue", "claude/a"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: cannot continue: 'claude/b' has commits of its own")
+            && err.contains("hint: bring them together first"),
+        "{err}"
+    );
+    assert_eq!(b.fingerprint(), before, "nothing changed");
+    assert_eq!(b.read("mine.txt"), b"my own work\n");
+
+    // Merged by hand, continue brings only the state over.
+    b.git(&["merge", "-q", "--no-edit", "origin/claude/a"]);
+    let merged = b.rev("HEAD");
+    let out = b.session(&["continue", "claude/a", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let value: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(value["moved"], "already-there");
+    assert_eq!(b.rev("HEAD~1"), merged);
+    assert_eq!(
+        b.session_json(&["show"])["task"],
+        "Add a dark mode toggle to the settings page"
+    );
+}
+
+#[test]
+fn continue_refuses_when_an_untracked_file_is_in_the_way() {
+    let sb = Sandbox::new();
+    let remote = strict_remote(&sb);
+    session_a(&sb, &remote);
+    let b = clone(&sb, &remote, "b");
+    b.git(&["switch", "-q", "-c", "claude/b"]);
+    b.write("toggle.js", "a different toggle, never saved\n");
+    let before = b.fingerprint();
+    let out = b.session(&["continue", "claude/a"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("toggle.js"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(b.fingerprint(), before, "nothing changed");
+    assert_eq!(b.read("toggle.js"), b"a different toggle, never saved\n");
+}
+
+#[test]
+fn continue_names_an_unknown_branch_and_changes_nothing() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb, "r");
+    let before = repo.fingerprint();
+    let out = repo.session(&["continue", "claude/nowhere"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no branch named 'claude/nowhere'")
+            && err.contains("git session list --fetch"),
+        "{err}"
+    );
+    assert_eq!(repo.fingerprint(), before);
+}
+
+#[test]
+fn continue_moves_a_new_branch_made_from_a_newer_trunk() {
+    let sb = Sandbox::new();
+    let remote = strict_remote(&sb);
+    let a = session_a(&sb, &remote);
+    let a_tip = a.rev("HEAD");
+    // The trunk moved on after A forked from it.
+    let seed = sb.repo("seed");
+    seed.write("trunk.txt", "newer trunk\n");
+    seed.commit_all("trunk moves on");
+    let url = remote.to_str().expect("UTF-8 path");
+    seed.git(&["push", "-q", url, "main"]);
+
+    let b = clone(&sb, &remote, "b");
+    b.git(&["switch", "-q", "-c", "claude/b"]);
+    let value: Value =
+        serde_json::from_str(&b.session_ok(&["continue", "claude/a", "--json"])).expect("JSON");
+    assert_eq!(value["moved"], "moved", "{value}");
+    assert_eq!(b.rev("HEAD~1"), a_tip);
+    b.git(&["diff", "--exit-code", &a_tip]);
+    assert!(
+        !b.path.join("trunk.txt").exists(),
+        "the trunk's newer file is on main, not here"
+    );
+    assert_eq!(b.status(), "");
+    // Nothing was lost: the trunk's commit is still on main.
+    b.git(&["merge-base", "--is-ancestor", "origin/main", "main"]);
+}

@@ -15,6 +15,7 @@ use crate::time::short;
 
 pub mod checkpoint;
 pub mod completions;
+pub mod r#continue;
 pub mod demo;
 pub mod doctor;
 pub mod fetch;
@@ -114,6 +115,7 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Resume(args) => resume::run(args, cwd, io),
         Command::Pause(args) => pause::run(args, cwd, io),
         Command::List(args) => list::run(args, cwd, io),
+        Command::Continue(args) => r#continue::run(args, cwd, io),
         Command::Templates(args) => templates::run(args, cwd, io),
         Command::Hook(args) => hook::run(args, cwd, io),
         Command::Push(args) => push::run(args, cwd, io),

@@ -10,6 +10,7 @@ mod config;
 mod differential;
 mod finish;
 mod fuzz;
+mod hardening;
 mod hooks;
 mod hostile;
 mod notes;

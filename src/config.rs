@@ -14,7 +14,9 @@
 //! clones it. A notes ref must be under `refs/notes/` (a committed file must
 //! never make a checkpoint write onto a branch or tag), and pushing after
 //! every checkpoint (`session.autoPush`) is the user's own decision: the file
-//! cannot set it. The user's git config is trusted.
+//! cannot set it, nor exempt files from the secret patterns
+//! (`session.secretAllow`; see [`crate::secrets`]). The user's git config is
+//! trusted.
 
 mod parameters;
 
@@ -38,27 +40,12 @@ pub mod key {
     pub const NOTES_REF: &str = "session.notesRef";
     pub const SIZE_LIMIT: &str = "session.sizeLimit";
     pub const SECRET_PATTERNS: &str = "session.secretPatterns";
+    pub const SECRET_ALLOW: &str = "session.secretAllow";
     pub const SUBJECT_PREFIX: &str = "session.subjectPrefix";
     pub const SEARCH_DEPTH: &str = "session.searchDepth";
     pub const AUTO_PUSH: &str = "session.autoPush";
     pub const TRUST_REPO_TEMPLATES: &str = "session.trustRepoTemplates";
 }
-
-/// Untracked files whose name matches one of these are never committed.
-/// A pattern without `/` matches the file name, one with `/` the whole path.
-pub const DEFAULT_SECRET_PATTERNS: &[&str] = &[
-    ".env",
-    ".env.*",
-    "*.pem",
-    "*.key",
-    "id_rsa*",
-    "id_dsa*",
-    "id_ecdsa*",
-    "id_ed25519*",
-    "*.p12",
-    "*.pfx",
-    "credentials.json",
-];
 
 /// Untracked files larger than this are left out (20 MiB).
 pub const DEFAULT_SIZE_LIMIT: u64 = 20 * 1024 * 1024;
@@ -76,8 +63,14 @@ pub struct Config {
     pub notes_ref: String,
     /// Untracked files larger than this many bytes are skipped (at least 1).
     pub size_limit: u64,
-    /// Defaults plus every configured extra pattern.
+    /// Secret patterns configured on top of the built-in deny-list
+    /// ([`crate::secrets::DEFAULT_DENY`]), from any layer.
     pub secret_patterns: Vec<String>,
+    /// Patterns exempt from the secret patterns, on top of the built-in
+    /// allow-list ([`crate::secrets::DEFAULT_ALLOW`]). Read from git config
+    /// only: a cloned repository must not be able to have its clones'
+    /// secrets committed.
+    pub secret_allow: Vec<String>,
     /// First word of a checkpoint commit's subject.
     pub subject_prefix: String,
     /// Push (branch, then notes) after every checkpoint.
@@ -96,10 +89,8 @@ impl Default for Config {
         Config {
             notes_ref: "refs/notes/session".into(),
             size_limit: DEFAULT_SIZE_LIMIT,
-            secret_patterns: DEFAULT_SECRET_PATTERNS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            secret_patterns: Vec::new(),
+            secret_allow: Vec::new(),
             subject_prefix: "checkpoint".into(),
             auto_push: false,
             trust_repo_templates: false,
@@ -234,6 +225,22 @@ const SETTINGS: &[Setting] = &[
                 Given::List(items) => items.iter().try_for_each(add),
                 single => add(single),
             }
+        },
+    },
+    Setting {
+        git: key::SECRET_ALLOW,
+        file: InFile::TrustedOnly("secret_allow"),
+        multi: true,
+        apply: |config, given| {
+            let pattern = text(given)?;
+            if pattern.is_empty() {
+                return Err(
+                    "an allow pattern is empty; give a file name or path glob, such as '.env.test'"
+                        .into(),
+                );
+            }
+            config.secret_allow.push(pattern.to_string());
+            Ok(())
         },
     },
     Setting {

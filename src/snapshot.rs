@@ -26,8 +26,11 @@ use crate::state::Skipped;
 pub struct Options {
     /// Untracked files larger than this many bytes are skipped.
     pub size_limit: u64,
-    /// Untracked files matching one of these are skipped as secrets.
+    /// Untracked files matching one of these (or a built-in secret
+    /// pattern) are skipped as secrets…
     pub secret_patterns: Vec<String>,
+    /// …unless one of these (or a built-in allow pattern) matches them.
+    pub secret_allow: Vec<String>,
     /// What to do with a path `git add` would refuse.
     pub refusals: Refusals,
 }
@@ -38,6 +41,7 @@ impl Options {
         Options {
             size_limit: config.size_limit,
             secret_patterns: config.secret_patterns.clone(),
+            secret_allow: config.secret_allow.clone(),
             refusals: Refusals::Refuse,
         }
     }
@@ -307,7 +311,7 @@ pub fn snapshot(
     let fs = repo.filesystem_options()?;
     let (executable_bit, symlinks) = (fs.executable_bit, fs.symlink);
     let mut hasher = Hasher::new(repo, &workdir);
-    let matcher = SecretMatcher::new(&options.secret_patterns);
+    let matcher = crate::secrets::Matcher::new(&options.secret_patterns, &options.secret_allow);
     let mut index_changed = false;
     let mut removed = vec![false; index.entries().len()];
     let mut skipped = Vec::new();
@@ -367,11 +371,14 @@ pub fn snapshot(
                     Ok(meta) => meta,
                     Err(_) => continue, // gone since the scan
                 };
-                if let Some(pattern) = (!meta.is_dir()).then(|| matcher.matches(&rel)).flatten() {
+                if let Some(detail) = (!meta.is_dir())
+                    .then(|| matcher.secret(&rel, &full))
+                    .flatten()
+                {
                     skipped.push(Skip {
                         path: rel,
                         reason: "secret",
-                        detail: format!("looks like a secret (matches '{pattern}')"),
+                        detail,
                     });
                     continue;
                 }
@@ -1081,7 +1088,7 @@ pub fn changes_since(
     options: &Options,
     interrupt: &AtomicBool,
 ) -> anyhow::Result<(Vec<Change>, Vec<String>)> {
-    let matcher = SecretMatcher::new(&options.secret_patterns);
+    let matcher = crate::secrets::Matcher::new(&options.secret_patterns, &options.secret_allow);
     let mut skipped = Vec::new();
     let workdir = repo
         .workdir()
@@ -1112,10 +1119,14 @@ pub fn changes_since(
             Found::Conflict { path } => (path, false),
             Found::Untracked { path } => {
                 let rel = path.to_str_lossy().into_owned();
-                let too_large =
-                    std::fs::symlink_metadata(workdir.join(gix::path::from_bstr(path.as_bstr())?))
-                        .is_ok_and(|m| m.is_file() && m.len() > options.size_limit);
-                if too_large || matcher.matches(&rel).is_some() {
+                let full = workdir.join(gix::path::from_bstr(path.as_bstr())?);
+                let meta = std::fs::symlink_metadata(&full);
+                let too_large = meta
+                    .as_ref()
+                    .is_ok_and(|m| m.is_file() && m.len() > options.size_limit);
+                let secret =
+                    meta.is_ok_and(|m| !m.is_dir()) && matcher.secret(&rel, &full).is_some();
+                if too_large || secret {
                     skipped.push(rel);
                 } else {
                     kinds.insert(path, ChangeKind::Added);
@@ -1156,31 +1167,6 @@ fn ensure_tree_exists(repo: &gix::Repository, tree: ObjectId) -> anyhow::Result<
     Ok(())
 }
 
-/// Glob patterns for secret-looking file names.
-struct SecretMatcher<'a> {
-    patterns: &'a [String],
-}
-
-impl<'a> SecretMatcher<'a> {
-    fn new(patterns: &'a [String]) -> Self {
-        SecretMatcher { patterns }
-    }
-
-    /// The first pattern matching `path`: on the file name, or on the whole
-    /// path when the pattern has a `/`.
-    fn matches(&self, path: &str) -> Option<&'a str> {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        self.patterns.iter().map(String::as_str).find(|pattern| {
-            let subject = if pattern.contains('/') { path } else { name };
-            gix::glob::wildmatch(
-                pattern.as_bytes().as_bstr(),
-                subject.as_bytes().as_bstr(),
-                gix::glob::wildmatch::Mode::empty(),
-            )
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1216,29 +1202,5 @@ mod tests {
         }
         assert!(starts_with_utf_bom(le16) && starts_with_utf_bom(be16));
         assert!(!starts_with_utf_bom(b"plain"));
-    }
-
-    #[test]
-    fn secret_patterns_match_names_and_paths() {
-        let patterns: Vec<String> = crate::config::DEFAULT_SECRET_PATTERNS
-            .iter()
-            .map(|s| s.to_string())
-            .chain(["config/prod/*.yml".to_string()])
-            .collect();
-        let m = SecretMatcher::new(&patterns);
-        for hit in [
-            ".env",
-            "a/b/.env.local",
-            "k.pem",
-            "x/id_rsa",
-            "id_ed25519.pub",
-            "credentials.json",
-            "config/prod/db.yml",
-        ] {
-            assert!(m.matches(hit).is_some(), "{hit}");
-        }
-        for miss in ["env", "src/main.rs", "pem", "my.env", "config/dev/db.yml"] {
-            assert!(m.matches(miss).is_none(), "{miss}");
-        }
     }
 }

@@ -96,3 +96,161 @@ fn signed_off_and_co_authored_crlf_checkpoint_keeps_its_state() {
     assert_eq!(shown["task"], "task");
     let _ = text;
 }
+
+// ---------------------------------------------------------------------------
+// 17.2 and 23.13: which untracked files are secrets
+
+/// The paths in HEAD's tree, as git lists them.
+fn tree(repo: &Repo) -> Vec<String> {
+    repo.git(&["ls-tree", "-r", "--name-only", "HEAD"])
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// Checkpoint and check what went in and what was left out as a secret.
+fn assert_secrets(repo: &Repo, committed: &[&str], secret: &[&str]) {
+    let out = repo.session_json(&["checkpoint"]);
+    let in_tree = tree(repo);
+    for path in committed {
+        assert!(
+            in_tree.iter().any(|p| p == path),
+            "{path} not committed: {out}"
+        );
+    }
+    let skipped: Vec<(String, String)> = out["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().expect("path").to_string(),
+                s["reason"].as_str().expect("reason").to_string(),
+            )
+        })
+        .collect();
+    for path in secret {
+        assert!(!in_tree.iter().any(|p| p == path), "{path} committed");
+        assert!(
+            skipped.contains(&(path.to_string(), "secret".to_string())),
+            "{path} not reported: {out}"
+        );
+    }
+}
+
+#[test]
+fn env_example_is_committed_and_env_local_is_not() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    for name in [
+        ".env.example",
+        ".env.sample",
+        ".env.template",
+        ".env.dist",
+        "config/settings.yml.example",
+        ".env",
+        ".env.local",
+        ".env.production",
+    ] {
+        repo.write(name, "KEY=value\n");
+    }
+    assert_secrets(
+        &repo,
+        &[
+            ".env.example",
+            ".env.sample",
+            ".env.template",
+            ".env.dist",
+            "config/settings.yml.example",
+        ],
+        &[".env", ".env.local", ".env.production"],
+    );
+}
+
+#[test]
+fn uppercase_secret_names_are_left_out() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    for name in [".ENV", "ID_RSA", "SERVER.PEM", "keys/Deploy.Key"] {
+        repo.write(name, "secret\n");
+    }
+    repo.write("README.TXT", "plain\n");
+    assert_secrets(
+        &repo,
+        &["README.TXT"],
+        &[".ENV", "ID_RSA", "SERVER.PEM", "keys/Deploy.Key"],
+    );
+}
+
+#[test]
+fn credential_files_are_left_out() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    for name in [
+        ".netrc",
+        ".git-credentials",
+        ".aws/credentials",
+        "home/.aws/credentials",
+        ".envrc",
+        ".pypirc",
+        "cert.p12",
+        "cert.pfx",
+        "release.keystore",
+    ] {
+        repo.write(name, "secret\n");
+    }
+    repo.write(".npmrc", "//registry.npmjs.org/:_authToken=npm_abc\n");
+    repo.write("web/.npmrc", "registry=https://registry.npmjs.org/\n");
+    repo.write(".kube/config", "users:\n- user:\n    token: abc\n");
+    repo.write(
+        ".docker/config.json",
+        "{\"auths\":{\"r\":{\"auth\":\"eDp5\"}}}\n",
+    );
+    repo.write("ci/.docker/config.json", "{\"credsStore\":\"desktop\"}\n");
+    assert_secrets(
+        &repo,
+        &["web/.npmrc", "ci/.docker/config.json"],
+        &[
+            ".netrc",
+            ".git-credentials",
+            ".aws/credentials",
+            "home/.aws/credentials",
+            ".envrc",
+            ".pypirc",
+            "cert.p12",
+            "cert.pfx",
+            "release.keystore",
+            ".npmrc",
+            ".kube/config",
+            ".docker/config.json",
+        ],
+    );
+}
+
+/// A committed file that allow-listed `.env` would have every clone's
+/// secrets committed: only the user's own git config may allow.
+#[test]
+fn secret_allow_in_the_repository_file_is_refused() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    repo.write(".git-session.toml", "secret_allow = [\".env\"]\n");
+    repo.write(".env", "TOKEN=1\n");
+    let before = repo.fingerprint();
+    let out = repo.session(&["checkpoint"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("secret_allow") && stderr.contains("only your own git config"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("git config session.secretAllow"),
+        "{stderr}"
+    );
+    assert_eq!(repo.fingerprint(), before);
+    // The user's own git config may allow; .env stays out all the same.
+    repo.git(&["config", "--add", "session.secretAllow", ".env.test"]);
+    std::fs::remove_file(repo.path.join(".git-session.toml")).expect("remove");
+    repo.write(".env.test", "TEST=1\n");
+    assert_secrets(&repo, &[".env.test"], &[".env"]);
+}

@@ -22,8 +22,9 @@ use crate::time::short;
 /// 'git session show'. When neither the files nor the state changed, nothing
 /// is written.
 ///
-/// Untracked files that look like secrets (.env, *.pem, id_rsa, …) or are
-/// larger than the size limit are left out, kept on disk, and reported.
+/// Untracked files that look like secrets (.env, *.pem, id_rsa, .netrc, …,
+/// in any case; templates such as .env.example are committed) or are larger
+/// than the size limit are left out, kept on disk, and reported.
 /// A path 'git add' refuses (a FIFO where a tracked file was, a byte order
 /// mark its working-tree-encoding forbids) makes the checkpoint fail as
 /// 'git add -A' would, changing nothing; the agents' hooks leave such a

@@ -65,10 +65,49 @@ pub struct Outcome {
     pub changes: Vec<snapshot::Change>,
     /// Paths left out.
     pub skipped: Vec<Skip>,
+    /// What the previous checkpoint recorded as left out: a path already
+    /// there with the same reason was warned about then.
+    pub previous_skipped: Vec<crate::state::Skipped>,
     /// The state recorded (or the unchanged inherited one).
     pub state: State,
     /// Problems that did not stop the checkpoint.
     pub warnings: Vec<String>,
+}
+
+impl Outcome {
+    /// Paths left out this time that the previous checkpoint did not leave
+    /// out, or left out for another reason: worth a warning.
+    pub fn new_skips(&self) -> impl Iterator<Item = &Skip> {
+        self.skipped.iter().filter(|skip| {
+            !self
+                .previous_skipped
+                .iter()
+                .any(|old| old.path == skip.path && old.reason == skip.reason)
+        })
+    }
+
+    /// The warnings a person should see: the problems, then one line per
+    /// newly skipped path; and how many paths are left out as before (a
+    /// count line at most, not a warning each time).
+    pub fn skip_report(&self) -> (Vec<String>, usize) {
+        let new: Vec<String> = self
+            .new_skips()
+            .map(|skip| format!("skipped {}: {}", skip.path, skip.detail))
+            .collect();
+        let known = self.skipped.len() - new.len();
+        (new, known)
+    }
+}
+
+/// The line for paths left out as before, at most once per checkpoint.
+pub fn still_skipped_line(count: usize) -> Option<String> {
+    (count > 0).then(|| {
+        format!(
+            "{count} path{s} still left out as before ('git session status' lists {them})",
+            s = if count == 1 { "" } else { "s" },
+            them = if count == 1 { "it" } else { "them" }
+        )
+    })
 }
 
 /// Take a checkpoint of the repository's work tree.
@@ -157,6 +196,7 @@ pub fn checkpoint(
             created: false,
             changes: Vec::new(),
             skipped: snap.skipped,
+            previous_skipped: cp.state.skipped.clone(),
             state: cp.state,
             warnings,
         });
@@ -241,6 +281,7 @@ pub fn checkpoint(
         created: true,
         changes: snap.changes,
         skipped: snap.skipped,
+        previous_skipped: previous.map(|cp| cp.state.skipped).unwrap_or_default(),
         state,
         warnings,
     })

@@ -371,27 +371,8 @@ pub fn snapshot(
                     Ok(meta) => meta,
                     Err(_) => continue, // gone since the scan
                 };
-                if let Some(detail) = (!meta.is_dir())
-                    .then(|| matcher.secret(&rel, &full))
-                    .flatten()
-                {
-                    skipped.push(Skip {
-                        path: rel,
-                        reason: "secret",
-                        detail,
-                    });
-                    continue;
-                }
-                if meta.is_file() && meta.len() > options.size_limit {
-                    skipped.push(Skip {
-                        path: rel,
-                        reason: "too-large",
-                        detail: format!(
-                            "{} bytes is over the size limit of {} bytes",
-                            meta.len(),
-                            options.size_limit
-                        ),
-                    });
+                if let Some(skip) = left_out(&matcher, options, rel.clone(), &full, &meta) {
+                    skipped.push(skip);
                     continue;
                 }
                 match hasher.hash(&index, path.as_ref())? {
@@ -465,6 +446,36 @@ pub fn snapshot(
         skipped,
         changes,
         warnings,
+    })
+}
+
+/// Why an untracked file is left out of every snapshot (a secret, too
+/// large), or `None`: the one decision `snapshot` and `changes_since` share.
+fn left_out(
+    matcher: &crate::secrets::Matcher<'_>,
+    options: &Options,
+    path: String,
+    full: &std::path::Path,
+    meta: &std::fs::Metadata,
+) -> Option<Skip> {
+    if meta.is_dir() {
+        return None;
+    }
+    if let Some(detail) = matcher.secret(&path, full) {
+        return Some(Skip {
+            path,
+            reason: "secret",
+            detail,
+        });
+    }
+    (meta.is_file() && meta.len() > options.size_limit).then(|| Skip {
+        path,
+        reason: "too-large",
+        detail: format!(
+            "{} bytes is over the size limit of {} bytes",
+            meta.len(),
+            options.size_limit
+        ),
     })
 }
 
@@ -1081,13 +1092,14 @@ fn diff_tree_index(
 }
 
 /// What differs between `tree` and the work tree, as a checkpoint would
-/// record it, without writing anything: for `status`.
+/// record it, and the untracked files it would leave out (secrets, too
+/// large), without writing anything: for `status` and `doctor`.
 pub fn changes_since(
     repo: &gix::Repository,
     tree: ObjectId,
     options: &Options,
     interrupt: &AtomicBool,
-) -> anyhow::Result<(Vec<Change>, Vec<String>)> {
+) -> anyhow::Result<(Vec<Change>, Vec<Skip>)> {
     let matcher = crate::secrets::Matcher::new(&options.secret_patterns, &options.secret_allow);
     let mut skipped = Vec::new();
     let workdir = repo
@@ -1120,14 +1132,11 @@ pub fn changes_since(
             Found::Untracked { path } => {
                 let rel = path.to_str_lossy().into_owned();
                 let full = workdir.join(gix::path::from_bstr(path.as_bstr())?);
-                let meta = std::fs::symlink_metadata(&full);
-                let too_large = meta
-                    .as_ref()
-                    .is_ok_and(|m| m.is_file() && m.len() > options.size_limit);
-                let secret =
-                    meta.is_ok_and(|m| !m.is_dir()) && matcher.secret(&rel, &full).is_some();
-                if too_large || secret {
-                    skipped.push(rel);
+                let skip = std::fs::symlink_metadata(&full)
+                    .ok()
+                    .and_then(|meta| left_out(&matcher, options, rel, &full, &meta));
+                if let Some(skip) = skip {
+                    skipped.push(skip);
                 } else {
                     kinds.insert(path, ChangeKind::Added);
                 }

@@ -254,3 +254,84 @@ fn secret_allow_in_the_repository_file_is_refused() {
     repo.write(".env.test", "TEST=1\n");
     assert_secrets(&repo, &[".env.test"], &[".env"]);
 }
+
+// ---------------------------------------------------------------------------
+// 17.3: a skipped file is warned about once
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn same_skipped_file_is_warned_once_not_at_every_checkpoint() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    repo.write(".env", "TOKEN=1\n");
+    repo.write("notes.txt", "x".repeat(2000));
+    repo.git(&["config", "session.sizeLimit", "1000"]);
+    let first = repo.session(&["checkpoint", "-m", "one"]);
+    let said = stderr(&first);
+    assert!(
+        said.contains("warning: skipped .env: looks like a secret"),
+        "{said}"
+    );
+    assert!(
+        said.contains("warning: skipped notes.txt: 2000 bytes"),
+        "{said}"
+    );
+
+    // The same files again: one count line, no warnings.
+    repo.write("a.txt", "a2\n");
+    let second = repo.session(&["checkpoint", "-m", "two"]);
+    let said = stderr(&second);
+    assert!(!said.contains("warning:"), "{said}");
+    assert_eq!(
+        said.lines()
+            .filter(|l| l.contains("2 paths still left out as before"))
+            .count(),
+        1,
+        "{said}"
+    );
+    // -q silences the count; a new file, or a new reason, is warned again.
+    repo.write("a.txt", "a3\n");
+    repo.write(".env.local", "TOKEN=2\n");
+    repo.git(&["config", "session.secretPatterns", "notes.txt"]);
+    let third = repo.session(&["checkpoint", "-q", "-m", "three"]);
+    let said = stderr(&third);
+    assert!(!said.contains("still left out"), "{said}");
+    assert!(!said.contains("skipped .env:"), "{said}");
+    assert!(said.contains("warning: skipped .env.local:"), "{said}");
+    assert!(
+        said.contains("warning: skipped notes.txt: looks like a secret"),
+        "{said}"
+    );
+
+    // status and doctor always list them, with the reason.
+    let status = repo.session_ok(&["status"]);
+    for line in [
+        "  .env: looks like a secret (matches '.env')",
+        "  .env.local: looks like a secret (matches '.env.*')",
+        "  notes.txt: looks like a secret (matches 'notes.txt')",
+    ] {
+        assert!(status.contains(line), "{status}");
+    }
+    let json = repo.session_json(&["status"]);
+    assert_eq!(json["skipped"][0]["path"], ".env", "{json}");
+    assert_eq!(json["skipped"][0]["reason"], "secret", "{json}");
+    // (Problems unrelated to this make doctor exit 1 here.)
+    let doctor: Value =
+        serde_json::from_slice(&repo.session(&["doctor", "--json"]).stdout).expect("JSON");
+    let check = doctor["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == "skipped")
+        .cloned()
+        .expect("a skipped check");
+    let message = check["message"].as_str().expect("message");
+    assert!(
+        message.contains("3 untracked files")
+            && message.contains(".env.local: looks like a secret"),
+        "{message}"
+    );
+}

@@ -144,8 +144,14 @@ pub fn report(
     io: &mut Io<'_>,
 ) -> anyhow::Result<()> {
     io.warn(&outcome.warnings)?;
-    for skip in &outcome.skipped {
-        io.warn(&[format!("skipped {}: {}", skip.path, skip.detail)])?;
+    // A path is warned about when first left out (or for a new reason);
+    // after that, one count line unless -q.
+    let (new_skips, known) = outcome.skip_report();
+    io.warn(&new_skips)?;
+    if !quiet && !as_json {
+        if let Some(line) = crate::checkpoint::still_skipped_line(known) {
+            writeln!(io.err, "{line}")?;
+        }
     }
     if as_json {
         let value = json!({

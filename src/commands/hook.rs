@@ -140,7 +140,15 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
                 Handled::Nothing => return Ok(()),
             };
             match &handled {
-                Handled::Checkpoint(outcome) => io.warn(&outcome.warnings)?,
+                Handled::Checkpoint(outcome) => {
+                    io.warn(&outcome.warnings)?;
+                    // Only what is newly left out: a hook runs every turn.
+                    let (new_skips, _) = outcome.skip_report();
+                    io.warn(&new_skips)?;
+                    for skip in &new_skips {
+                        hook::log(&where_, &format!("{event}: warning: {skip}"));
+                    }
+                }
                 Handled::Context(warnings) => io.warn(warnings)?,
                 _ => {}
             }
@@ -252,6 +260,11 @@ fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Resul
         &std::sync::atomic::AtomicBool::new(false),
     )?;
     io.warn(&outcome.warnings)?;
+    let (new_skips, known) = outcome.skip_report();
+    io.warn(&new_skips)?;
+    if let Some(line) = crate::checkpoint::still_skipped_line(known) {
+        writeln!(io.err, "{line}")?;
+    }
     let branch = outcome.branch.as_deref().unwrap_or("HEAD (detached)");
     if outcome.created {
         writeln!(

@@ -335,3 +335,174 @@ fn same_skipped_file_is_warned_once_not_at_every_checkpoint() {
         "{message}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// 17.5 and 17.6: flags that are honoured or refused, and tiny budgets
+
+/// A session whose resume prompt is about 900 characters: long done
+/// items, two decisions, open items, a blocker and five changed files.
+fn session_to_resume(sb: &Sandbox) -> Repo {
+    let repo = repo_with_commit(sb);
+    repo.session_ok(&["start", "-q", "--todo", "x", "dark mode"]);
+    for i in 1..=5 {
+        repo.write(&format!("src/f{i}.css"), format!("{i}\n"));
+    }
+    repo.session_ok(&[
+        "checkpoint",
+        "-q",
+        "--done",
+        "implemented the toggle button in the header with a long explanation of what exactly happened there and why",
+        "--done",
+        "hook useDarkMode",
+        "--done",
+        "tests for the hook",
+        "--done",
+        "first design review",
+        "--decision",
+        "CSS variables rather than a CSS-in-JS theme object, because the rest of the app uses plain CSS",
+        "--decision",
+        "persist in localStorage",
+        "--todo",
+        "persist the choice across reloads",
+        "--blocker",
+        "contrast ratio not signed off",
+    ]);
+    repo
+}
+
+fn is_more_line(line: &str) -> bool {
+    line.contains("… and ")
+}
+
+/// Each paragraph that starts with a heading has an item that is not a
+/// "… and N more" line.
+fn assert_no_empty_section(out: &str, what: &str) {
+    for block in out.split("\n\n") {
+        let lines: Vec<&str> = block.lines().filter(|l| !l.trim().is_empty()).collect();
+        let Some((heading, items)) = lines.split_first() else {
+            continue;
+        };
+        if items.is_empty() || !(heading.ends_with(':') || heading.starts_with("## ")) {
+            continue;
+        }
+        assert!(
+            items.iter().any(|l| !is_more_line(l)),
+            "{what}: section {heading:?} has only a 'more' line:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn resume_max_chars_500_keeps_the_newest_item_of_each_section() {
+    let sb = Sandbox::new();
+    let repo = session_to_resume(&sb);
+    let full = repo.session_ok(&["resume"]);
+    assert!(full.chars().count() > 700, "{full}");
+    for template in ["resume", "handoff"] {
+        let out = repo.session_ok(&["resume", "--template", template, "--max-chars", "500"]);
+        let what = format!("{template} --max-chars 500");
+        assert!(
+            out.chars().count() <= 500,
+            "{what}: {} chars:\n{out}",
+            out.chars().count()
+        );
+        assert_no_empty_section(&out, &what);
+        // The newest of each list, the open items and the blocker, if
+        // shortened, with an ellipsis inside.
+        for item in ["first design review", "x", "persist the", "contrast ratio"] {
+            assert!(out.contains(item), "{what}: {item:?} dropped:\n{out}");
+        }
+        if template == "resume" {
+            assert!(out.contains("persist in localStorage"), "{what}:\n{out}");
+        }
+        // The file list went first, whole.
+        assert!(!out.contains("src/f"), "{what}:\n{out}");
+        assert!(!out.contains("Files changed"), "{what}:\n{out}");
+    }
+    // A budget that needs only the file list gone keeps every item whole.
+    let files_gone = full
+        .lines()
+        .filter(|l| l.contains("src/f") || l.starts_with("Files changed"))
+        .map(|l| l.chars().count() + 1)
+        .sum::<usize>()
+        + 1;
+    let max = full.chars().count() - files_gone;
+    let out = repo.session_ok(&["resume", "--max-chars", &max.to_string()]);
+    assert!(out.chars().count() <= max, "{out}");
+    assert!(
+        out.contains("with a long explanation of what exactly happened there and why"),
+        "{out}"
+    );
+    assert!(
+        out.contains("a CSS-in-JS theme object, because the rest of the app uses plain CSS"),
+        "{out}"
+    );
+}
+
+#[test]
+fn resume_format_json_honours_max_chars() {
+    let sb = Sandbox::new();
+    let repo = session_to_resume(&sb);
+    let full = repo.session_ok(&["resume", "--format", "json"]);
+    let max = full.chars().count() * 3 / 4;
+    let out = repo.session_ok(&[
+        "resume",
+        "--format",
+        "json",
+        "--max-chars",
+        &max.to_string(),
+    ]);
+    assert!(
+        out.chars().count() <= max,
+        "{} > {max}:\n{out}",
+        out.chars().count()
+    );
+    let json: Value = serde_json::from_str(&out).expect("still JSON");
+    assert_eq!(json["files"], Value::Array(Vec::new()), "{json}");
+    assert_eq!(json["omitted"]["files"], 5, "{json}");
+    assert!(strings(&json["todo"]).contains(&"x".to_string()), "{json}");
+    // Too small for anything: the smallest JSON, whole, and a warning.
+    let out = repo.session(&["resume", "--format", "json", "--max-chars", "100"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let _: Value = serde_json::from_slice(&out.stdout).expect("whole JSON");
+    assert!(
+        stderr(&out).contains("more than --max-chars 100"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn resume_format_json_with_template_is_refused() {
+    let sb = Sandbox::new();
+    let repo = session_to_resume(&sb);
+    let out = repo.session(&["resume", "--format", "json", "--template", "handoff"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(out.stdout.is_empty(), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("--template handoff has no effect with --format json"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn flags_that_contradict_each_other_are_refused() {
+    let sb = Sandbox::new();
+    let repo = session_to_resume(&sb);
+    let before = repo.fingerprint();
+    for args in [
+        &["checkpoint", "-q", "--json"][..],
+        &["start", "--quiet", "--json", "task"],
+        &["hook", "pre-cancel", "--no-push", "origin"],
+    ] {
+        let out = repo.session(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(
+            stderr(&out).contains("cannot be used with"),
+            "{args:?}: {}",
+            text(&out)
+        );
+        assert_eq!(repo.fingerprint(), before, "{args:?}");
+    }
+}

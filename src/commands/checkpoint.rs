@@ -70,8 +70,8 @@ pub struct Args {
     /// Why the checkpoint is taken: manual, stop, compact, session-end, pre-cancel, …
     #[arg(long, default_value = "manual", value_name = "REASON")]
     pub reason: String,
-    /// Print nothing but errors and warnings.
-    #[arg(short, long)]
+    /// Print nothing but errors and warnings (not with --json).
+    #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
     /// Print the result as one JSON object.
     #[arg(long)]

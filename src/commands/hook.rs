@@ -66,8 +66,8 @@ pub struct InstallArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct PreCancelArgs {
-    /// Do not push; only checkpoint.
-    #[arg(long)]
+    /// Do not push; only checkpoint (not with REMOTE).
+    #[arg(long, conflicts_with = "remote")]
     pub no_push: bool,
     /// Remote to push to (default: the branch's remote, then origin).
     #[arg(value_name = "REMOTE")]

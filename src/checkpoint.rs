@@ -8,6 +8,7 @@
 
 use std::sync::atomic::AtomicBool;
 
+use anyhow::Context as _;
 use gix::ObjectId;
 use serde::Serialize;
 
@@ -226,6 +227,11 @@ pub fn checkpoint(
         &snap.changes,
         &mut warnings,
     )?;
+    // Before anything is written: a state that cannot be a note fails the
+    // checkpoint with the repository untouched.
+    let note = state
+        .to_toml()
+        .context("could not write the session state as TOML for its note")?;
     let log_message = format!("git-session: {}", state.summary);
     let commit_id = commit::commit_and_move(
         repo,
@@ -257,7 +263,7 @@ pub fn checkpoint(
         .and_then(|_announced| {
             history.notes().write(
                 commit_id,
-                &state.to_toml(),
+                &note,
                 &format!("git-session: note for {}", short(commit_id)),
             )
         });

@@ -45,6 +45,7 @@ pub mod key {
     pub const SEARCH_DEPTH: &str = "session.searchDepth";
     pub const AUTO_PUSH: &str = "session.autoPush";
     pub const TRUST_REPO_TEMPLATES: &str = "session.trustRepoTemplates";
+    pub const NETWORK_TIMEOUT: &str = "session.networkTimeout";
 }
 
 /// Untracked files larger than this are left out (20 MiB).
@@ -54,6 +55,15 @@ pub const DEFAULT_SIZE_LIMIT: u64 = 20 * 1024 * 1024;
 /// stops looking. It bounds the cost of "no checkpoint here" on a long
 /// history, while a session with checkpoints is walked to its start.
 pub const DEFAULT_SEARCH_DEPTH: usize = 1000;
+
+/// How long a push or fetch a person started may take (5 minutes): long
+/// enough for a slow link and a pre-push hook, short enough that a dead
+/// remote does not hang the terminal.
+pub const DEFAULT_NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The most a push inside an agent's hook may take: the agent waits for
+/// the hook, and may kill it.
+pub const HOOK_NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The resolved settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,6 +92,9 @@ pub struct Config {
     /// Commits in a row without a checkpoint a history walk passes (at
     /// least 1).
     pub search_depth: usize,
+    /// How long one git push or fetch may run before it is stopped; `None`
+    /// for no limit (`session.networkTimeout = 0`).
+    pub network_timeout: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -95,6 +108,7 @@ impl Default for Config {
             auto_push: false,
             trust_repo_templates: false,
             search_depth: DEFAULT_SEARCH_DEPTH,
+            network_timeout: Some(DEFAULT_NETWORK_TIMEOUT),
         }
     }
 }
@@ -281,6 +295,24 @@ const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        git: key::NETWORK_TIMEOUT,
+        file: InFile::Key("network_timeout"),
+        multi: false,
+        apply: |config, given| {
+            let seconds = integer(given, "a number of seconds")?;
+            if seconds < 0 {
+                return Err(format!(
+                    "{} is negative; the network timeout is a number of seconds, 1 or more, or 0 for no limit (default {})",
+                    shown(given),
+                    DEFAULT_NETWORK_TIMEOUT.as_secs()
+                ));
+            }
+            let seconds = u64::try_from(seconds).map_err(|_| out_of_range(given))?;
+            config.network_timeout = (seconds > 0).then(|| std::time::Duration::from_secs(seconds));
+            Ok(())
+        },
+    },
+    Setting {
         git: key::AUTO_PUSH,
         file: InFile::TrustedOnly("auto_push"),
         multi: false,
@@ -323,6 +355,19 @@ impl Config {
         let mut problems = Vec::new();
         let config = Config::resolve(repo, &mut problems);
         (config, problems)
+    }
+
+    /// These settings for a push inside an agent's hook: the network
+    /// timeout at most [`HOOK_NETWORK_TIMEOUT`].
+    pub fn within_hook(&self) -> Config {
+        let limit = match self.network_timeout {
+            Some(timeout) => timeout.min(HOOK_NETWORK_TIMEOUT),
+            None => HOOK_NETWORK_TIMEOUT,
+        };
+        Config {
+            network_timeout: Some(limit),
+            ..self.clone()
+        }
     }
 
     /// The warning for a problem [`Config::load_or_defaults`] went past.

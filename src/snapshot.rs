@@ -76,6 +76,16 @@ pub enum Unaddable {
         /// The encoding git suggests instead (`UTF-16`, `UTF-32`).
         instead: String,
     },
+    /// The clean filter of a required driver (`filter.<driver>.required`,
+    /// as Git LFS sets) failed, as `git add` refuses it.
+    FilterFailed {
+        /// The driver as `.gitattributes` names it (`lfs`).
+        driver: String,
+        /// Its clean command, as configured.
+        command: String,
+        /// The command's program, when it is not on PATH.
+        missing: Option<String>,
+    },
 }
 
 impl Unaddable {
@@ -84,6 +94,7 @@ impl Unaddable {
         match self {
             Unaddable::SpecialFile(_) => "unsupported-type",
             Unaddable::ProhibitedBom { .. } => "bom-prohibited",
+            Unaddable::FilterFailed { .. } => "filter-failed",
         }
     }
 
@@ -96,6 +107,14 @@ impl Unaddable {
             Unaddable::ProhibitedBom { encoding, .. } => {
                 format!("BOM is prohibited in '{path}' if encoded as {encoding}")
             }
+            Unaddable::FilterFailed {
+                driver, missing, ..
+            } => match missing {
+                Some(program) => format!(
+                    "'{path}': clean filter '{driver}' failed: '{program}' is not installed (not on PATH)"
+                ),
+                None => format!("'{path}': clean filter '{driver}' failed"),
+            },
         }
     }
 
@@ -107,6 +126,15 @@ impl Unaddable {
             ),
             Unaddable::ProhibitedBom { instead, .. } => format!(
                 "the file '{path}' starts with a byte order mark (BOM): use {instead} as its working-tree-encoding in .gitattributes, or remove the mark; then checkpoint again"
+            ),
+            Unaddable::FilterFailed {
+                driver, missing, ..
+            } if driver == "lfs" && missing.is_some() => "install Git LFS (https://git-lfs.com) and run 'git lfs install', or remove the 'filter=lfs' attribute; then checkpoint again".into(),
+            Unaddable::FilterFailed { missing: Some(program), driver, .. } => format!(
+                "install '{program}', or remove the 'filter={driver}' attribute for this path; then checkpoint again"
+            ),
+            Unaddable::FilterFailed { command, .. } => format!(
+                "'git add -- {path}' fails the same way; try the filter by hand ({command} < '{path}') and fix it, then checkpoint again"
             ),
         }
     }
@@ -634,6 +662,50 @@ impl<'repo> Hasher<'repo> {
         index: &gix::index::State,
         rela_path: &BStr,
     ) -> anyhow::Result<Option<String>> {
+        self.attribute(index, rela_path, "working-tree-encoding")
+    }
+
+    /// Why hashing `rela_path` failed, when its filter driver is required
+    /// and has a clean command (what `git add` refuses the path for).
+    fn required_filter(
+        &mut self,
+        index: &gix::index::State,
+        rela_path: &BStr,
+    ) -> anyhow::Result<Option<Unaddable>> {
+        let Some(driver) = self.attribute(index, rela_path, "filter")? else {
+            return Ok(None);
+        };
+        let config = self.repo.config_snapshot();
+        let required = config
+            .boolean(format!("filter.{driver}.required").as_str())
+            .unwrap_or(false);
+        let command = ["clean", "process"].iter().find_map(|key| {
+            config
+                .string(format!("filter.{driver}.{key}").as_str())
+                .map(|c| c.to_str_lossy().into_owned())
+        });
+        let (true, Some(command)) = (required, command) else {
+            return Ok(None);
+        };
+        let missing = command
+            .split_whitespace()
+            .next()
+            .filter(|program| !program.contains('/') && !on_path(program))
+            .map(str::to_string);
+        Ok(Some(Unaddable::FilterFailed {
+            driver,
+            command,
+            missing,
+        }))
+    }
+
+    /// The value of attribute `name` for `rela_path`, if one is set.
+    fn attribute(
+        &mut self,
+        index: &gix::index::State,
+        rela_path: &BStr,
+        name: &str,
+    ) -> anyhow::Result<Option<String>> {
         if self.attributes.is_none() {
             self.attributes = Some(Self::attribute_stack(self.repo, index)?);
         }
@@ -641,7 +713,7 @@ impl<'repo> Hasher<'repo> {
             .attributes
             .as_mut()
             .context("the attribute stack was just built")?;
-        let mut outcome = stack.selected_attribute_matches(["working-tree-encoding"]);
+        let mut outcome = stack.selected_attribute_matches([name]);
         stack
             .at_entry(rela_path, None)
             .with_context(|| format!("could not read the attributes of '{rela_path}'"))?
@@ -695,6 +767,15 @@ impl<'repo> Hasher<'repo> {
                 self.stream_file(index, &full, rela_path, meta.len())
             } else {
                 self.small_file(index, &full, rela_path)
+            };
+            // A required clean filter that fails is git's refusal, not ours
+            // to explain as an I/O error.
+            let hashed = match hashed {
+                Err(err) => match self.required_filter(index, rela_path)? {
+                    Some(why) => Ok(Some(Err(why))),
+                    None => Err(err),
+                },
+                ok => ok,
             };
             return Ok(match hashed.with_context(added)? {
                 Some(Ok(id)) => Hashed::Object(id, kind, stat),
@@ -798,6 +879,14 @@ impl<'repo> Hasher<'repo> {
         };
         Ok(Some(Ok(id)))
     }
+}
+
+/// Whether `program` is an executable file in a directory of PATH (as the
+/// shell running a filter command would find it).
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| crate::repo::is_executable(&dir.join(program)))
+    })
 }
 
 /// Files at least this large are streamed into the object database: gix's

@@ -17,8 +17,9 @@ pub struct Skipped {
     /// Path relative to the work tree root, `/`-separated.
     pub path: String,
     /// `secret`, `too-large`, `nested-repo`, `unsupported-type` (a FIFO,
-    /// socket or device where a tracked file was) or `bom-prohibited` (a
-    /// byte order mark its working-tree-encoding forbids).
+    /// socket or device where a tracked file was), `bom-prohibited` (a
+    /// byte order mark its working-tree-encoding forbids) or `filter-failed`
+    /// (a required clean filter failed).
     pub reason: String,
 }
 
@@ -211,11 +212,11 @@ impl State {
         }
     }
 
-    /// The state as TOML, the note's content.
-    pub fn to_toml(&self) -> String {
-        // Serialising a plain struct of strings and lists cannot fail; fall
-        // back to an empty document rather than panic if it ever did.
-        toml::to_string(self).unwrap_or_default()
+    /// The state as TOML, the note's content. A plain struct of strings
+    /// and lists should always serialise; if it ever did not, the caller
+    /// must know rather than write an empty note.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
     }
 
     /// Parse a note. Unknown keys are ignored (a newer writer may add some).
@@ -761,7 +762,8 @@ mod tests {
     #[test]
     fn toml_round_trip() {
         let state = sample();
-        assert_eq!(State::from_toml(&state.to_toml()).expect("valid"), state);
+        let toml = state.to_toml().expect("serialises");
+        assert_eq!(State::from_toml(&toml).expect("valid"), state);
     }
 
     #[test]

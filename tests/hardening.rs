@@ -506,3 +506,194 @@ fn flags_that_contradict_each_other_are_refused() {
         assert_eq!(repo.fingerprint(), before, "{args:?}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// 17.8: network calls have a time bound; the user's hooks still apply
+
+/// A clone of a bare remote whose receive-pack sleeps `seconds` first: a
+/// remote that does not answer.
+fn clone_of_a_slow_remote(sb: &Sandbox, seconds: u32) -> Repo {
+    sb.git(&["init", "-q", "--bare", "-b", "main", "remote.git"]);
+    let repo = repo_with_commit(sb);
+    repo.git(&["remote", "add", "origin", "../remote.git"]);
+    repo.git(&[
+        "config",
+        "remote.origin.receivepack",
+        &format!("sleep {seconds}; git-receive-pack"),
+    ]);
+    repo
+}
+
+#[test]
+fn network_timeout_stops_a_push_to_a_dead_remote() {
+    let sb = Sandbox::new();
+    let repo = clone_of_a_slow_remote(&sb, 60);
+    repo.git(&["config", "session.networkTimeout", "2"]);
+    let started = std::time::Instant::now();
+    let out = repo.session(&["push"]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    let said = stderr(&out);
+    assert!(said.contains("git did not finish within 2 s"), "{said}");
+    assert!(said.contains("session.networkTimeout"), "{said}");
+    // Refused when it cannot be used, like every setting.
+    repo.git(&["config", "session.networkTimeout", "-1"]);
+    let out = repo.session(&["push"]);
+    assert!(
+        stderr(&out).contains("session.networkTimeout: '-1' is negative"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// A hook must not stall the agent: the SessionEnd push (autoPush) gives
+/// up after a few seconds whatever session.networkTimeout says.
+#[test]
+fn session_end_push_to_a_dead_remote_gives_up_quickly() {
+    let sb = Sandbox::new();
+    let repo = clone_of_a_slow_remote(&sb, 60);
+    repo.git(&["config", "session.autoPush", "true"]);
+    repo.write("b.txt", "b\n");
+    let input = format!(
+        r#"{{"hook_event_name":"SessionEnd","session_id":"s1","cwd":"{}"}}"#,
+        repo.path.display()
+    );
+    let mut cmd = repo.session_command();
+    let started = std::time::Instant::now();
+    let mut child = cmd
+        .args(["hook", "claude"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write the input");
+    let out = child.wait_with_output().expect("wait");
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+    let said = stderr(&out);
+    assert!(
+        said.contains("the push failed") && said.contains("10 s"),
+        "{said}"
+    );
+    // The checkpoint itself stands.
+    assert!(repo
+        .git(&["log", "-1", "--format=%B"])
+        .contains("Session-Reason: session-end"));
+}
+
+#[test]
+fn pre_push_hook_runs_for_session_push() {
+    let sb = Sandbox::new();
+    let repo = clone_of_a_slow_remote(&sb, 0);
+    let hook = repo.path.join(".git/hooks/pre-push");
+    std::fs::write(&hook, "#!/bin/sh\necho ran > \"$GIT_DIR/pre-push-ran\"\n").expect("write hook");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    repo.session_ok(&["push"]);
+    assert!(repo.path.join(".git/pre-push-ran").exists());
+    // And a hook that refuses stops the push, as with git push.
+    std::fs::write(&hook, "#!/bin/sh\necho 'not today' >&2\nexit 1\n").expect("write hook");
+    repo.write("c.txt", "c\n");
+    repo.commit_all("more");
+    let out = repo.session(&["push"]);
+    assert!(!out.status.success(), "{}", text(&out));
+}
+
+// ---------------------------------------------------------------------------
+// 17.7: exit codes, hints, and the pipe to git
+
+#[test]
+fn internal_error_exits_with_its_own_code() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    repo.session_ok(&["start", "-q", "task"]);
+    // A user error: 1, with a hint.
+    let out = repo.session(&["show", "no-such-rev"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("hint: name a commit"),
+        "{}",
+        text(&out)
+    );
+    // A file the user named that cannot be written: theirs to fix.
+    let out = repo.session(&["resume", "-o", "/nonexistent/dir/prompt.md"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("hint: check that the directory exists"),
+        "{}",
+        text(&out)
+    );
+    // Damage git-session did not anticipate: its own code, and a hint
+    // that says what it is.
+    let tree = repo.rev("HEAD^{tree}");
+    let object = repo
+        .path
+        .join(format!(".git/objects/{}/{}", &tree[..2], &tree[2..]));
+    let mut perms = std::fs::metadata(&object).expect("object").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&object, perms).expect("chmod");
+    std::fs::write(&object, "garbage").expect("damage the tree");
+    let out = repo.session(&["status"]);
+    assert_eq!(out.status.code(), Some(70), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("hint: git-session did not expect this failure"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn damaged_index_hint_goes_through_the_hint_mechanism() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let index = repo.path.join(".git/index");
+    let mut bytes = std::fs::read(&index).expect("index");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&index, bytes).expect("damage the checksum");
+    let out = repo.session(&["--color=always", "checkpoint"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = stderr(&out);
+    let error = said.lines().next().expect("an error line");
+    assert!(
+        error.contains("is damaged") && !error.contains("hint"),
+        "{said}"
+    );
+    // The hint is painted as every hint is.
+    assert!(
+        said.lines()
+            .any(|l| l.contains("\u{1b}[") && l.contains("hint:") && l.contains("git reset -q")),
+        "{said:?}"
+    );
+}
+
+#[test]
+fn codex_install_hint_goes_through_the_hint_mechanism() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let out = repo.session(&["hook", "install", "codex"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("hint:"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        stderr(&out).contains("hint: Codex runs new hooks"),
+        "{}",
+        text(&out)
+    );
+}

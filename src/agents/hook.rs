@@ -92,7 +92,7 @@ pub fn handle(
         Ok(mut outcome) => {
             // SessionEnd is the last chance before the machine may go away.
             if reason == "session-end" && config.auto_push {
-                match crate::sync::push(&mut repo, &config, None, true) {
+                match crate::sync::push(&mut repo, &config.within_hook(), None, true) {
                     Ok(report) => outcome.warnings.extend(report.warnings),
                     Err(err) => outcome.warnings.push(format!(
                         "the checkpoint is safe here, but the push failed: {err:#}"

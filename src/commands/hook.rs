@@ -172,19 +172,22 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
 /// also read a struct from a JSON array, field by field, which no agent
 /// sends.)
 fn parse_input(agent: Agent, raw: &[u8]) -> anyhow::Result<HookInput> {
-    let value: serde_json::Value =
-        serde_json::from_slice(raw).context("the hook input is not a JSON object")?;
-    anyhow::ensure!(
-        value.is_object(),
-        "the hook input is not a JSON object: it is {}",
-        match value {
-            serde_json::Value::Array(_) => "an array",
-            serde_json::Value::String(_) => "a string",
-            serde_json::Value::Number(_) => "a number",
-            serde_json::Value::Bool(_) => "a boolean",
-            _ => "null",
-        }
-    );
+    let value: serde_json::Value = serde_json::from_slice(raw).map_err(|err| {
+        crate::error::Error::Usage(format!("the hook input is not a JSON object: {err}"))
+    })?;
+    if !value.is_object() {
+        return Err(crate::error::Error::Usage(format!(
+            "the hook input is not a JSON object: it is {}",
+            match value {
+                serde_json::Value::Array(_) => "an array",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Number(_) => "a number",
+                serde_json::Value::Bool(_) => "a boolean",
+                _ => "null",
+            }
+        ))
+        .into());
+    }
     agent.integration().hook_input(value)
 }
 
@@ -216,7 +219,7 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()>
             path.display()
         )?;
         if let Some(hint) = integration.install_hint() {
-            writeln!(io.out, "{hint}")?;
+            io.hint(&[hint.to_string()])?;
         }
     }
     Ok(())

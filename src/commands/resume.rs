@@ -2,8 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 use crate::commands::{Io, Workspace};
 use crate::error::Error;
 use crate::render;
@@ -94,8 +92,10 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     io.warn(&warnings)?;
     let text = text?;
     match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("could not write '{}'", path.display()))?,
+        Some(path) => std::fs::write(path, text).map_err(|err| Error::CannotWrite {
+            path: path.clone(),
+            detail: err.to_string(),
+        })?,
         None => io.out.write_all(text.as_bytes())?,
     }
     Ok(())

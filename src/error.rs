@@ -19,6 +19,9 @@ pub enum Error {
     /// `extensions.refStorage` names a ref backend other than `files`.
     #[error("this repository keeps its refs in the '{0}' format (extensions.refStorage), an unsupported storage backend: git-session needs the 'files' ref backend")]
     UnsupportedRefStorage(String),
+    /// The identity git would refuse to commit with.
+    #[error("{0}")]
+    BadIdentity(String),
     #[error("a {0} is in progress: refusing to checkpoint")]
     InProgress(&'static str),
     #[error("the index has unresolved conflicts in {count} path(s), first '{first}'")]
@@ -31,6 +34,9 @@ pub enum Error {
     DamagedIndex(PathBuf),
     #[error("could not lock '{}': another git process seems to be running", .0.display())]
     IndexLocked(PathBuf),
+    /// The branch's own lock file (`refs/heads/<branch>.lock`) is there.
+    #[error("could not move the branch: '{}' exists (another git process is updating it, or one was killed while it did)", .0.display())]
+    RefLocked(PathBuf),
     #[error("another git-session is running: could not take '{}'", .0.display())]
     SessionLocked(PathBuf),
     #[error("unknown revision '{0}'")]
@@ -138,6 +144,9 @@ impl Error {
             Error::InProgress(op) => vec![format!(
                 "finish or abort the {op} first (see 'git status'), then checkpoint again"
             )],
+            Error::BadIdentity(_) => vec![
+                "set who you are: git config --global user.name 'Your Name' && git config --global user.email you@example.com".into(),
+            ],
             Error::Conflicts { .. } => vec![
                 "resolve the conflicts and 'git add' the files, then checkpoint again".into(),
             ],
@@ -152,6 +161,13 @@ impl Error {
                 "wait for the other git process to finish and try again".into(),
                 format!(
                     "if no git process is running, remove '{}' by hand",
+                    path.display()
+                ),
+            ],
+            Error::RefLocked(path) => vec![
+                "wait for the other git process to finish and try again".into(),
+                format!(
+                    "if no git process is running ('ps -e | grep git' lists none), the lock is stale: remove it with rm '{}', then checkpoint again",
                     path.display()
                 ),
             ],

@@ -76,6 +76,9 @@ pub enum Unaddable {
         /// The encoding git suggests instead (`UTF-16`, `UTF-32`).
         instead: String,
     },
+    /// The content is not valid in the path's `working-tree-encoding`, as
+    /// `git add` refuses it ("failed to encode … to UTF-8").
+    EncodingFailed { encoding: String },
     /// The clean filter of a required driver (`filter.<driver>.required`,
     /// as Git LFS sets) failed, as `git add` refuses it.
     FilterFailed {
@@ -95,6 +98,7 @@ impl Unaddable {
             Unaddable::SpecialFile(_) => "unsupported-type",
             Unaddable::ProhibitedBom { .. } => "bom-prohibited",
             Unaddable::FilterFailed { .. } => "filter-failed",
+            Unaddable::EncodingFailed { .. } => "encoding-failed",
         }
     }
 
@@ -106,6 +110,9 @@ impl Unaddable {
             ),
             Unaddable::ProhibitedBom { encoding, .. } => {
                 format!("BOM is prohibited in '{path}' if encoded as {encoding}")
+            }
+            Unaddable::EncodingFailed { encoding } => {
+                format!("failed to encode '{path}' from {encoding} to UTF-8")
             }
             Unaddable::FilterFailed {
                 driver, missing, ..
@@ -126,6 +133,9 @@ impl Unaddable {
             ),
             Unaddable::ProhibitedBom { instead, .. } => format!(
                 "the file '{path}' starts with a byte order mark (BOM): use {instead} as its working-tree-encoding in .gitattributes, or remove the mark; then checkpoint again"
+            ),
+            Unaddable::EncodingFailed { encoding } => format!(
+                "'{path}' is not valid {encoding}: fix its content, or change its working-tree-encoding in .gitattributes; then checkpoint again"
             ),
             Unaddable::FilterFailed {
                 driver, missing, ..
@@ -300,7 +310,8 @@ pub fn snapshot(
         .workdir()
         .context("a work tree is required")?
         .to_path_buf();
-    let found = scan(repo, &index, &workdir, interrupt)?;
+    let (found, unencodable) =
+        scan_or_explain(repo, &index, &workdir, options.refusals, interrupt)?;
     // When the index's cache-tree says the index is exactly the base tree,
     // the new tree is the base tree edited by what the scan found: no full
     // index-vs-tree diff. Note each touched tracked path's entry as read.
@@ -342,7 +353,7 @@ pub fn snapshot(
     let matcher = crate::secrets::Matcher::new(&options.secret_patterns, &options.secret_allow);
     let mut index_changed = false;
     let mut removed = vec![false; index.entries().len()];
-    let mut skipped = Vec::new();
+    let mut skipped = unencodable;
     let mut untracked = Vec::new();
 
     for item in found {
@@ -535,6 +546,68 @@ fn scan(
     workdir: &std::path::Path,
     interrupt: &AtomicBool,
 ) -> anyhow::Result<Vec<Found>> {
+    scan_except(repo, index, workdir, &[], interrupt)
+}
+
+/// [`scan`], and when it fails over tracked files whose content their
+/// working-tree-encoding cannot decode (gix names no path then), those
+/// paths refused, or (hooks, `status`) left out of a second scan and
+/// returned as skipped with their last recorded content kept.
+fn scan_or_explain(
+    repo: &gix::Repository,
+    index: &gix::index::File,
+    workdir: &std::path::Path,
+    refusals: Refusals,
+    interrupt: &AtomicBool,
+) -> anyhow::Result<(Vec<Found>, Vec<Skip>)> {
+    let err = match scan(repo, index, workdir, interrupt) {
+        Ok(found) => return Ok((found, Vec::new())),
+        Err(err) => err,
+    };
+    let mut hasher = Hasher::new(repo, workdir);
+    let mut bad = Vec::new();
+    for entry in index.entries() {
+        let path = entry.path(index);
+        if entry.stage_raw() != 0
+            || !is_file_mode(entry.mode)
+            || hasher.encoding(index, path)?.is_none()
+        {
+            continue;
+        }
+        if let Ok(Hashed::Refused(why @ Unaddable::EncodingFailed { .. })) =
+            hasher.hash(index, path)
+        {
+            bad.push((path.to_owned(), why));
+        }
+    }
+    if bad.is_empty() {
+        return Err(err);
+    }
+    let mut skipped = Vec::new();
+    for (path, why) in &bad {
+        skipped.push(refuse_or_skip(refusals, path.as_ref(), why, true)?);
+    }
+    let excluded: Vec<BString> = bad.into_iter().map(|(path, _)| path).collect();
+    let found = scan_except(repo, index, workdir, &excluded, interrupt)?;
+    Ok((found, skipped))
+}
+
+/// The scan with `excluded` paths left out of it.
+fn scan_except(
+    repo: &gix::Repository,
+    index: &gix::index::File,
+    workdir: &std::path::Path,
+    excluded: &[BString],
+    interrupt: &AtomicBool,
+) -> anyhow::Result<Vec<Found>> {
+    let patterns: Vec<BString> = excluded
+        .iter()
+        .map(|path| {
+            let mut pattern = BString::from(":(exclude,literal)");
+            pattern.extend_from_slice(path);
+            pattern
+        })
+        .collect();
     use gix::dir::walk::EmissionMode;
     let dirwalk = repo
         .dirwalk_options()?
@@ -546,7 +619,7 @@ fn scan(
     let mut collect = Collect { found: Vec::new() };
     repo.index_worktree_status(
         index,
-        None::<&BStr>,
+        patterns.iter().map(|p| p.as_bstr()),
         &mut collect,
         gix::status::plumbing::index_as_worktree::traits::FastEq,
         SubmoduleHead {
@@ -665,6 +738,26 @@ impl<'repo> Hasher<'repo> {
         self.attribute(index, rela_path, "working-tree-encoding")
     }
 
+    /// Why hashing `rela_path` failed with `err`, when it is something
+    /// `git add` refuses: a required clean filter that failed, or content
+    /// its working-tree-encoding cannot decode (not an I/O error).
+    fn explain(
+        &mut self,
+        index: &gix::index::State,
+        rela_path: &BStr,
+        err: &anyhow::Error,
+    ) -> anyhow::Result<Option<Unaddable>> {
+        if let Some(why) = self.required_filter(index, rela_path)? {
+            return Ok(Some(why));
+        }
+        if err.chain().any(|e| e.is::<std::io::Error>()) {
+            return Ok(None);
+        }
+        Ok(self
+            .encoding(index, rela_path)?
+            .map(|encoding| Unaddable::EncodingFailed { encoding }))
+    }
+
     /// Why hashing `rela_path` failed, when its filter driver is required
     /// and has a clean command (what `git add` refuses the path for).
     fn required_filter(
@@ -771,7 +864,7 @@ impl<'repo> Hasher<'repo> {
             // A required clean filter that fails is git's refusal, not ours
             // to explain as an I/O error.
             let hashed = match hashed {
-                Err(err) => match self.required_filter(index, rela_path)? {
+                Err(err) => match self.explain(index, rela_path, &err)? {
                     Some(why) => Ok(Some(Err(why))),
                     None => Err(err),
                 },
@@ -1211,7 +1304,9 @@ pub fn changes_since(
         };
         kinds.insert(path, kind);
     }
-    for found in scan(repo, &index, &workdir, interrupt)? {
+    let (found, unencodable) = scan_or_explain(repo, &index, &workdir, Refusals::Skip, interrupt)?;
+    skipped.extend(unencodable);
+    for found in found {
         let (path, gone) = match found {
             Found::Changed { index: i } | Found::Submodule { index: i, .. } => {
                 (index.entries()[i].path(&index).to_owned(), false)

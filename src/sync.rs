@@ -192,12 +192,12 @@ pub fn fetch_with(
 /// A notes merge may need a commit: make sure there is an identity, saying
 /// so when it is the fallback.
 fn merge_identity(repo: &mut gix::Repository, warnings: &mut Vec<String>) -> anyhow::Result<()> {
-    if crate::repo::ensure_identity(repo)? && warnings.is_empty() {
-        warnings.push(format!(
-            "no user.name/user.email configured: merging notes as {} <{}>",
-            crate::repo::FALLBACK_NAME,
-            crate::repo::FALLBACK_EMAIL
-        ));
+    if let Some(used) = crate::repo::ensure_identity(repo)? {
+        if warnings.is_empty() {
+            warnings.push(format!(
+                "no user.name/user.email configured: merging notes as {used}"
+            ));
+        }
     }
     Ok(())
 }

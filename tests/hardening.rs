@@ -697,3 +697,210 @@ fn codex_install_hint_goes_through_the_hint_mechanism() {
         text(&out)
     );
 }
+
+// ---------------------------------------------------------------------------
+// 23.14: errors that name the path and say what to do
+
+#[test]
+fn encoding_error_on_a_tracked_file_names_the_path() {
+    let sb = Sandbox::new();
+    let repo = sb.init("repo");
+    repo.write(".gitattributes", "*.txt working-tree-encoding=UTF-16\n");
+    repo.write("t.txt", b"\xff\xfeh\x00i\x00".as_slice());
+    repo.commit_all("base");
+    // A lone surrogate: not UTF-16; git add says so.
+    repo.write("t.txt", b"\xff\xfeh\x00\x00\xd8".as_slice());
+    repo.write("other.md", "work\n");
+    // git status refreshes the index first, so both fingerprints see it so.
+    repo.status();
+    let before = repo.fingerprint();
+    let out = repo.session(&["checkpoint"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("error: failed to encode 't.txt' from UTF-16 to UTF-8"),
+        "{said}"
+    );
+    assert!(said.contains("hint: 't.txt' is not valid UTF-16"), "{said}");
+    assert_eq!(repo.fingerprint(), before);
+    // status says which file and why, and goes on.
+    let status = repo.session_ok(&["status"]);
+    assert!(
+        status.contains("t.txt: failed to encode 't.txt'"),
+        "{status}"
+    );
+    assert!(status.contains("added: other.md"), "{status}");
+}
+
+#[test]
+fn encoding_error_on_an_untracked_file_names_the_path() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    repo.write(".gitattributes", "*.jp working-tree-encoding=SHIFT-JIS\n");
+    repo.write("a.jp", b"\x82\xa0\xff\xff".as_slice());
+    let out = repo.session(&["checkpoint"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("failed to encode 'a.jp' from SHIFT-JIS to UTF-8"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn missing_lfs_binary_says_to_install_git_lfs() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    repo.write(
+        ".gitattributes",
+        "*.bin filter=lfs diff=lfs merge=lfs -text\n",
+    );
+    repo.git(&[
+        "config",
+        "filter.lfs.clean",
+        "git-lfs-not-installed clean -- %f",
+    ]);
+    repo.git(&["config", "filter.lfs.required", "true"]);
+    repo.write("model.bin", "weights\n");
+    let before = repo.fingerprint();
+    let out = repo.session(&["checkpoint"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains(
+            "'model.bin': clean filter 'lfs' failed: 'git-lfs-not-installed' is not installed"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("install Git LFS"), "{said}");
+    assert_eq!(repo.fingerprint(), before);
+}
+
+#[test]
+fn stale_branch_lock_says_how_to_check_and_remove_it() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let lock = repo.path.join(".git/refs/heads/main.lock");
+    std::fs::write(&lock, "").expect("a stale lock");
+    repo.write("b.txt", "b\n");
+    let head = repo.rev("HEAD");
+    let out = repo.session(&["checkpoint"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = stderr(&out);
+    assert!(said.contains("refs/heads/main.lock' exists"), "{said}");
+    assert!(said.contains("if no git process is running"), "{said}");
+    assert!(said.contains(&format!("rm '{}'", lock.display())), "{said}");
+    assert_eq!(repo.rev("HEAD"), head);
+    std::fs::remove_file(&lock).expect("remove it as the hint says");
+    repo.session_ok(&["checkpoint", "-q"]);
+}
+
+/// The harness's fixed identity, taken away.
+fn without_identity(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for key in [
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+    ] {
+        cmd.env_remove(key);
+    }
+    cmd
+}
+
+#[test]
+fn identity_warning_names_the_address_from_email() {
+    let sb = Sandbox::new();
+    let repo = sb.init("repo");
+    repo.write("a.txt", "a\n");
+    let out = without_identity(&mut repo.session_command())
+        .env("EMAIL", "me@example.org")
+        .args(["checkpoint", "-q"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("committing as git-session <me@example.org>"),
+        "{said}"
+    );
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%an <%ae>"]).trim(),
+        "git-session <me@example.org>"
+    );
+}
+
+#[test]
+fn use_config_only_and_an_empty_name_are_refused_as_git_refuses_them() {
+    let sb = Sandbox::new();
+    let repo = sb.init("repo");
+    repo.write("a.txt", "a\n");
+    repo.git(&["config", "user.useConfigOnly", "true"]);
+    let before = repo.fingerprint();
+    let out = without_identity(&mut repo.session_command())
+        .args(["checkpoint"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("auto-detection is disabled (user.useConfigOnly)"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(repo.fingerprint(), before);
+    // git refuses an empty name whatever useConfigOnly says.
+    repo.git(&["config", "user.useConfigOnly", "false"]);
+    repo.git(&["config", "user.name", ""]);
+    repo.git(&["config", "user.email", "a@example.com"]);
+    let git = without_identity(&mut repo.git_command())
+        .args(["commit", "--allow-empty", "-m", "x"])
+        .output()
+        .expect("git");
+    assert!(!git.status.success(), "premise: git refuses");
+    // (git commit wrote an index before it refused.)
+    let before = repo.fingerprint();
+    let out = without_identity(&mut repo.session_command())
+        .args(["checkpoint"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("empty ident name"), "{}", text(&out));
+    assert_eq!(repo.fingerprint(), before);
+}
+
+/// `show --json | head` on a large state: a closed pipe is a normal end.
+#[test]
+fn show_json_into_a_closed_pipe_ends_normally() {
+    use std::io::Read as _;
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let mut args = vec!["start".to_string(), "-q".into(), "big".into()];
+    for i in 0..3000 {
+        args.extend([
+            "--todo".into(),
+            format!("item {i:04} with enough words to make the state large"),
+        ]);
+    }
+    repo.session_ok(&args);
+    for command in [&["show", "--json"][..], &["show"], &["resume"], &["log"]] {
+        let mut child = repo
+            .session_command()
+            .args(command)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut first = [0u8; 16];
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_exact(&mut first)
+            .expect("the start of the output");
+        // The pipe is closed here, as `head` closes it.
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(0), "{command:?}: {}", text(&out));
+        assert!(out.stderr.is_empty(), "{command:?}: {}", text(&out));
+    }
+}

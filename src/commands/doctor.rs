@@ -325,15 +325,21 @@ fn check_identity(repo: &mut gix::Repository) -> Check {
         .and_then(Result::ok)
         .map(|sig| format!("{} <{}>", sig.name, sig.email));
     let author_ok = repo.author().is_some_and(|a| a.is_ok());
+    // What a checkpoint would do, on a copy (the fallback is in-memory).
+    let fallback = crate::repo::ensure_identity(&mut repo.clone());
     match committer {
-        Some(who) if author_ok => Check::ok("identity", format!("commits are made as {who}")),
+        Some(who) if author_ok && matches!(fallback, Ok(None)) => {
+            Check::ok("identity", format!("commits are made as {who}"))
+        }
         _ => Check::problem(
             "identity",
-            format!(
-                "no user.name/user.email: checkpoints would be committed as {} <{}>",
-                crate::repo::FALLBACK_NAME,
-                crate::repo::FALLBACK_EMAIL
-            ),
+            match fallback {
+                Ok(Some(used)) => {
+                    format!("no user.name/user.email: checkpoints would be committed as {used}")
+                }
+                Ok(None) => "no usable user.name/user.email".to_string(),
+                Err(err) => format!("checkpoints would be refused: {err}"),
+            },
             vec![
                 "git config --global user.name 'Your Name'".into(),
                 "git config --global user.email you@example.com".into(),

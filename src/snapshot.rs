@@ -458,7 +458,7 @@ pub fn snapshot(
         index.sort_entries();
     }
 
-    let warnings = dirty_submodules(&index, &workdir)
+    let mut warnings: Vec<String> = dirty_submodules(&index, &workdir)
         .into_iter()
         .map(|path| {
             format!(
@@ -466,6 +466,7 @@ pub fn snapshot(
             )
         })
         .collect();
+    warnings.append(&mut hasher.warnings);
     let (tree, changes) = if fast {
         edit_tree(repo, &index, base_tree, touched)?
     } else {
@@ -686,10 +687,109 @@ enum Hashed {
 struct Hasher<'repo> {
     repo: &'repo gix::Repository,
     workdir: &'repo std::path::Path,
+    /// For symbolic links and directories (no filter applies to them).
     pipeline: Option<gix::filter::Pipeline<'repo>>,
+    /// For regular files.
+    files: Option<Files<'repo>>,
     /// For `working-tree-encoding`, looked up only for files that start
     /// with a byte order mark.
     attributes: Option<gix::AttributeStack<'repo>>,
+    /// Filters that failed where git lets them (it warns and adds the
+    /// file unfiltered), for the snapshot's warnings.
+    warnings: Vec<String>,
+}
+
+/// git's clean filters, encodings and eol rules for regular files.
+///
+/// Built from gix's options with every filter driver made required, so a
+/// driver that fails is seen here: gix falls back to the unfiltered
+/// content of a non-required driver without a word, where git prints an
+/// error and goes on. Such a failure is retried through the same
+/// conversions without the drivers (git's fallback) and reported.
+struct Files<'repo> {
+    repo: &'repo gix::Repository,
+    strict: gix::filter::plumbing::Pipeline,
+    /// The same without any driver, built when a lenient driver failed.
+    without_drivers: Option<gix::filter::plumbing::Pipeline>,
+    attributes: gix::worktree::Stack,
+    /// The drivers git lets fail (`filter.<driver>.required` unset).
+    lenient: Vec<BString>,
+}
+
+impl<'repo> Files<'repo> {
+    fn new(repo: &'repo gix::Repository, attributes: gix::worktree::Stack) -> anyhow::Result<Self> {
+        let mut options = gix::filter::Pipeline::options(repo)
+            .context("could not set up git's filters (.gitattributes)")?;
+        let lenient = options
+            .drivers
+            .iter()
+            .filter(|driver| !driver.required)
+            .map(|driver| driver.name.clone())
+            .collect();
+        for driver in &mut options.drivers {
+            driver.required = true;
+        }
+        Ok(Files {
+            repo,
+            strict: gix::filter::plumbing::Pipeline::new(
+                repo.command_context()?,
+                repo.object_hash(),
+                options,
+            ),
+            without_drivers: None,
+            attributes,
+            lenient,
+        })
+    }
+
+    /// `src` at `rela_path` as git stores it; `drivers: false` applies
+    /// everything but the filter drivers.
+    fn convert<R: std::io::Read>(
+        &mut self,
+        src: R,
+        rela_path: &std::path::Path,
+        index: &gix::index::State,
+        drivers: bool,
+    ) -> anyhow::Result<gix::filter::plumbing::pipeline::convert::ToGitOutcome<'_, R>> {
+        let repo = self.repo;
+        let pipeline = if drivers {
+            &mut self.strict
+        } else {
+            if self.without_drivers.is_none() {
+                let mut options = gix::filter::Pipeline::options(repo)?;
+                options.drivers.clear();
+                self.without_drivers = Some(gix::filter::plumbing::Pipeline::new(
+                    repo.command_context()?,
+                    repo.object_hash(),
+                    options,
+                ));
+            }
+            self.without_drivers
+                .as_mut()
+                .context("the pipeline was just built")?
+        };
+        let entry = self.attributes.at_path(rela_path, None, &repo.objects)?;
+        // Whether the index has a blob at the path: CRLF's `auto` asks.
+        let unix_path = gix::path::to_unix_separators_on_windows(gix::path::into_bstr(rela_path)?);
+        let mut in_index = |buf: &mut Vec<u8>| -> gix::Result<Option<()>> {
+            use gix::prelude::Find as _;
+            let Some(entry) = index.entry_by_path(unix_path.as_ref()) else {
+                return Ok(None);
+            };
+            let object = repo.objects.try_find(&entry.id, buf)?;
+            Ok(object
+                .filter(|object| object.kind == gix::object::Kind::Blob)
+                .map(|_| ()))
+        };
+        Ok(pipeline.convert_to_git(
+            src,
+            rela_path,
+            &mut |_, outcome| {
+                entry.matching_attributes(outcome);
+            },
+            &mut in_index,
+        )?)
+    }
 }
 
 impl<'repo> Hasher<'repo> {
@@ -698,8 +798,48 @@ impl<'repo> Hasher<'repo> {
             repo,
             workdir,
             pipeline: None,
+            files: None,
             attributes: None,
+            warnings: Vec::new(),
         }
+    }
+
+    fn files(&mut self, index: &gix::index::State) -> anyhow::Result<&mut Files<'repo>> {
+        if self.files.is_none() {
+            let attributes = Self::attribute_stack(self.repo, index)?.detach();
+            self.files = Some(Files::new(self.repo, attributes)?);
+        }
+        self.files.as_mut().context("the filters were just set up")
+    }
+
+    /// The command of the driver that applies to `rela_path`, when it is
+    /// one git lets fail; the warning git would print otherwise.
+    fn lenient_failure(
+        &mut self,
+        index: &gix::index::State,
+        rela_path: &BStr,
+    ) -> anyhow::Result<Option<String>> {
+        let Some(driver) = self.attribute(index, rela_path, "filter")? else {
+            return Ok(None);
+        };
+        let lenient = self
+            .files
+            .as_ref()
+            .is_some_and(|files| files.lenient.iter().any(|name| *name == driver));
+        if !lenient {
+            return Ok(None);
+        }
+        let config = self.repo.config_snapshot();
+        let command = ["clean", "process"].iter().find_map(|key| {
+            config
+                .string(format!("filter.{driver}.{key}").as_str())
+                .map(|c| c.to_str_lossy().into_owned())
+        });
+        Ok(command.map(|command| {
+            format!(
+                "external filter '{command}' (filter '{driver}') failed for '{rela_path}': it is committed without that filter, as git add does"
+            )
+        }))
     }
 
     fn attribute_stack(
@@ -913,18 +1053,28 @@ impl<'repo> Hasher<'repo> {
         }
         let rela = gix::path::from_bstr(rela_path)?;
         let repo = self.repo;
-        let id = match self
-            .pipeline(index)?
-            .convert_to_git(&data[..], &rela, index)?
-        {
-            ToGitOutcome::Unchanged(_) => repo.write_blob(&data)?,
-            ToGitOutcome::Buffer(buf) => repo.write_blob(buf)?,
-            ToGitOutcome::Process(mut filtered) => {
-                let mut out = Vec::new();
-                filtered.read_to_end(&mut out)?;
-                repo.write_blob(out)?
-            }
+        let convert = |files: &mut Files<'_>, drivers: bool| -> anyhow::Result<Option<Vec<u8>>> {
+            Ok(match files.convert(&data[..], &rela, index, drivers)? {
+                ToGitOutcome::Unchanged(_) => None,
+                ToGitOutcome::Buffer(buf) => Some(buf.to_vec()),
+                ToGitOutcome::Process(mut filtered) => {
+                    let mut out = Vec::new();
+                    filtered.read_to_end(&mut out)?;
+                    Some(out)
+                }
+            })
         };
+        let converted = match convert(self.files(index)?, true) {
+            Ok(converted) => converted,
+            Err(err) => match self.lenient_failure(index, rela_path)? {
+                Some(warning) => {
+                    self.warnings.push(warning);
+                    convert(self.files(index)?, false)?
+                }
+                None => return Err(err),
+            },
+        };
+        let id = repo.write_blob(converted.as_deref().unwrap_or(&data))?;
         Ok(Some(Ok(id.detach())))
     }
 
@@ -953,22 +1103,34 @@ impl<'repo> Hasher<'repo> {
         file.rewind()?;
         let rela = gix::path::from_bstr(rela_path)?;
         let repo = self.repo;
-        let blob = gix::object::Kind::Blob;
-        let id = match self.pipeline(index)?.convert_to_git(file, &rela, index)? {
-            ToGitOutcome::Unchanged(file) => {
-                repo.objects
-                    .write_stream(blob, len, &mut Exact::new(file, len))?
-            }
-            ToGitOutcome::Buffer(buf) => repo.write_blob(buf)?.detach(),
-            ToGitOutcome::Process(mut filtered) => {
-                // A clean filter's output has no size until it ends: spool
-                // it next to the objects it becomes one of.
-                let mut spool = tempfile::tempfile_in(repo.objects.store_ref().path())?;
-                let size = std::io::copy(&mut filtered, &mut spool)?;
-                spool.rewind()?;
-                repo.objects
-                    .write_stream(blob, size, &mut Exact::new(spool, size))?
-            }
+        let write = |files: &mut Files<'_>, file: std::fs::File, drivers: bool| {
+            let blob = gix::object::Kind::Blob;
+            anyhow::Ok(match files.convert(file, &rela, index, drivers)? {
+                ToGitOutcome::Unchanged(file) => {
+                    repo.objects
+                        .write_stream(blob, len, &mut Exact::new(file, len))?
+                }
+                ToGitOutcome::Buffer(buf) => repo.write_blob(buf)?.detach(),
+                ToGitOutcome::Process(mut filtered) => {
+                    // A clean filter's output has no size until it ends:
+                    // spool it next to the objects it becomes one of.
+                    let mut spool = tempfile::tempfile_in(repo.objects.store_ref().path())?;
+                    let size = std::io::copy(&mut filtered, &mut spool)?;
+                    spool.rewind()?;
+                    repo.objects
+                        .write_stream(blob, size, &mut Exact::new(spool, size))?
+                }
+            })
+        };
+        let id = match write(self.files(index)?, file, true) {
+            Ok(id) => id,
+            Err(err) => match self.lenient_failure(index, rela_path)? {
+                Some(warning) => {
+                    self.warnings.push(warning);
+                    write(self.files(index)?, std::fs::File::open(full)?, false)?
+                }
+                None => return Err(err),
+            },
         };
         Ok(Some(Ok(id)))
     }

@@ -904,3 +904,31 @@ fn show_json_into_a_closed_pipe_ends_normally() {
         assert!(out.stderr.is_empty(), "{command:?}: {}", text(&out));
     }
 }
+
+/// A clean filter git lets fail (`required` unset): git prints an error
+/// and adds the file without the filter (its eol rules still applied);
+/// the checkpoint records the same blob and warns, where it said nothing.
+#[test]
+fn failing_non_required_clean_filter_warns_as_git_does() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    repo.write(".gitattributes", "*.up filter=x text eol=lf\n");
+    repo.git(&["config", "filter.x.clean", "false"]);
+    repo.write("broken.up", "one\r\ntwo\r\n");
+    // git's blob for it.
+    let git_blob = repo.git(&["hash-object", "--path", "broken.up", "broken.up"]);
+    let out = repo.session(&["checkpoint", "-m", "x"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stderr(&out).contains(
+            "warning: external filter 'false' (filter 'x') failed for 'broken.up': it is committed without that filter"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(repo.rev("HEAD:broken.up"), git_blob.trim());
+    assert_eq!(
+        repo.git(&["cat-file", "-p", "HEAD:broken.up"]),
+        "one\ntwo\n"
+    );
+}

@@ -8,6 +8,7 @@
 
 use std::sync::atomic::AtomicBool;
 
+use anyhow::Context as _;
 use gix::ObjectId;
 use serde::Serialize;
 
@@ -74,6 +75,9 @@ pub struct Outcome {
     pub changes: Vec<snapshot::Change>,
     /// Paths left out.
     pub skipped: Vec<Skip>,
+    /// What the previous checkpoint recorded as left out: a path already
+    /// there with the same reason was warned about then.
+    pub previous_skipped: Vec<crate::state::Skipped>,
     /// The state recorded (or the unchanged inherited one).
     pub state: State,
     /// Problems that did not stop the checkpoint.
@@ -81,6 +85,42 @@ pub struct Outcome {
     /// Nothing else changed, but the agent's report did: it went into the
     /// newest checkpoint's note (not its trailers) without a new commit.
     pub reported: bool,
+}
+
+impl Outcome {
+    /// Paths left out this time that the previous checkpoint did not leave
+    /// out, or left out for another reason: worth a warning.
+    pub fn new_skips(&self) -> impl Iterator<Item = &Skip> {
+        self.skipped.iter().filter(|skip| {
+            !self
+                .previous_skipped
+                .iter()
+                .any(|old| old.path == skip.path && old.reason == skip.reason)
+        })
+    }
+
+    /// The warnings a person should see: the problems, then one line per
+    /// newly skipped path; and how many paths are left out as before (a
+    /// count line at most, not a warning each time).
+    pub fn skip_report(&self) -> (Vec<String>, usize) {
+        let new: Vec<String> = self
+            .new_skips()
+            .map(|skip| format!("skipped {}: {}", skip.path, skip.detail))
+            .collect();
+        let known = self.skipped.len() - new.len();
+        (new, known)
+    }
+}
+
+/// The line for paths left out as before, at most once per checkpoint.
+pub fn still_skipped_line(count: usize) -> Option<String> {
+    (count > 0).then(|| {
+        format!(
+            "{count} path{s} still left out as before ('git session status' lists {them})",
+            s = if count == 1 { "" } else { "s" },
+            them = if count == 1 { "it" } else { "them" }
+        )
+    })
 }
 
 /// Take a checkpoint of the repository's work tree.
@@ -288,15 +328,21 @@ pub fn write(
         if reported {
             cp.state.report = state.report;
             cp.state.created_at = rfc3339(crate::repo::signatures(repo)?.1.time);
-            write_note(
-                repo,
-                config,
-                locks,
-                &mut history,
-                cp.id,
-                &cp.state,
-                &mut warnings,
-            );
+            match cp.state.to_toml() {
+                Ok(note) => write_note(
+                    repo,
+                    config,
+                    locks,
+                    &mut history,
+                    cp.id,
+                    &note,
+                    &mut warnings,
+                ),
+                Err(err) => warnings.push(format!(
+                    "the agent's report could not be added to the note of {}: {err}",
+                    short(cp.id)
+                )),
+            }
         }
         return Ok(Written {
             outcome: Outcome {
@@ -305,6 +351,7 @@ pub fn write(
                 created: false,
                 changes: Vec::new(),
                 skipped: snap.skipped,
+                previous_skipped: cp.state.skipped.clone(),
                 state: cp.state,
                 warnings,
                 reported,
@@ -345,6 +392,11 @@ pub fn write(
         &snap.changes,
         &mut warnings,
     )?;
+    // Before anything is written: a state that cannot be a note fails the
+    // checkpoint with the repository untouched.
+    let note = state
+        .to_toml()
+        .context("could not write the session state as TOML for its note")?;
     let log_message = format!("git-session: {}", state.summary);
     let commit_id = commit::commit_and_move(
         repo,
@@ -375,7 +427,7 @@ pub fn write(
         locks,
         &mut history,
         commit_id,
-        &state,
+        &note,
         &mut warnings,
     );
 
@@ -386,6 +438,7 @@ pub fn write(
             created: true,
             changes: snap.changes,
             skipped: snap.skipped,
+            previous_skipped: previous.map(|cp| cp.state.skipped).unwrap_or_default(),
             state,
             warnings,
             reported: false,
@@ -396,15 +449,15 @@ pub fn write(
     })
 }
 
-/// Attach `state` as the note of `commit_id`; a failure is a warning, since
-/// the commit's trailers carry the state too.
+/// Attach `note` (a state as TOML) as the note of `commit_id`; a failure
+/// is a warning, since the commit's trailers carry the state too.
 pub fn write_note(
     repo: &gix::Repository,
     config: &Config,
     locks: &mut crate::lock::Locks,
     history: &mut History<'_>,
     commit_id: ObjectId,
-    state: &State,
+    note: &str,
     warnings: &mut Vec<String>,
 ) {
     let noted = locks
@@ -412,7 +465,7 @@ pub fn write_note(
         .and_then(|_announced| {
             history.notes().write(
                 commit_id,
-                &state.to_toml(),
+                note,
                 &format!("git-session: note for {}", short(commit_id)),
             )
         });

@@ -2,7 +2,10 @@
 //!
 //! Deep code returns these typed errors; `main` prints them as git does
 //! (`error: …` then `hint: …` lines) and maps them to the exit code. Anything
-//! else travels as `anyhow::Error` with context naming the path or ref.
+//! else travels as `anyhow::Error` with context naming the path or ref, and
+//! is an internal error: it exits with its own code ([`exit::INTERNAL`]), so
+//! a script can tell "you asked for something that cannot be done" from
+//! "git-session failed".
 
 use std::path::PathBuf;
 
@@ -16,6 +19,9 @@ pub enum Error {
     /// `extensions.refStorage` names a ref backend other than `files`.
     #[error("this repository keeps its refs in the '{0}' format (extensions.refStorage), an unsupported storage backend: git-session needs the 'files' ref backend")]
     UnsupportedRefStorage(String),
+    /// The identity git would refuse to commit with.
+    #[error("{0}")]
+    BadIdentity(String),
     #[error("a {0} is in progress: refusing to checkpoint")]
     InProgress(&'static str),
     #[error("the index has unresolved conflicts in {count} path(s), first '{first}'")]
@@ -24,8 +30,13 @@ pub enum Error {
     /// working-tree-encoding prohibits); `detail` names the path.
     #[error("{detail}: nothing was committed")]
     CannotAdd { detail: String, hint: String },
+    #[error("the index '{}' is damaged (its checksum does not match)", .0.display())]
+    DamagedIndex(PathBuf),
     #[error("could not lock '{}': another git process seems to be running", .0.display())]
     IndexLocked(PathBuf),
+    /// The branch's own lock file (`refs/heads/<branch>.lock`) is there.
+    #[error("could not move the branch: '{}' exists (another git process is updating it, or one was killed while it did)", .0.display())]
+    RefLocked(PathBuf),
     #[error("another git-session is running: could not take '{}'", .0.display())]
     SessionLocked(PathBuf),
     #[error("unknown revision '{0}'")]
@@ -62,7 +73,7 @@ pub enum Error {
     DetachedHead,
     #[error("could not run git: {0}")]
     GitNotRunnable(String),
-    #[error("git did not finish within {} ms and was stopped", .0.as_millis())]
+    #[error("git did not finish within {} and was stopped", crate::time::duration(*.0))]
     GitTimedOut(std::time::Duration),
     #[error("could not reach remote '{remote}': {detail}")]
     RemoteUnreachable { remote: String, detail: String },
@@ -94,6 +105,15 @@ pub enum Error {
     },
     #[error("{0}")]
     Usage(String),
+    /// A template override that cannot be found, read or rendered.
+    #[error("{0}")]
+    Template(String),
+    /// An agent's settings file that install/uninstall cannot edit.
+    #[error("'{}': {problem}", .path.display())]
+    SettingsFile { path: PathBuf, problem: String },
+    /// A file the user named that cannot be written (`resume -o`).
+    #[error("could not write '{}': {detail}", .path.display())]
+    CannotWrite { path: PathBuf, detail: String },
     /// `finish --squash` with fewer than two commits since the base.
     #[error("nothing to squash: {0}")]
     NothingToSquash(String),
@@ -146,6 +166,9 @@ impl Error {
             Error::InProgress(op) => vec![format!(
                 "finish or abort the {op} first (see 'git status'), then checkpoint again"
             )],
+            Error::BadIdentity(_) => vec![
+                "set who you are: git config --global user.name 'Your Name' && git config --global user.email you@example.com".into(),
+            ],
             Error::Conflicts { .. } => vec![
                 "resolve the conflicts and 'git add' the files, then checkpoint again".into(),
             ],
@@ -153,10 +176,20 @@ impl Error {
                 hint.clone(),
                 "a hook's checkpoint leaves such a path out and saves the rest of the work".into(),
             ],
+            Error::DamagedIndex(_) => vec![
+                "rebuild it from HEAD with 'git reset -q' (your files are not touched)".into(),
+            ],
             Error::IndexLocked(path) => vec![
                 "wait for the other git process to finish and try again".into(),
                 format!(
                     "if no git process is running, remove '{}' by hand",
+                    path.display()
+                ),
+            ],
+            Error::RefLocked(path) => vec![
+                "wait for the other git process to finish and try again".into(),
+                format!(
+                    "if no git process is running ('ps -e | grep git' lists none), the lock is stale: remove it with rm '{}', then checkpoint again",
                     path.display()
                 ),
             ],
@@ -212,7 +245,11 @@ impl Error {
                 vec!["switch to a branch ('git switch -c NAME'), then push again".into()]
             }
             Error::GitTimedOut(_) => vec![
-                "the network or the remote is slow: run the command again by hand".into(),
+                "the network, the remote or a pre-push hook is slow: run the command again by hand".into(),
+                format!(
+                    "a push or fetch you start may take up to session.networkTimeout seconds (default {}; 0 for no limit): git config session.networkTimeout 600",
+                    crate::config::DEFAULT_NETWORK_TIMEOUT.as_secs()
+                ),
             ],
             Error::GitNotRunnable(_) => vec![
                 "git-session runs 'git' from PATH for push and fetch: install git or fix PATH"
@@ -249,6 +286,15 @@ impl Error {
             ],
             Error::PushAfterCheckpoint { hints, .. } => hints.clone(),
             Error::Usage(_) => Vec::new(),
+            Error::Template(_) => vec![
+                "fix the template, or remove the override to use the built-in one ('git session templates' lists where each comes from)".into(),
+            ],
+            Error::SettingsFile { .. } => {
+                vec!["fix the file by hand (it is JSON), then run the command again".into()]
+            }
+            Error::CannotWrite { .. } => {
+                vec!["check that the directory exists and that you may write there".into()]
+            }
             Error::NothingToSquash(_) => vec![
                 "a squash folds two or more commits: checkpoint more work first, or finish without --squash"
                     .into(),
@@ -291,12 +337,27 @@ impl Error {
         }
     }
 
-    /// The process exit code: 3 when a checkpoint was written but its push
-    /// failed (so a hook can tell "saved locally" from "not saved"), else 1.
+    /// The process exit code: [`exit::PUSH_FAILED`] when a checkpoint was
+    /// written but its push failed (so a hook can tell "saved locally" from
+    /// "not saved"), else [`exit::USER`].
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::PushAfterCheckpoint { .. } => 3,
-            _ => 1,
+            Error::PushAfterCheckpoint { .. } => exit::PUSH_FAILED,
+            _ => exit::USER,
         }
     }
+}
+
+/// The exit codes, as the man page and README list them.
+pub mod exit {
+    /// A problem git-session understood: a refusal, a bad setting or
+    /// argument, something missing; a `hint:` says what to do.
+    pub const USER: u8 = 1;
+    /// The command line could not be parsed (clap's own code).
+    pub const USAGE: u8 = 2;
+    /// The checkpoint was written, but the push after it failed.
+    pub const PUSH_FAILED: u8 = 3;
+    /// A failure git-session did not anticipate: a bug, or the machine
+    /// (disk, permissions) failing under it (sysexits' `EX_SOFTWARE`).
+    pub const INTERNAL: u8 = 70;
 }

@@ -67,10 +67,45 @@ fn report(err: &mut dyn std::io::Write, error: &anyhow::Error, color: Color) -> 
     let user = error
         .chain()
         .find_map(|e| e.downcast_ref::<git_session::error::Error>());
-    if let Some(user) = user {
-        for hint in user.hints() {
-            let _ = writeln!(err, "{} {hint}", color.err(Style::Hint, "hint:"));
+    let hint = |err: &mut dyn std::io::Write, text: &str| {
+        let _ = writeln!(err, "{} {text}", color.err(Style::Hint, "hint:"));
+    };
+    match user {
+        Some(user) => {
+            for text in user.hints() {
+                hint(err, &text);
+            }
+            ExitCode::from(user.exit_code())
+        }
+        // The machine, not git-session: the user can act on it.
+        None if error.chain().any(is_environment) => {
+            hint(
+                err,
+                "the disk is full, a size limit or quota is reached, or a permission is missing where the message says: fix that, then run the command again",
+            );
+            ExitCode::from(git_session::error::exit::USER)
+        }
+        None => {
+            hint(
+                err,
+                "git-session did not expect this failure: the repository may be damaged ('git fsck' checks it); if it is not, this is a bug, please report it with the command and this output",
+            );
+            ExitCode::from(git_session::error::exit::INTERNAL)
         }
     }
-    ExitCode::from(user.map_or(1, git_session::error::Error::exit_code))
+}
+
+/// A full disk, a size limit or a missing permission.
+fn is_environment(cause: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind;
+    cause.downcast_ref::<std::io::Error>().is_some_and(|e| {
+        matches!(
+            e.kind(),
+            ErrorKind::PermissionDenied
+                | ErrorKind::StorageFull
+                | ErrorKind::ReadOnlyFilesystem
+                | ErrorKind::QuotaExceeded
+                | ErrorKind::FileTooLarge
+        )
+    })
 }

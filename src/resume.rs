@@ -470,38 +470,97 @@ fn changed_files(
     Ok(files)
 }
 
-/// Trim `context`'s long lists until `render` fits in `max_chars`: first
-/// the file list, commits after the checkpoint and uncommitted files, then
-/// the oldest done items, notes and decisions. Open items and blockers are
-/// always kept. Returns the text; when even the trimmed context is too long,
-/// whole lines are dropped from the end, never part of a line.
-pub fn fit(
+/// Items longer than this are shortened (an ellipsis inside) before any
+/// item is dropped.
+const LONG_ITEM: usize = 80;
+
+/// Items are never shortened below this many characters.
+const SHORT_ITEM: usize = 24;
+
+/// What [`shrink`] made of a context: the text of the smallest context it
+/// reached, and whether that fits.
+pub struct Fitted {
+    pub text: String,
+    pub fits: bool,
+}
+
+/// Make `context` smaller, step by step, until `render` fits in
+/// `max_chars` or nothing is left to make smaller:
+///
+/// 1. the list of files changed on the branch goes first, all of it;
+/// 2. items longer than [`LONG_ITEM`] characters are shortened, with an
+///    ellipsis inside (the start and the end of the text kept);
+/// 3. the oldest done items, decisions, notes, commits after the checkpoint
+///    and uncommitted files are dropped, the newest of each kept;
+/// 4. items are shortened further, to [`SHORT_ITEM`] characters.
+///
+/// Open items and blockers are shortened but never dropped, and no list
+/// that had items is emptied, so a section never shows only its "… and N
+/// more" line. `omitted` counts what was dropped.
+pub fn shrink(
     mut context: Context,
     max_chars: usize,
     mut render: impl FnMut(&Context) -> anyhow::Result<String>,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<Fitted> {
     loop {
         let text = render(&context)?;
         if text.chars().count() <= max_chars {
-            return Ok(text);
+            return Ok(Fitted { text, fits: true });
         }
         if !trim_once(&mut context) {
-            let mut out = String::new();
-            for line in text.split_inclusive('\n') {
-                if out.chars().count() + line.chars().count() > max_chars {
-                    break;
-                }
-                out.push_str(line);
-            }
-            return Ok(out);
+            return Ok(Fitted { text, fits: false });
         }
     }
 }
 
-/// Halve the longest trimmable list; false when nothing is left to trim.
+/// [`shrink`], then, when even the smallest context is too long, whole
+/// lines dropped from the end (never part of a line), and with them a
+/// heading left without its lines.
+pub fn fit(
+    context: Context,
+    max_chars: usize,
+    render: impl FnMut(&Context) -> anyhow::Result<String>,
+) -> anyhow::Result<String> {
+    let Fitted { text, fits } = shrink(context, max_chars, render)?;
+    if fits {
+        return Ok(text);
+    }
+    let mut lines: Vec<&str> = Vec::new();
+    let mut len = 0;
+    for line in text.split_inclusive('\n') {
+        let n = line.chars().count();
+        if len + n > max_chars {
+            break;
+        }
+        len += n;
+        lines.push(line);
+    }
+    // A heading (`Decisions:`, `## Notes`, a code fence) or a blank line
+    // at the end introduces what was cut.
+    while lines.last().is_some_and(|line| {
+        let line = line.trim();
+        line.is_empty() || line.ends_with(':') || line.starts_with('#') || line.starts_with("```")
+    }) {
+        lines.pop();
+    }
+    Ok(lines.concat())
+}
+
+/// One step of [`shrink`]; false when nothing is left to make smaller.
 fn trim_once(c: &mut Context) -> bool {
+    if !c.files.is_empty() {
+        let keep = c.files.len() / 2;
+        c.omitted.files += c.files.len() - keep;
+        c.files.truncate(keep);
+        return true;
+    }
+    shorten_items(c, LONG_ITEM) || drop_oldest(c) || shorten_items(c, SHORT_ITEM)
+}
+
+/// Halve the longest list that has more than one entry, keeping its newest
+/// entries; false when every list has one entry at most.
+fn drop_oldest(c: &mut Context) -> bool {
     let lens = [
-        c.files.len(),
         c.commits_after.len(),
         c.uncommitted.len(),
         c.done.len(),
@@ -511,30 +570,27 @@ fn trim_once(c: &mut Context) -> bool {
     let Some((which, &len)) = lens.iter().enumerate().max_by_key(|(_, len)| **len) else {
         return false;
     };
-    if len == 0 {
+    if len <= 1 {
         return false;
     }
-    let keep = len / 2;
+    let keep = len.div_ceil(2);
     let cut = len - keep;
     match which {
+        // Newest first: keep the start.
         0 => {
-            c.files.truncate(keep);
-            c.omitted.files += cut;
-        }
-        1 => {
             c.commits_after.truncate(keep);
             c.omitted.commits_after += cut;
         }
-        2 => {
+        1 => {
             c.uncommitted.truncate(keep);
             c.omitted.uncommitted += cut;
         }
-        // Done items: keep the newest (the end of the list).
-        3 => {
+        // Oldest first: keep the end.
+        2 => {
             c.done.drain(..cut);
             c.omitted.done += cut;
         }
-        4 => {
+        3 => {
             c.notes.drain(..cut);
             c.omitted.notes += cut;
         }
@@ -544,4 +600,64 @@ fn trim_once(c: &mut Context) -> bool {
         }
     }
     true
+}
+
+/// Shorten the longest texts (task, items, commit subjects) by a quarter,
+/// never below `floor` characters; false when none is longer than that.
+fn shorten_items(c: &mut Context, floor: usize) -> bool {
+    let longest = texts(c).map(|t| t.chars().count()).max().unwrap_or(0);
+    if longest <= floor {
+        return false;
+    }
+    let cap = (longest * 3 / 4).max(floor);
+    for text in texts(c) {
+        shorten(text, cap);
+    }
+    true
+}
+
+/// Every text of the context that [`shorten_items`] may shorten.
+fn texts(c: &mut Context) -> impl Iterator<Item = &mut String> {
+    std::iter::once(&mut c.task)
+        .chain(c.done.iter_mut())
+        .chain(c.doing.iter_mut())
+        .chain(c.todo.iter_mut())
+        .chain(c.decisions.iter_mut())
+        .chain(c.notes.iter_mut())
+        .chain(c.blockers.iter_mut())
+        .chain(c.commits_after.iter_mut().map(|commit| &mut commit.subject))
+}
+
+/// `text` in at most `cap` characters: its start and its end around an
+/// ellipsis, so both what an item is about and how it ends stay readable.
+fn shorten(text: &mut String, cap: usize) {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= cap {
+        return;
+    }
+    let keep = cap.saturating_sub(1);
+    let head = keep * 2 / 3;
+    let tail = keep - head;
+    let start: String = chars[..head].iter().collect();
+    let end: String = chars[chars.len() - tail..].iter().collect();
+    *text = format!("{}…{}", start.trim_end(), end.trim_start());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortening_keeps_both_ends_within_the_cap() {
+        let mut text = "a".repeat(30) + &"b".repeat(30);
+        shorten(&mut text, 25);
+        assert_eq!(text.chars().count(), 25);
+        assert!(text.starts_with("aaaa") && text.ends_with("bbbb") && text.contains('…'));
+        // Shortened again, the old ellipsis goes with the middle.
+        shorten(&mut text, 13);
+        assert_eq!(text.matches('…').count(), 1, "{text}");
+        let mut short = "fits".to_string();
+        shorten(&mut short, 4);
+        assert_eq!(short, "fits");
+    }
 }

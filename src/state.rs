@@ -17,8 +17,9 @@ pub struct Skipped {
     /// Path relative to the work tree root, `/`-separated.
     pub path: String,
     /// `secret`, `too-large`, `nested-repo`, `unsupported-type` (a FIFO,
-    /// socket or device where a tracked file was) or `bom-prohibited` (a
-    /// byte order mark its working-tree-encoding forbids).
+    /// socket or device where a tracked file was), `bom-prohibited` (a
+    /// byte order mark its working-tree-encoding forbids) or `filter-failed`
+    /// (a required clean filter failed).
     pub reason: String,
 }
 
@@ -267,11 +268,11 @@ impl State {
         }
     }
 
-    /// The state as TOML, the note's content.
-    pub fn to_toml(&self) -> String {
-        // Serialising a plain struct of strings and lists cannot fail; fall
-        // back to an empty document rather than panic if it ever did.
-        toml::to_string(self).unwrap_or_default()
+    /// The state as TOML, the note's content. A plain struct of strings
+    /// and lists should always serialise; if it ever did not, the caller
+    /// must know rather than write an empty note.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
     }
 
     /// Parse a note. Unknown keys are ignored (a newer writer may add some).
@@ -495,40 +496,243 @@ pub fn unescape(value: &str) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// The trailers of a message: `(key, value)` pairs from its last paragraph,
-/// when every line of that paragraph is a `Key: value` line (or a
-/// continuation line, which is joined as git does).
+/// The trailers of a message, `(key, value)` pairs in order, as
+/// `git interpret-trailers --parse` lists them (git 2.47's trailer.c rules,
+/// with no `trailer.*` configuration and `#` as the comment character):
+///
+/// - The message ends at a patch divider (a line starting with `---` and a
+///   blank), and trailing comment lines, blank lines, an old `Conflicts:`
+///   block and everything below a scissors line are left out.
+/// - The first paragraph is the title and never holds trailers.
+/// - The trailer block is the last paragraph, when all its lines are
+///   trailers, or when it has a git-generated line (`Signed-off-by: `,
+///   `(cherry picked from commit `) and at least a quarter of its lines are
+///   trailers. Other lines in it (the cherry-pick note, free text) are not
+///   trailers but do not spoil the block.
+/// - A trailer is `token: value` with a token of ASCII letters, digits and
+///   `-` (blanks allowed before the `:`); a line starting with a blank
+///   continues the trailer above it, and the value is unfolded to one line.
+///
+/// Blanks are git's: space, tab, LF and CR (a CRLF message reads as its LF
+/// form). Values are trimmed of those only, never of other white space. A
+/// last line without a newline reads as if it had one, as git completes it.
 pub fn parse_trailers(message: &str) -> Vec<(String, String)> {
-    let message = message.trim_end();
-    let Some(start) = message.rfind("\n\n") else {
-        return Vec::new();
+    let completed;
+    let message = if message.is_empty() || message.ends_with('\n') {
+        message
+    } else {
+        completed = format!("{message}\n");
+        completed.as_str()
     };
-    let block = &message[start + 2..];
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in block.lines() {
-        if line.starts_with([' ', '\t']) {
-            match out.last_mut() {
-                Some((_, value)) => {
-                    value.push(' ');
-                    value.push_str(line.trim());
-                }
-                None => return Vec::new(),
+    let end = end_of_log_message(message.as_bytes());
+    let start = trailer_block_start(message.as_bytes(), end);
+    // A line that starts with a blank continues the trailer before it; any
+    // other line (a comment, the cherry-pick note) ends that trailer.
+    let mut lines: Vec<(String, bool)> = Vec::new();
+    for line in message[start..end].split_inclusive('\n') {
+        if let Some((last, true)) = lines.last_mut() {
+            if line.as_bytes().first().copied().is_some_and(is_git_space) {
+                last.push_str(line);
+                continue;
             }
+        }
+        let is_trailer = separator(line.as_bytes()).is_some_and(|at| at >= 1);
+        lines.push((line.to_string(), is_trailer));
+    }
+    lines
+        .into_iter()
+        .filter(|(_, is_trailer)| *is_trailer)
+        .filter_map(|(text, _)| {
+            let at = separator(text.as_bytes())?;
+            let key = git_trim(&text[..at]);
+            let value = unfold(git_trim(&text[at + 1..]));
+            Some((key.to_string(), value))
+        })
+        .collect()
+}
+
+/// git's `isspace`: space, tab, LF and CR (not VT or FF).
+fn is_git_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn git_trim(text: &str) -> &str {
+    text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+}
+
+/// A folded value on one line: each line break and the blanks after it
+/// become one space, as `--unfold` does.
+fn unfold(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(at) = rest.find('\n') {
+        out.push_str(&rest[..at]);
+        out.push(' ');
+        rest = rest[at + 1..].trim_start_matches([' ', '\t', '\n', '\r']);
+    }
+    out.push_str(rest);
+    git_trim(&out).to_string()
+}
+
+/// Where the `:` of a trailer line is: after a token of ASCII letters,
+/// digits and `-`, and optionally blanks (not at the start of the line).
+fn separator(line: &[u8]) -> Option<usize> {
+    let mut blanks = false;
+    for (at, &b) in line.iter().enumerate() {
+        match b {
+            b':' => return Some(at),
+            b if !blanks && (b.is_ascii_alphanumeric() || b == b'-') => {}
+            b' ' | b'\t' if at != 0 => blanks = true,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The line starting at `at`, up to its newline (excluded).
+fn line_at(text: &[u8], at: usize) -> &[u8] {
+    let rest = &text[at..];
+    &rest[..rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len())]
+}
+
+/// Where the line after the one starting at `at` starts.
+fn next_line(text: &[u8], at: usize) -> usize {
+    let end = at + line_at(text, at).len();
+    (end + 1).min(text.len())
+}
+
+fn is_blank_line(line: &[u8]) -> bool {
+    line.iter().copied().all(is_git_space)
+}
+
+/// The start of the last line in `text[..len]` (`None` when empty); a
+/// newline at the very end belongs to that line.
+fn last_line(text: &[u8], len: usize) -> Option<usize> {
+    match len {
+        0 => None,
+        1 => Some(0),
+        _ => Some(
+            text[..len - 1]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |at| at + 1),
+        ),
+    }
+}
+
+const COMMENT: &[u8] = b"#";
+const SCISSORS: &[u8] = b"# ------------------------ >8 ------------------------\n";
+
+/// The end of the log message proper: before a patch divider, less the
+/// ignorable lines at its end.
+fn end_of_log_message(text: &[u8]) -> usize {
+    let mut end = text.len();
+    let mut at = 0;
+    while at < text.len() {
+        if let Some(after) = text[at..].strip_prefix(b"---") {
+            if after.first().copied().is_some_and(is_git_space) {
+                end = at;
+                break;
+            }
+        }
+        at = next_line(text, at);
+    }
+    ignorable_start(text, end)
+}
+
+/// Where the trailing comments, blank lines, old `Conflicts:` block and
+/// scissors part of `text[..len]` begin (`len` when there are none).
+fn ignorable_start(text: &[u8], len: usize) -> usize {
+    let cutoff = if text.starts_with(SCISSORS) {
+        0
+    } else {
+        text[..len]
+            .windows(SCISSORS.len() + 1)
+            .position(|w| w[0] == b'\n' && &w[1..] == SCISSORS)
+            .map_or(len, |at| at + 1)
+    };
+    // `0` doubles as "no run yet", as in git.
+    let (mut run, mut at, mut conflicts) = (0, 0, false);
+    while at < cutoff {
+        let next = text[at..len]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(len, |i| at + i + 1);
+        if text[at..cutoff].starts_with(COMMENT) || text[at] == b'\n' {
+            if run == 0 {
+                run = at;
+            }
+        } else if text[at..].starts_with(b"Conflicts:\n") {
+            conflicts = true;
+            if run == 0 {
+                run = at;
+            }
+        } else if conflicts && text[at] == b'\t' {
+            // A path in the conflicts block.
+        } else if run != 0 {
+            run = 0;
+            conflicts = false;
+        }
+        at = next;
+    }
+    if run != 0 {
+        run
+    } else {
+        cutoff
+    }
+}
+
+/// Lines that git itself appends and that make a paragraph a trailer block
+/// even among other lines.
+const GIT_GENERATED: [&[u8]; 2] = [b"Signed-off-by: ", b"(cherry picked from commit "];
+
+/// Where the trailer block of `text[..len]` starts (`len` when there is
+/// none): the last paragraph, after the title, when it is all trailers or
+/// has a git-generated line and at least 25% trailers.
+fn trailer_block_start(text: &[u8], len: usize) -> usize {
+    let mut at = 0;
+    while at < len {
+        if !text[at..].starts_with(COMMENT) && is_blank_line(line_at(text, at)) {
+            break;
+        }
+        at = next_line(text, at);
+    }
+    let end_of_title = at;
+    let (mut recognized, mut trailers, mut others, mut continuations) = (false, 0, 0, 0);
+    let mut only_blanks = true;
+    let mut line = last_line(text, len);
+    while let Some(start) = line.filter(|l| *l >= end_of_title) {
+        line = last_line(text, start);
+        let bol = &text[start..];
+        if bol.starts_with(COMMENT) {
+            others += continuations;
+            continuations = 0;
             continue;
         }
-        let Some((key, value)) = line.split_once(':') else {
-            return Vec::new();
-        };
-        let key_ok = !key.is_empty()
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !key_ok {
-            return Vec::new();
+        if is_blank_line(line_at(text, start)) {
+            if only_blanks {
+                continue;
+            }
+            others += continuations;
+            let block = (recognized && trailers * 3 >= others) || (trailers > 0 && others == 0);
+            return if block { next_line(text, start) } else { len };
         }
-        out.push((key.to_string(), value.trim().to_string()));
+        only_blanks = false;
+        if GIT_GENERATED.iter().any(|prefix| bol.starts_with(prefix)) {
+            trailers += 1;
+            continuations = 0;
+            recognized = true;
+        } else if separator(line_at(text, start)).is_some_and(|at| at >= 1) {
+            trailers += 1;
+            continuations = 0;
+        } else if bol.first().copied().is_some_and(is_git_space) {
+            continuations += 1;
+        } else {
+            others += 1 + continuations;
+            continuations = 0;
+        }
     }
-    out
+    len
 }
 
 /// Render trailer pairs as the lines of the trailer paragraph.
@@ -665,13 +869,56 @@ mod tests {
     #[test]
     fn toml_round_trip() {
         let state = sample();
-        assert_eq!(State::from_toml(&state.to_toml()).expect("valid"), state);
+        let toml = state.to_toml().expect("serialises");
+        assert_eq!(State::from_toml(&toml).expect("valid"), state);
     }
 
     #[test]
     fn not_a_checkpoint_without_schema() {
         assert!(State::from_trailers("fix\n\nSigned-off-by: A <a@b>").is_none());
         assert!(State::from_trailers("just a subject").is_none());
+    }
+
+    #[test]
+    fn trailers_read_as_git_reads_them() {
+        // Each answer is `git interpret-trailers --parse` (git 2.47).
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        for (message, want) in [
+            // git cherry-pick -x: the note joins the block.
+            (
+                "s\n\nSession-Schema: 1\n(cherry picked from commit abc)\n",
+                pairs(&[("Session-Schema", "1")]),
+            ),
+            // One git-generated line carries a block that is 25% trailers.
+            (
+                "s\n\nfree\nfree\nfree\nSigned-off-by: A\n",
+                pairs(&[("Signed-off-by", "A")]),
+            ),
+            ("s\n\nfree\nfree\nfree\nfree\nSigned-off-by: A\n", vec![]),
+            // Continuations unfold; CRLF reads as LF; the title is never
+            // a trailer block.
+            ("s\r\n\r\nK: a  \r\n   b\r\n", pairs(&[("K", "a  \r b")])),
+            ("K: title only\n", vec![]),
+            // Comments, a patch and the scissors are not the message.
+            (
+                "s\n\nK: v\n# comment\n\n--- \npatch: x\n",
+                pairs(&[("K", "v")]),
+            ),
+            (
+                "s\n\nK: v\n# ------------------------ >8 ------------------------\nL: w\n",
+                pairs(&[("K", "v")]),
+            ),
+            // Found by tests/fuzz.rs: git completes the last line, and a
+            // trailing "Conflicts:" block is then ignorable.
+            ("\nConflicts:", vec![]),
+            ("\nFoo:", pairs(&[("Foo", "")])),
+        ] {
+            assert_eq!(parse_trailers(message), want, "{message:?}");
+        }
     }
 
     #[test]

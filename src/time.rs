@@ -31,6 +31,15 @@ pub fn now(repo: &gix::Repository) -> i64 {
         })
 }
 
+/// A duration for messages: `300 s`, or `250 ms` below a second.
+pub fn duration(d: std::time::Duration) -> String {
+    if d.as_secs() >= 1 && d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
 /// How long ago `time` was, in the largest unit that fits.
 pub fn ago(time: gix::date::Time) -> String {
     let now = SystemTime::now()

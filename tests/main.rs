@@ -11,6 +11,7 @@ mod continue_anywhere;
 mod differential;
 mod finish;
 mod fuzz;
+mod hardening;
 mod hooks;
 mod hostile;
 mod notes;

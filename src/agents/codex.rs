@@ -37,6 +37,6 @@ impl Integration for Codex {
     }
 
     fn install_hint(&self) -> Option<&'static str> {
-        Some("hint: Codex runs new hooks only after you review and trust them (/hooks in Codex)")
+        Some("Codex runs new hooks only after you review and trust them (/hooks in Codex)")
     }
 }

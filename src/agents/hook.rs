@@ -99,7 +99,7 @@ pub fn handle(
         Ok(mut outcome) => {
             // SessionEnd is the last chance before the machine may go away.
             if reason == "session-end" && config.auto_push {
-                match crate::sync::push(&mut repo, &config, None, true) {
+                match crate::sync::push(&mut repo, &config.within_hook(), None, true) {
                     Ok(report) => outcome.warnings.extend(report.warnings),
                     Err(err) => outcome.warnings.push(format!(
                         "the checkpoint is safe here, but the push failed: {err:#}"
@@ -247,7 +247,7 @@ fn prompt_context(
         return Ok(Handled::Nothing);
     };
     if let Some(remote) = &named.remote {
-        let git = crate::remote::Git::new(&repo).with_timeout(PROMPT_FETCH);
+        let git = crate::remote::Git::new(&repo).with_timeout(Some(PROMPT_FETCH));
         let src = format!("refs/heads/{}", named.branch);
         let dst = format!("refs/remotes/{remote}/{}", named.branch);
         // The copy fetched before serves when the remote is slow or gone.

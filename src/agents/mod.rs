@@ -85,8 +85,8 @@ pub trait Integration: Sync {
     /// local) or to HOME (user); `None` where the agent has none.
     fn settings_file(&self, scope: Scope) -> Option<&'static str>;
 
-    /// A line to print after installing hooks, when the agent needs a step
-    /// of its own before they run.
+    /// A hint to print after installing hooks, when the agent needs a step
+    /// of its own before they run (without the `hint:` prefix).
     fn install_hint(&self) -> Option<&'static str> {
         None
     }

@@ -24,7 +24,7 @@ pub fn settings_path(
             .filter(|s| integration.settings_file(*s).is_some())
             .map(|s| format!("--scope {}", scope_name(s)))
             .collect();
-        anyhow::bail!(
+        return Err(crate::error::Error::Usage(format!(
             "{} has no {} hooks file: use {}",
             integration.display_name(),
             match scope {
@@ -32,12 +32,13 @@ pub fn settings_path(
                 other => scope_name(other),
             },
             others.join(" or ")
-        )
+        ))
+        .into());
     };
     let base = match scope {
-        Scope::Project | Scope::Local => {
-            workdir.context("this scope needs a git work tree: run it inside one")?
-        }
+        Scope::Project | Scope::Local => workdir.ok_or_else(|| {
+            crate::error::Error::Usage("this scope needs a git work tree: run it inside one".into())
+        })?,
         Scope::User => home.context("HOME is not set: cannot find the user's settings")?,
     };
     Ok(base.join(file))
@@ -80,10 +81,7 @@ pub fn install(agent: Agent, path: &Path) -> anyhow::Result<Vec<&'static str>> {
         .entry("hooks")
         .or_insert_with(|| Value::Object(Map::new()));
     let Some(hooks) = hooks.as_object_mut() else {
-        anyhow::bail!(
-            "'{}': \"hooks\" is not an object; fix it by hand first",
-            path.display()
-        );
+        return Err(settings_file(path, "\"hooks\" is not an object"));
     };
     let mut added = Vec::new();
     for event in agent.integration().events() {
@@ -91,10 +89,7 @@ pub fn install(agent: Agent, path: &Path) -> anyhow::Result<Vec<&'static str>> {
             .entry(*event)
             .or_insert_with(|| Value::Array(Vec::new()));
         let Some(groups) = groups.as_array_mut() else {
-            anyhow::bail!(
-                "'{}': hooks.{event} is not a list; fix it by hand first",
-                path.display()
-            );
+            return Err(settings_file(path, &format!("hooks.{event} is not a list")));
         };
         let present = groups.iter().any(|group| {
             group
@@ -174,18 +169,23 @@ fn read_settings(path: &Path) -> anyhow::Result<Map<String, Value>> {
     if text.trim().is_empty() {
         return Ok(Map::new());
     }
-    match serde_json::from_str::<Value>(&text).with_context(|| {
-        format!(
-            "'{}' is not valid JSON; fix it, then install again",
-            path.display()
-        )
-    })? {
-        Value::Object(map) => Ok(map),
-        _ => anyhow::bail!(
-            "'{}' is not a JSON object; fix it, then install again",
-            path.display()
-        ),
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(settings_file(path, "it is not a JSON object")),
+        Err(err) => Err(settings_file(
+            path,
+            &format!("it is not valid JSON ({err})"),
+        )),
     }
+}
+
+/// A settings file we cannot edit: the user's to fix.
+fn settings_file(path: &Path, problem: &str) -> anyhow::Error {
+    crate::error::Error::SettingsFile {
+        path: path.to_path_buf(),
+        problem: problem.to_string(),
+    }
+    .into()
 }
 
 fn write_settings(path: &Path, root: &Map<String, Value>) -> anyhow::Result<()> {

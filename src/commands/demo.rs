@@ -261,10 +261,11 @@ impl Demo {
         io.out.write_all(&output.stdout)?;
         io.out.write_all(&output.stderr)?;
         if !output.status.success() {
-            anyhow::bail!(
-                "the demo step '{shown}' failed ({}); the demo directory was removed",
-                output.status
-            );
+            return Err(crate::error::Error::GitFailed {
+                what: format!("the demo step '{shown}'"),
+                detail: format!("{}; the demo directory was removed", output.status),
+            }
+            .into());
         }
         Ok(())
     }

@@ -31,7 +31,8 @@ const MIN_GIT: (u32, u32) = (2, 29);
 /// user.email are set, that 'git session init' was run here (notes follow
 /// amend and rebase, 'git fetch' brings the notes), which agents' hooks are
 /// installed, whether commit.gpgSign or git commit hooks are in force
-/// (checkpoints are unsigned and run no commit hooks), whether a rescue
+/// (checkpoints are unsigned and run no commit hooks), which untracked files
+/// checkpoints leave out and why, whether a rescue
 /// snapshot is waiting, and whether the remote's
 /// session notes were fetched. Each finding is one line, 'ok:', 'warning:'
 /// or 'problem:', followed by 'hint:' lines saying how to fix it.
@@ -58,7 +59,7 @@ pub enum Status {
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
     /// A stable name for scripts: `path`, `git`, `config`, `identity`, `init`, `hooks`,
-    /// `commits`, `rescue`, `remote`, `notes`, `repository`.
+    /// `commits`, `skipped`, `rescue`, `remote`, `notes`, `repository`.
     pub name: &'static str,
     pub status: Status,
     pub message: String,
@@ -176,6 +177,9 @@ fn repository_checks(
     checks.extend([check_identity(repo), check_init(repo, &config)]);
     checks.push(check_hooks(repo.workdir(), home));
     checks.push(check_commits(repo));
+    if repo.workdir().is_some() {
+        checks.push(check_skipped(repo, &config));
+    }
     checks.push(match crate::rescue::pending(repo) {
         Some((reference, id, time)) => Check::warning(
             "rescue",
@@ -321,15 +325,21 @@ fn check_identity(repo: &mut gix::Repository) -> Check {
         .and_then(Result::ok)
         .map(|sig| format!("{} <{}>", sig.name, sig.email));
     let author_ok = repo.author().is_some_and(|a| a.is_ok());
+    // What a checkpoint would do, on a copy (the fallback is in-memory).
+    let fallback = crate::repo::ensure_identity(&mut repo.clone());
     match committer {
-        Some(who) if author_ok => Check::ok("identity", format!("commits are made as {who}")),
+        Some(who) if author_ok && matches!(fallback, Ok(None)) => {
+            Check::ok("identity", format!("commits are made as {who}"))
+        }
         _ => Check::problem(
             "identity",
-            format!(
-                "no user.name/user.email: checkpoints would be committed as {} <{}>",
-                crate::repo::FALLBACK_NAME,
-                crate::repo::FALLBACK_EMAIL
-            ),
+            match fallback {
+                Ok(Some(used)) => {
+                    format!("no user.name/user.email: checkpoints would be committed as {used}")
+                }
+                Ok(None) => "no usable user.name/user.email".to_string(),
+                Err(err) => format!("checkpoints would be refused: {err}"),
+            },
             vec![
                 "git config --global user.name 'Your Name'".into(),
                 "git config --global user.email you@example.com".into(),
@@ -384,6 +394,44 @@ fn check_commits(repo: &gix::Repository) -> Check {
             .join("; "),
         Vec::new(),
     )
+}
+
+/// Untracked files every checkpoint leaves out, and why: said here every
+/// time, while a checkpoint warns only when a file is first left out.
+fn check_skipped(repo: &gix::Repository, config: &Config) -> Check {
+    let head = repo.head_id().ok().map(|id| id.detach());
+    let skipped = crate::commit::head_tree_or_empty(repo, head).and_then(|tree| {
+        crate::snapshot::changes_since(
+            repo,
+            tree,
+            &crate::snapshot::Options::from_config(config),
+            &std::sync::atomic::AtomicBool::new(false),
+        )
+    });
+    match skipped {
+        Ok((_, skipped)) if skipped.is_empty() => Check::ok(
+            "skipped",
+            "checkpoints leave no untracked file out (no secret-looking or too large file)",
+        ),
+        Ok((_, skipped)) => Check::ok(
+            "skipped",
+            format!(
+                "checkpoints leave {} untracked file{} out, on purpose: {}",
+                skipped.len(),
+                if skipped.len() == 1 { "" } else { "s" },
+                skipped
+                    .iter()
+                    .map(|s| format!("{}: {}", s.path, s.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ),
+        Err(err) => Check::warning(
+            "skipped",
+            format!("could not scan the work tree for files checkpoints leave out: {err:#}"),
+            Vec::new(),
+        ),
+    }
 }
 
 /// Which agents' settings files run our hook.

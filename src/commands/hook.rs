@@ -67,8 +67,8 @@ pub struct InstallArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct PreCancelArgs {
-    /// Do not push; only checkpoint.
-    #[arg(long)]
+    /// Do not push; only checkpoint (not with REMOTE).
+    #[arg(long, conflicts_with = "remote")]
     pub no_push: bool,
     /// Remote to push to (default: the branch's remote, then origin).
     #[arg(value_name = "REMOTE")]
@@ -141,7 +141,15 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
                 Handled::Nothing => return Ok(()),
             };
             match &handled {
-                Handled::Checkpoint(outcome) => io.warn(&outcome.warnings)?,
+                Handled::Checkpoint(outcome) => {
+                    io.warn(&outcome.warnings)?;
+                    // Only what is newly left out: a hook runs every turn.
+                    let (new_skips, _) = outcome.skip_report();
+                    io.warn(&new_skips)?;
+                    for skip in &new_skips {
+                        hook::log(&where_, &format!("{event}: warning: {skip}"));
+                    }
+                }
                 Handled::Context(warnings) => io.warn(warnings)?,
                 _ => {}
             }
@@ -165,19 +173,22 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
 /// also read a struct from a JSON array, field by field, which no agent
 /// sends.)
 fn parse_input(agent: Agent, raw: &[u8]) -> anyhow::Result<HookInput> {
-    let value: serde_json::Value =
-        serde_json::from_slice(raw).context("the hook input is not a JSON object")?;
-    anyhow::ensure!(
-        value.is_object(),
-        "the hook input is not a JSON object: it is {}",
-        match value {
-            serde_json::Value::Array(_) => "an array",
-            serde_json::Value::String(_) => "a string",
-            serde_json::Value::Number(_) => "a number",
-            serde_json::Value::Bool(_) => "a boolean",
-            _ => "null",
-        }
-    );
+    let value: serde_json::Value = serde_json::from_slice(raw).map_err(|err| {
+        crate::error::Error::Usage(format!("the hook input is not a JSON object: {err}"))
+    })?;
+    if !value.is_object() {
+        return Err(crate::error::Error::Usage(format!(
+            "the hook input is not a JSON object: it is {}",
+            match value {
+                serde_json::Value::Array(_) => "an array",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Number(_) => "a number",
+                serde_json::Value::Bool(_) => "a boolean",
+                _ => "null",
+            }
+        ))
+        .into());
+    }
     agent.integration().hook_input(value)
 }
 
@@ -209,7 +220,7 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()>
             path.display()
         )?;
         if let Some(hint) = integration.install_hint() {
-            writeln!(io.out, "{hint}")?;
+            io.hint(&[hint.to_string()])?;
         }
     }
     Ok(())

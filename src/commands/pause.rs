@@ -79,6 +79,11 @@ pub fn pause(
         &std::sync::atomic::AtomicBool::new(false),
     )?;
     io.warn(&outcome.warnings)?;
+    let (new_skips, known) = outcome.skip_report();
+    io.warn(&new_skips)?;
+    if let Some(line) = crate::checkpoint::still_skipped_line(known).filter(|_| !as_json) {
+        writeln!(io.err, "{line}")?;
+    }
     let branch = outcome.branch.as_deref().unwrap_or("HEAD (detached)");
     if !as_json {
         let what = if outcome.created {

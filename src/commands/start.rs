@@ -31,8 +31,8 @@ pub struct Args {
     /// An item still to do (repeatable).
     #[arg(long, value_name = "ITEM")]
     pub todo: Vec<String>,
-    /// Print nothing but errors and warnings.
-    #[arg(short, long)]
+    /// Print nothing but errors and warnings (not with --json).
+    #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
     /// Print the result as one JSON object.
     #[arg(long)]

@@ -71,7 +71,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             "open": open,
             "blockers": state.map(|s| s.blockers.clone()).unwrap_or_default(),
             "changes": {"modified": modified, "added": added, "deleted": deleted},
-            "skipped": skipped,
+            "skipped": skipped.iter().map(|s| json!({"path": s.path, "reason": s.reason, "detail": s.detail})).collect::<Vec<_>>(),
             "rescue": crate::rescue::pending(&repo).map(|(reference, id, _)| json!({"ref": reference, "commit": id.to_string()})),
         });
         return print_json(io, &value);
@@ -153,12 +153,9 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         )?;
     }
     if !skipped.is_empty() {
-        writeln!(
-            out,
-            "\nLeft out of checkpoints (secret-looking or too large):"
-        )?;
-        for path in &skipped {
-            writeln!(out, "  {path}")?;
+        writeln!(out, "\nLeft out of checkpoints (never committed):")?;
+        for skip in &skipped {
+            writeln!(out, "  {}: {}", skip.path, skip.detail)?;
         }
     }
     Ok(())

@@ -61,6 +61,9 @@ pub struct Outcome {
     pub branch: Option<String>,
     /// False when nothing changed and nothing was written.
     pub created: bool,
+    /// HEAD before the checkpoint; when nothing was written and it is not
+    /// `commit`, commits came after the newest checkpoint.
+    pub head: Option<ObjectId>,
     /// Paths that differ from the parent commit.
     pub changes: Vec<snapshot::Change>,
     /// Paths left out.
@@ -143,9 +146,14 @@ pub fn checkpoint(
         }
     }
 
-    let unchanged = previous.as_ref().is_some_and(|cp| {
-        cp.tree == snap.tree && Some(cp.id) == head_id && cp.state.same_content(&state)
-    });
+    // Nothing to write when the work tree is HEAD's and the state is the
+    // newest checkpoint's: also when commits (the user's, the agent's own)
+    // came after that checkpoint. The walk finds its state behind them, and
+    // resume lists them as commits after it; a commit saying only "update
+    // session state" after each of them would double the history.
+    let unchanged = previous
+        .as_ref()
+        .is_some_and(|cp| snap.tree == base_tree && cp.state.same_content(&state));
     if unchanged {
         let cp = previous.expect("checked above");
         if snap.index_changed {
@@ -155,6 +163,7 @@ pub fn checkpoint(
             commit: cp.id,
             branch,
             created: false,
+            head: head_id,
             changes: Vec::new(),
             skipped: snap.skipped,
             state: cp.state,
@@ -239,6 +248,7 @@ pub fn checkpoint(
         commit: commit_id,
         branch,
         created: true,
+        head: head_id,
         changes: snap.changes,
         skipped: snap.skipped,
         state,

@@ -557,6 +557,42 @@ fn unchanged_checkpoint_is_a_no_op_and_state_only_change_keeps_the_tree() {
     assert!(repo.status().is_empty(), "{}", repo.status());
 }
 
+/// Issue 21, item 3: a commit of the user's (or the agent's) own after a
+/// checkpoint used to be followed by an empty "update session state"
+/// checkpoint. The state is carried forward by the walk instead.
+#[test]
+fn empty_checkpoint_after_a_commit_of_the_users_own() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    repo.write("b.txt", "b\n");
+    let first = checkpoint(&repo, &["--task", "the task", "--todo", "one"]);
+    let cp = first["commit"].as_str().expect("a commit id").to_string();
+    repo.write("b.txt", "b2\n");
+    repo.commit_all("my own commit");
+    let mine = repo.rev("HEAD");
+
+    let before = repo.fingerprint();
+    let out = checkpoint(&repo, &[]);
+    assert_eq!(out["created"], json!(false), "{out}");
+    assert_eq!(out["commit"], json!(cp), "{out}");
+    assert_eq!(repo.fingerprint(), before, "nothing is written");
+    let line = repo.session_ok(&["checkpoint"]);
+    assert!(
+        line.contains("the work tree is HEAD's") && line.contains(&cp[..7]),
+        "{line}"
+    );
+    // The state is still found, behind the commit.
+    let shown = repo.session_json(&["show"]);
+    assert_eq!(shown["task"], json!("the task"));
+    assert_eq!(shown["checkpoint"], json!(cp));
+
+    // A state change is still a checkpoint, on top of the user's commit.
+    let out = checkpoint(&repo, &["--done", "one"]);
+    assert_eq!(out["created"], json!(true), "{out}");
+    assert_eq!(repo.rev("HEAD^"), mine);
+    assert_eq!(out["state"]["sequence"], json!(2));
+}
+
 const SECRET: &[u8] = b"TOKEN=very-secret\n";
 
 /// Write `files` untracked, checkpoint, and check that exactly `skipped`

@@ -649,6 +649,92 @@ fn stop_reads_what_was_appended_since_the_last_stop() {
     assert_eq!(state["task"], TODOWRITE_PROMPT);
 }
 
+/// Issue 21, item 1: the agent context tells the agent to record progress
+/// with `checkpoint --done '#1'`; the next Stop re-applied the transcript's
+/// last TodoWrite list, though the transcript had not changed, and the item
+/// was back in progress. A list is taken once; a newer one still wins.
+#[test]
+fn stop_hook_undoes_progress_recorded_by_hand() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let transcript = transcript(&sb, "todowrite.jsonl");
+    repo.write("src/settings.tsx", "<ThemeToggle />\n");
+    stop(&repo, &transcript);
+    repo.session_ok(&["checkpoint", "-q", "--done", "#1"]);
+    let by_hand = repo.fingerprint();
+
+    repo.write("src/settings.tsx", "<ThemeToggle on />\n");
+    stop(&repo, &transcript);
+    assert_ne!(
+        repo.fingerprint().head,
+        by_hand.head,
+        "the file change is saved"
+    );
+    let state = repo.session_json(&["show"]);
+    assert_items(
+        &state,
+        &[
+            "Add the toggle to the settings page",
+            "Persist the choice in localStorage",
+        ],
+        &[],
+        &["Mention the toggle in the README"],
+    );
+    // With nothing new at all, nothing is written.
+    let after = repo.fingerprint();
+    stop(&repo, &transcript);
+    assert_eq!(repo.fingerprint(), after);
+
+    // A list the agent writes later is newer than the hand-recorded change.
+    append(
+        &transcript,
+        &format!(
+            "{}\n",
+            todo_write_line(
+                "later",
+                &[
+                    ("Add the toggle to the settings page", "completed"),
+                    ("Persist the choice in localStorage", "in_progress"),
+                    ("Mention the toggle in the README", "pending"),
+                ],
+            )
+        ),
+    );
+    stop(&repo, &transcript);
+    assert_items(
+        &repo.session_json(&["show"]),
+        &["Add the toggle to the settings page"],
+        &["Persist the choice in localStorage"],
+        &["Mention the toggle in the README"],
+    );
+}
+
+/// A list the hook read but could not record (the checkpoint failed) is
+/// still taken by the next Stop.
+#[test]
+fn stop_hook_takes_a_list_it_could_not_record_the_next_time() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let transcript = transcript(&sb, "todowrite.jsonl");
+    repo.write("src/settings.tsx", "<ThemeToggle />\n");
+    let lock = git_dir(&repo).join("index.lock");
+    fs::write(&lock, "").expect("hold index.lock");
+    let out = hook(
+        &repo,
+        "claude",
+        &input("claude/stop.json", &repo.path, Some(&transcript)),
+    );
+    assert!(out.status.success(), "a hook never fails the agent");
+    fs::remove_file(&lock).expect("release index.lock");
+    stop(&repo, &transcript);
+    assert_items(
+        &repo.session_json(&["show"]),
+        &["Add the toggle to the settings page"],
+        &["Persist the choice in localStorage"],
+        &["Mention the toggle in the README"],
+    );
+}
+
 #[test]
 fn items_the_agent_drops_from_its_list_leave_the_open_items() {
     let sb = Sandbox::new();

@@ -60,17 +60,23 @@ pub fn handle(
         refusals: crate::snapshot::Refusals::Skip,
         ..Request::default()
     };
+    let cache = cache_path(&repo, input.session_id.as_deref());
     let reading = input
         .transcript_path
         .as_deref()
-        .and_then(|path| read_transcript(&repo, agent, input.session_id.as_deref(), path));
+        .and_then(|path| read_transcript(agent, cache.as_deref(), path));
+    let mut new_cache = None;
     if let Some(Reading {
         previous_todos,
+        todos_seen,
         findings,
-        ..
+        cache,
     }) = reading
     {
-        if let Some(todos) = findings.todos {
+        new_cache = Some(cache);
+        // A list already taken is not taken again: what was recorded since
+        // (by hand, `checkpoint --done '#1'`) wins over an older list.
+        if let Some(todos) = findings.todos.filter(|_| !todos_seen) {
             // Open items the agent's list had last time and no longer
             // has were dropped by the agent: they leave the open lists.
             // Items recorded by hand were never in its list and stay.
@@ -90,6 +96,11 @@ pub fn handle(
     }
     match crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false)) {
         Ok(mut outcome) => {
+            // Only now is the list taken: had the checkpoint failed, the next
+            // run must read it again. A lost cache only costs a full read.
+            if let (Some(path), Some(bytes)) = (&cache, &new_cache) {
+                let _ = super::settings::write_atomically(path, bytes);
+            }
             // SessionEnd is the last chance before the machine may go away.
             if reason == "session-end" && config.auto_push {
                 match crate::sync::push(&mut repo, &config, None, true) {
@@ -162,23 +173,11 @@ pub fn load_config(repo: &gix::Repository, warnings: &mut Vec<String>) -> Config
 }
 
 /// What `agent`'s transcript at `path` says, continuing the read cached
-/// for this session; `None` when the agent's transcript is not read.
-fn read_transcript(
-    repo: &gix::Repository,
-    agent: Agent,
-    session: Option<&str>,
-    path: &Path,
-) -> Option<Reading> {
-    let cache = cache_path(repo, session);
-    let cached = cache.as_ref().and_then(|p| std::fs::read(p).ok());
-    let reading = agent
-        .integration()
-        .read_transcript(path, cached.as_deref())?;
-    if let Some(cache) = cache {
-        // A lost cache only costs a full read next time.
-        let _ = super::settings::write_atomically(&cache, &reading.cache);
-    }
-    Some(reading)
+/// at `cache` for this session; `None` when the agent's transcript is not
+/// read. The caller keeps the new cache once the checkpoint stands.
+fn read_transcript(agent: Agent, cache: Option<&Path>, path: &Path) -> Option<Reading> {
+    let cached = cache.and_then(|p| std::fs::read(p).ok());
+    agent.integration().read_transcript(path, cached.as_deref())
 }
 
 /// `<git dir>/session/transcripts/<session id>.json`; the id is reduced to

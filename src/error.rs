@@ -34,6 +34,9 @@ pub enum Error {
     NoCheckpoint(String),
     #[error("branch '{0}' already exists")]
     BranchExists(String),
+    /// `start` where a session is under way (not finished).
+    #[error("{branch} already has a session (newest checkpoint {checkpoint}): starting another would replace its open items, decisions and notes")]
+    SessionExists { branch: String, checkpoint: String },
     #[error("'{0}' is not a valid branch name")]
     InvalidBranch(String),
     #[error("the branch moved while the checkpoint was written (now at {0}): nothing was changed")]
@@ -158,6 +161,11 @@ impl Error {
             Error::BranchExists(name) => vec![format!(
                 "switch to it with 'git switch {name}' and run 'git session checkpoint', or choose another name"
             )],
+            Error::SessionExists { .. } => vec![
+                "to change the task and keep the rest: git session checkpoint --task 'TEXT'".into(),
+                "to begin a fresh session here on purpose: git session start --new 'TASK' (the old state stays in history: git session log)".into(),
+                "or begin it on a new branch: git session start -b BRANCH 'TASK'".into(),
+            ],
             Error::InvalidBranch(_) => vec!["see 'git help check-ref-format'".into()],
             Error::RefMoved(_) => vec!["run the checkpoint again".into()],
             Error::UnknownRemote(name) => vec![

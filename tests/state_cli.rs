@@ -281,6 +281,63 @@ fn trailer_values_use_exactly_the_contract_escapes() {
     assert_eq!(raw, expected, "raw Session-Note values as git parses them");
 }
 
+/// Issue 21, item 2: `start` on a branch that already had a session
+/// replaced its open items, decisions and notes without a word. It refuses
+/// now, changing nothing; `--new` begins a fresh session on purpose, and the
+/// old state stays in history.
+#[test]
+fn start_on_a_branch_with_a_session_wipes_its_state() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    repo.session_ok(&[
+        "start",
+        "-q",
+        "-b",
+        "feat/x",
+        "--todo",
+        "open item",
+        "First task",
+    ]);
+    repo.session_ok(&["checkpoint", "-q", "--decision", "keep it small"]);
+    let before = repo.fingerprint();
+
+    let out = repo.session(&["start", "Another task"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("branch 'feat/x' already has a session")
+            && said.contains("git session checkpoint --task")
+            && said.contains("git session start --new"),
+        "{said}"
+    );
+    assert_eq!(repo.fingerprint(), before, "a refusal changes nothing");
+    let shown = repo.session_json(&["show"]);
+    assert_eq!(shown["task"], json!("First task"));
+    assert_eq!(strs(&shown["decisions"]), v(&["keep it small"]));
+
+    // On purpose: a fresh state, the old one still in history.
+    let old = repo.rev("HEAD");
+    let out = repo.session_json(&["start", "--new", "Another task"]);
+    let state = &out["state"];
+    assert_eq!(state["task"], json!("Another task"));
+    assert!(strs(&state["todo"]).is_empty() && strs(&state["decisions"]).is_empty());
+    assert_eq!(repo.rev("HEAD^"), old);
+    assert_eq!(
+        repo.session_json(&["show", &old])["task"],
+        json!("First task")
+    );
+
+    // A finished session is no obstacle, nor is another branch's below
+    // where this one forked.
+    repo.write("done.txt", "done\n");
+    repo.session_ok(&["finish"]);
+    repo.session_ok(&["start", "-q", "Third task"]);
+    repo.git(&["switch", "-q", "-c", "feat/y"]);
+    repo.session_ok(&["checkpoint", "-q", "--note", "inherited"]);
+    repo.git(&["switch", "-q", "-c", "feat/z", "HEAD"]);
+    repo.session_ok(&["start", "-q", "On z"]);
+}
+
 #[test]
 fn start_creates_branch_and_first_checkpoint() {
     let sb = Sandbox::new();

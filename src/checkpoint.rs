@@ -185,6 +185,7 @@ pub fn checkpoint(
         .unwrap_or_else(|| generated_summary(&snap.changes, previous.is_none()));
     state.skipped = snap.skipped.iter().map(Skip::to_state).collect();
     state.sequence = previous.as_ref().map_or(0, |cp| cp.state.sequence) + 1;
+    state.previous = previous.as_ref().map(|cp| cp.id.to_string());
 
     let mut commit = NewCommit::new(repo, snap.tree, head_id.into_iter().collect())?;
     state.created_at = rfc3339(commit.committer.time);

@@ -274,7 +274,17 @@ fn templates_commit_fixtures_match_real_state() {
     let real: toml::Table = toml::from_str(&note).expect("the note is TOML");
     let real_keys: BTreeSet<String> = real.keys().cloned().collect();
     // Serialized only when set.
-    let optional = BTreeSet::from(["base", "agent", "agent_session", "model"].map(String::from));
+    let optional = BTreeSet::from(
+        [
+            "base",
+            "agent",
+            "agent_session",
+            "model",
+            "previous",
+            "merged",
+        ]
+        .map(String::from),
+    );
 
     let fixtures = fixtures("commit");
     assert_has_fixtures("commit", &fixtures, COMMIT_FIXTURES);

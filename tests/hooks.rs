@@ -881,8 +881,94 @@ fn install_claude_scopes_local_and_user() {
     assert!(!repo.path.join(".claude/settings.json").exists());
 
     repo.session_ok(&["hook", "uninstall", "claude", "--scope", "user"]);
-    let user = read_json(&sb.home().join(".claude/settings.json"));
-    assert_eq!(user, json!({}), "only our hooks were there");
+    assert!(
+        !sb.home().join(".claude/settings.json").exists(),
+        "only our hooks were there: the file goes with them"
+    );
+}
+
+/// Issue 21, item 6: `hook install claude --scope local` wrote
+/// `.claude/settings.local.json`, and the next checkpoint committed (and
+/// could push) it. It goes to `.git/info/exclude`, as Claude Code does.
+#[test]
+fn local_settings_are_committed_by_the_next_checkpoint() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let out = repo.session_ok(&["hook", "install", "claude", "--scope", "local"]);
+    assert!(out.contains(".git/info/exclude"), "{out}");
+    repo.write("src/settings.tsx", "<ThemeToggle />\n");
+    repo.session_ok(&["checkpoint", "-q"]);
+    let tree = repo.git(&["ls-tree", "-r", "--name-only", "HEAD"]);
+    assert!(!tree.contains("settings.local.json"), "{tree}");
+    assert_eq!(repo.status(), "", "git ignores it too");
+    let ignored = repo.git(&["check-ignore", "-v", ".claude/settings.local.json"]);
+    assert!(ignored.starts_with(".git/info/exclude:"), "{ignored}");
+    // Once is enough.
+    let again = repo.session_ok(&["hook", "install", "claude", "--scope", "local"]);
+    assert!(!again.contains("exclude"), "{again}");
+    let exclude = fs::read_to_string(git_dir(&repo).join("info/exclude")).expect("read");
+    assert_eq!(
+        exclude.matches("settings.local.json").count(),
+        1,
+        "{exclude}"
+    );
+}
+
+/// Issue 21, item 7: install and uninstall turned a 0644 settings file
+/// into 0600 and re-serialised it, and uninstalling from a file install had
+/// created left `{}` behind.
+#[test]
+fn install_changes_the_settings_files_mode_and_formatting() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let path = repo.path.join(".claude/settings.json");
+    // Four-space indents, a compact list, keys in the user's order.
+    let original = "{\n    \"model\": \"opus\",\n    \"permissions\": {\"allow\": [\"Bash(ls)\"]},\n    \"hooks\": {\n        \"Stop\": [\n            {\"hooks\": [{\"type\": \"command\", \"command\": \"./notify.sh\"}]}\n        ]\n    }\n}\n";
+    repo.write(".claude/settings.json", original);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
+
+    repo.session_ok(&["hook", "install", "claude"]);
+    let mode = |p: &Path| fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o644, "the mode is kept");
+    let installed = fs::read_to_string(&path).expect("read");
+    for untouched in [
+        "    \"model\": \"opus\",\n",
+        "    \"permissions\": {\"allow\": [\"Bash(ls)\"]},\n",
+        "            {\"hooks\": [{\"type\": \"command\", \"command\": \"./notify.sh\"}]},\n",
+    ] {
+        assert!(
+            installed.contains(untouched),
+            "{untouched:?} changed:\n{installed}"
+        );
+    }
+    assert!(
+        installed
+            .contains("\n        \"SessionStart\": [\n            {\n                \"hooks\": ["),
+        "our entries in the file's own indentation:\n{installed}"
+    );
+    assert_eq!(
+        commands(&read_json(&path), "Stop"),
+        ["./notify.sh", "git session hook claude"]
+    );
+
+    repo.session_ok(&["hook", "uninstall", "claude"]);
+    assert_eq!(
+        fs::read_to_string(&path).expect("read"),
+        original,
+        "byte for byte"
+    );
+    assert_eq!(mode(&path), 0o644);
+
+    // A file install created: the mode a new file gets here, and gone again
+    // with our hooks.
+    let local = repo.path.join(".claude/settings.local.json");
+    let probe = repo.path.join(".claude/probe");
+    fs::write(&probe, "").expect("a new file, for the umask's mode");
+    repo.session_ok(&["hook", "install", "claude", "--scope", "local"]);
+    assert_eq!(mode(&local), mode(&probe));
+    repo.session_ok(&["hook", "uninstall", "claude", "--scope", "local"]);
+    assert!(!local.exists(), "the file only we filled is removed");
 }
 
 #[test]

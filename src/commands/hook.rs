@@ -194,6 +194,9 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()>
     let integration = args.agent.integration();
     let name = integration.display_name();
     let added = settings::install(args.agent, &path)?;
+    if args.scope == Scope::Local {
+        exclude_local(&args, cwd, io)?;
+    }
     if added.is_empty() {
         writeln!(
             io.out,
@@ -210,6 +213,32 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()>
         if let Some(hint) = integration.install_hint() {
             writeln!(io.out, "{hint}")?;
         }
+    }
+    Ok(())
+}
+
+/// A local settings file is personal: keep it out of every commit (the
+/// checkpoints' `git add -A` included), and say so when git tracks it
+/// already.
+fn exclude_local(args: &InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let Some(rel) = args.agent.integration().settings_file(Scope::Local) else {
+        return Ok(());
+    };
+    let repo = crate::repo::open(cwd)?;
+    if settings::exclude_from_git(&repo, rel)? {
+        writeln!(
+            io.out,
+            "added /{rel} to .git/info/exclude: it stays out of commits"
+        )?;
+    }
+    let tracked = repo
+        .index_or_empty()
+        .ok()
+        .is_some_and(|index| index.entry_by_path(rel.into()).is_some());
+    if tracked {
+        io.warn(&[format!(
+            "{rel} is tracked by git, so checkpoints commit it: 'git rm --cached {rel}' stops that"
+        )])?;
     }
     Ok(())
 }

@@ -220,6 +220,12 @@ pub fn checkpoint(
         },
     )?;
     warnings.extend(crate::repo::once_notices(repo));
+    if branch.is_none() {
+        warnings.push(format!(
+            "HEAD is detached: checkpoint {} is on no branch, and switching away leaves it behind; keep it with 'git switch -c NAME'",
+            short(commit_id)
+        ));
+    }
 
     let noted = locked
         .locks

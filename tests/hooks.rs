@@ -159,12 +159,14 @@ fn trailer(repo: &Repo, key: &str) -> Vec<String> {
     .collect()
 }
 
-/// A repository with one commit made by git.
+/// A repository with one commit made by git on `main`, switched to the
+/// branch `feat/dark-mode` (hooks do not checkpoint on the default branch).
 fn repo_with_commit(sb: &Sandbox) -> Repo {
     let repo = sb.init("repo");
     repo.write("README.md", "# shop\n");
     repo.write("src/settings.tsx", "<Language />\n");
     repo.commit_all("base");
+    repo.git(&["switch", "-q", "-c", "feat/dark-mode"]);
     repo
 }
 
@@ -390,13 +392,141 @@ fn unknown_event_writes_nothing_and_says_nothing() {
     );
 }
 
+/// Issue 21, item 8: with no `start`, the Stop hook committed straight
+/// onto `main`, and on a detached HEAD onto no branch, without a word.
+/// Hooks checkpoint on `session.hookBranches` (by default every branch but
+/// the default one); elsewhere they save to a rescue ref and say so once.
+#[test]
+fn hooks_checkpoint_wherever_they_run() {
+    let sb = Sandbox::new();
+    let repo = sb.init("repo");
+    repo.write("README.md", "# shop\n");
+    repo.commit_all("base");
+    let base = repo.rev("HEAD");
+    let transcript = transcript(&sb, "todowrite.jsonl");
+    let stop_input = input("claude/stop.json", &repo.path, Some(&transcript));
+
+    repo.write("src/a.ts", "a\n");
+    let out = hook(&repo, "claude", &stop_input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(repo.rev("HEAD"), base, "nothing committed on main");
+    let said = stderr(&out);
+    assert!(
+        said.contains("'main' is the default branch")
+            && said.contains("refs/session/rescue/main")
+            && said.contains("session.hookBranches"),
+        "{said}"
+    );
+    assert_eq!(
+        repo.git(&["show", "refs/session/rescue/main:src/a.ts"]),
+        "a\n",
+        "the work is saved beside the branch"
+    );
+    repo.write("src/a.ts", "a2\n");
+    let out = hook(&repo, "claude", &stop_input);
+    assert_eq!(stderr(&out), "", "said once");
+    assert_eq!(
+        repo.git(&["show", "refs/session/rescue/main:src/a.ts"]),
+        "a2\n"
+    );
+    let rescued = repo.rev("refs/session/rescue/main");
+    hook(&repo, "claude", &stop_input);
+    assert_eq!(
+        repo.rev("refs/session/rescue/main"),
+        rescued,
+        "nothing new, no new rescue"
+    );
+    assert!(hook_log(&repo).iter().all(|l| l.contains("default branch")));
+
+    // Where the remote's HEAD points is the default branch.
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://example.invalid/shop.git",
+    ]);
+    repo.git(&["update-ref", "refs/remotes/origin/trunk", &base]);
+    repo.git(&[
+        "symbolic-ref",
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/trunk",
+    ]);
+    stop(&repo, &transcript);
+    assert_eq!(
+        repo.rev("HEAD^"),
+        base,
+        "main is not the default branch now"
+    );
+    repo.git(&["update-ref", "-d", "refs/remotes/origin/HEAD"]);
+
+    // Patterns, as git branch --list reads them.
+    repo.git(&["config", "session.hookBranches", "claude/*"]);
+    repo.git(&["switch", "-q", "-c", "feat/x"]);
+    repo.write("src/b.ts", "b\n");
+    let before = repo.rev("HEAD");
+    let out = hook(&repo, "claude", &stop_input);
+    assert!(
+        stderr(&out).contains("'feat/x' is not in session.hookBranches"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(repo.rev("HEAD"), before);
+    repo.git(&["switch", "-q", "-c", "claude/session-1"]);
+    stop(&repo, &transcript);
+    assert_eq!(
+        repo.rev("HEAD^"),
+        before,
+        "a checkpoint on claude/session-1"
+    );
+
+    // A detached HEAD: hooks rescue; a checkpoint by hand warns.
+    repo.git(&["switch", "-q", "--detach"]);
+    repo.write("src/c.ts", "c\n");
+    let detached = repo.rev("HEAD");
+    let out = hook(&repo, "claude", &stop_input);
+    assert!(
+        stderr(&out).contains("HEAD is detached"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(repo.rev("HEAD"), detached);
+    assert_eq!(
+        repo.git(&["show", "refs/session/rescue/HEAD:src/c.ts"]),
+        "c\n"
+    );
+    let out = repo.session(&["checkpoint", "-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("warning: HEAD is detached") && said.contains("git switch -c"),
+        "{said}"
+    );
+
+    // Every branch, the default one included.
+    repo.git(&["config", "session.hookBranches", "*"]);
+    repo.git(&["switch", "-q", "main"]);
+    repo.write("src/d.ts", "d\n");
+    let before = repo.rev("HEAD");
+    stop(&repo, &transcript);
+    assert_eq!(repo.rev("HEAD^"), before, "a checkpoint on main");
+
+    // A setting like any other: validated, refused by name.
+    repo.git(&["config", "--add", "session.hookBranches", " "]);
+    let out = repo.session(&["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("session.hookBranches: a branch pattern is empty"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 // ---------------------------------------------------------------- SessionStart
 
 #[test]
 fn session_start_hands_the_agent_branch_and_open_items() {
     let sb = Sandbox::new();
     let repo = repo_with_commit(&sb);
-    repo.git(&["checkout", "-q", "-b", "feat/dark-mode"]);
     let transcript = transcript(&sb, "todowrite.jsonl");
     repo.write("src/settings.tsx", "<ThemeToggle />\n");
     stop(&repo, &transcript);
@@ -1097,7 +1227,7 @@ fn pre_cancel_checkpoints_and_prints_the_resume_prompt() {
         prompt.starts_with("Continue work on branch"),
         "stdout:\n{prompt}"
     );
-    for needle in ["main", "Add a dark mode", "persist the choice"] {
+    for needle in ["feat/dark-mode", "Add a dark mode", "persist the choice"] {
         assert!(prompt.contains(needle), "{needle:?} not in:\n{prompt}");
     }
     assert_eq!(repo.rev("HEAD^"), before, "a checkpoint was made");
@@ -1257,6 +1387,7 @@ fn large_transcript_200_mb_timing() {
 fn stop_on_a_20_000_file_repository() {
     let sb = Sandbox::new();
     let repo = sb.init("big");
+    repo.git(&["switch", "-q", "-c", "feat/big"]);
     for i in 0..20_000 {
         let dir = repo.path.join(format!("src/m{:03}", i / 100));
         if i % 100 == 0 {

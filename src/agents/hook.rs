@@ -49,6 +49,16 @@ pub fn handle(
     };
     let mut repo = crate::repo::open_worktree(cwd)?;
     let config = load_config(&repo, warnings);
+    if let Some(why) = off_hook_branches(&repo, &config)? {
+        // The work is still saved, beside the branch. The transcript is
+        // not read: its list is taken once a checkpoint can record it.
+        let mut rescued = crate::rescue::rescue(&mut repo, &config, reason, &why)?;
+        rescued.announce = first_notice(&repo, &rescued.reference);
+        rescued.hint = Some(
+            "give the session a branch of its own ('git session start -b NAME TASK'), or let hooks checkpoint here: git config session.hookBranches '*'".into(),
+        );
+        return Ok(Handled::Rescued(rescued));
+    }
     let mut request = Request {
         reason: reason.into(),
         agent: Some(agent.integration().state_name().into()),
@@ -119,6 +129,50 @@ pub fn handle(
             None => Err(err),
         },
     }
+}
+
+/// Why hooks do not checkpoint on the current branch (`session.hookBranches`:
+/// by default every branch but the default one, and never on a detached
+/// HEAD), or `None` when they do. An agent working straight on `main`
+/// without a `start` would otherwise fill it with checkpoints.
+fn off_hook_branches(repo: &gix::Repository, config: &Config) -> anyhow::Result<Option<String>> {
+    // During a rebase HEAD is detached; the rescue that follows knows the
+    // branch, and checkpoint's own refusal says why. Conflicts too.
+    let conflicts = || {
+        repo.index_or_empty()
+            .is_ok_and(|index| index.entries().iter().any(|e| e.stage_raw() != 0))
+    };
+    if repo.state().is_some() || conflicts() {
+        return Ok(None);
+    }
+    let branch = repo.head_name()?.map(|name| name.shorten().to_string());
+    let default = crate::repo::default_branches(repo);
+    if config.hooks_checkpoint_on(branch.as_deref(), &default) {
+        return Ok(None);
+    }
+    Ok(Some(match (branch, &config.hook_branches) {
+        (None, _) => "HEAD is detached, and hooks checkpoint only on a branch".to_string(),
+        (Some(branch), None) => format!(
+            "'{branch}' is the default branch, where hooks do not checkpoint (session.hookBranches)"
+        ),
+        (Some(branch), Some(_)) => {
+            format!("'{branch}' is not in session.hookBranches, where hooks checkpoint")
+        }
+    }))
+}
+
+/// Whether this is the first time hooks saved to `reference` instead of
+/// the branch: said once, then only logged (a marker under
+/// `<session dir>/` records it).
+fn first_notice(repo: &gix::Repository, reference: &str) -> bool {
+    let name: String = reference
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let path = crate::repo::session_dir(repo).join(format!("notice-{name}"));
+    !path.exists()
+        && std::fs::create_dir_all(crate::repo::session_dir(repo)).is_ok()
+        && std::fs::write(&path, "shown\n").is_ok()
 }
 
 /// SessionStart: when the branch has a checkpoint, hand the agent the

@@ -17,7 +17,11 @@ use crate::time::short;
 /// session context for the agent (when the branch has checkpoints); Stop,
 /// PreCompact and SessionEnd take a checkpoint (nothing is written when
 /// nothing changed). For Claude Code the todo list, first prompt and model
-/// are read from the transcript. A hook never breaks the agent: a failure is
+/// are read from the transcript. Hooks checkpoint on the branches of
+/// session.hookBranches (default: every branch but the default one); on
+/// another branch, or a detached HEAD, they save the work tree to
+/// refs/session/rescue/BRANCH instead and say so once. A hook never breaks
+/// the agent: a failure is
 /// one line on stderr and in .git/session/hook.log, and exit 0 (--strict
 /// makes it exit 1). Settings it cannot use (an invalid .git-session.toml,
 /// a bad git config value) are ignored with a warning, so the work is
@@ -134,7 +138,10 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
                         rescued.reference,
                         short(rescued.commit)
                     );
-                    writeln!(io.err, "git-session: {line}")?;
+                    if rescued.announce {
+                        writeln!(io.err, "git-session: {line}")?;
+                        io.hint(&rescued.hint.iter().cloned().collect::<Vec<_>>())?;
+                    }
                     line
                 }
                 Handled::Nothing => return Ok(()),

@@ -226,6 +226,46 @@ fn push_then_fetch_in_a_fresh_clone_reads_the_note() {
     );
 }
 
+/// Issue 21, item 10: the README said a plain `git fetch` after `init`
+/// brings the notes and they are then preferred; only `git session fetch`
+/// made them count. Notes fetched to `refs/notes/session-remotes/*` are
+/// read now, the newer one winning as in the merge.
+#[test]
+fn plain_git_fetch_after_init_does_not_bring_the_notes_into_use() {
+    let sb = Sandbox::new();
+    let remote = remote_with_main(&sb, "remote.git");
+    let a = clone(&sb, &url(&remote), "a");
+    a.session_ok(&["start", "-q", "-b", "feat/a", "Task A"]);
+    a.session_ok(&["push"]);
+
+    let b = clone(&sb, &url(&remote), "b");
+    b.git(&["switch", "-q", "feat/a"]);
+    b.session_ok(&["init"]);
+    b.git(&["fetch", "-q"]);
+    assert!(try_rev(&b, "refs/notes/session-remotes/origin").is_some());
+    assert_eq!(try_rev(&b, NOTES), None, "nothing merged yet");
+    let shown = b.session_json(&["show"]);
+    assert_eq!(shown["source"], "note", "{shown:#}");
+
+    // b has its own note on the commit now; a newer one from the remote
+    // wins, an older one does not.
+    b.session_ok(&["fetch"]);
+    git_note(
+        &a,
+        "HEAD",
+        &state_toml("Newer on a", "2030-01-01T00:00:00Z"),
+    );
+    a.session_ok(&["push"]);
+    b.git(&["fetch", "-q"]);
+    assert_eq!(b.session_json(&["show"])["task"], "Newer on a");
+    git_note(
+        &b,
+        "HEAD",
+        &state_toml("Newest on b", "2031-01-01T00:00:00Z"),
+    );
+    assert_eq!(b.session_json(&["show"])["task"], "Newest on b");
+}
+
 #[test]
 fn second_push_merges_the_moved_notes_and_keeps_every_note() {
     let sb = Sandbox::new();

@@ -30,6 +30,9 @@ pub enum Error {
     SessionLocked(PathBuf),
     #[error("unknown revision '{0}'")]
     UnknownRev(String),
+    /// HEAD names a branch without commits.
+    #[error("branch '{0}' has no commits yet")]
+    UnbornBranch(String),
     #[error("no checkpoint found at or before '{0}'")]
     NoCheckpoint(String),
     #[error("branch '{0}' already exists")]
@@ -151,6 +154,9 @@ impl Error {
             Error::UnknownRev(_) => {
                 vec!["name a commit, branch or tag, as 'git rev-parse' accepts it".into()]
             }
+            Error::UnbornBranch(_) => vec![
+                "begin a session with 'git session start \"TASK\"' (its first checkpoint is the branch's first commit), or commit with git first".into(),
+            ],
             Error::NoCheckpoint(_) => vec![
                 "start one with 'git session start \"TASK\"' or 'git session checkpoint'".into(),
                 format!(

@@ -254,11 +254,16 @@ pub fn session_dir(repo: &gix::Repository) -> PathBuf {
     repo.common_dir().join("session")
 }
 
-/// Resolve a revision spec to a commit id, with a clear error.
+/// Resolve a revision spec to a commit id, with a clear error: `HEAD` on a
+/// branch without commits says so, not "unknown revision".
 pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<gix::ObjectId, Error> {
-    let id = repo
-        .rev_parse_single(rev)
-        .map_err(|_| Error::UnknownRev(rev.to_string()))?;
+    let id = repo.rev_parse_single(rev).map_err(|_| {
+        let unborn = matches!(rev, "HEAD" | "@") && repo.head().is_ok_and(|head| head.is_unborn());
+        match repo.head_name() {
+            Ok(Some(name)) if unborn => Error::UnbornBranch(name.shorten().to_string()),
+            _ => Error::UnknownRev(rev.to_string()),
+        }
+    })?;
     let commit = id
         .object()
         .ok()

@@ -1052,6 +1052,83 @@ fn status_reports_changes_since_the_checkpoint() {
     assert_eq!(repo.status(), "");
 }
 
+/// Issue 21, item 14: during a merge conflict `status` said "run 'git
+/// session checkpoint'", which then refused; "1 files"; and no "(in
+/// progress)" marker where `show` has one.
+#[test]
+fn status_during_a_merge_conflict_says_run_checkpoint() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    repo.session_ok(&["start", "-q", "-b", "feat/x", "--todo", "later", "Task"]);
+    repo.session_ok(&["checkpoint", "-q", "--doing", "now"]);
+    repo.git(&["switch", "-q", "-c", "other", "main"]);
+    repo.write("a.txt", "theirs\n");
+    repo.commit_all("theirs");
+    repo.git(&["switch", "-q", "feat/x"]);
+    repo.write("a.txt", "ours\n");
+    repo.commit_all("ours");
+    let out = repo.git_output(&["merge", "-q", "other"]);
+    assert!(!out.status.success(), "the merge conflicts");
+
+    let said = repo.session_ok(&["status"]);
+    assert!(!said.contains("run 'git session checkpoint'"), "{said}");
+    assert!(said.contains("(1 file)"), "{said}");
+    assert!(
+        said.contains("A merge is in progress: checkpoints wait until it is over")
+            && said.contains("refs/session/rescue/feat/x"),
+        "{said}"
+    );
+    assert!(
+        said.contains("  1. now (in progress)\n  2. later\n"),
+        "{said}"
+    );
+    let json = repo.session_json(&["status"]);
+    assert_eq!(json["blocked"], json!("A merge is in progress"), "{json}");
+
+    // Conflicts without an operation (git stash pop) say so too.
+    repo.git(&["merge", "--abort"]);
+    repo.write("a.txt", "stashed\n");
+    repo.git(&["stash", "-q"]);
+    repo.write("a.txt", "other\n");
+    repo.commit_all("meanwhile");
+    let _ = repo.git_output(&["stash", "pop", "-q"]);
+    let said = repo.session_ok(&["status"]);
+    assert!(
+        said.contains("The index has unresolved conflicts in 1 path, first 'a.txt'"),
+        "{said}"
+    );
+}
+
+/// Issue 21, item 15: on a branch without commits, `show`, `log` and
+/// `resume` said "unknown revision 'HEAD'", and `status` "No changes since
+/// the last checkpoint" though there was none.
+#[test]
+fn unborn_head_says_unknown_revision() {
+    let sb = Sandbox::new();
+    let repo = sb.init("repo");
+    for command in ["show", "log", "resume"] {
+        let out = repo.session(&[command]);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let said = text(&out);
+        assert!(
+            said.contains("error: branch 'main' has no commits yet")
+                && said.contains("git session start"),
+            "{command}: {said}"
+        );
+    }
+    let said = repo.session_ok(&["status"]);
+    assert!(said.contains("No files yet"), "{said}");
+    repo.write("a.txt", "a\n");
+    let said = repo.session_ok(&["status"]);
+    assert!(!said.contains("since the last checkpoint"), "{said}");
+    assert!(
+        said.contains("In the work tree (1 file), in no commit yet"),
+        "{said}"
+    );
+    // A revision that does not exist is still that.
+    assert!(text(&repo.session(&["show", "nope"])).contains("unknown revision 'nope'"));
+}
+
 #[test]
 fn detached_head_checkpoint_moves_only_head() {
     let sb = Sandbox::new();

@@ -76,9 +76,14 @@ pub enum Error {
     #[error("could not sign the squashed commit (commit.gpgSign is set): {0}")]
     SigningFailed(String),
     /// The checkpoint stands; only the push after it failed (exit code 3).
-    #[error("checkpoint {commit} is written, but the push failed: {cause}")]
+    /// `written`: this run wrote it (else it was there already).
+    #[error(
+        "{}, but the push failed: {cause}",
+        if *.written { format!("checkpoint {commit} is written") } else { format!("nothing new to checkpoint (the newest checkpoint is {commit})") }
+    )]
     PushAfterCheckpoint {
         commit: String,
+        written: bool,
         cause: String,
         hints: Vec<String>,
     },
@@ -174,6 +179,10 @@ impl Error {
             ],
             Error::InvalidBranch(_) => vec!["see 'git help check-ref-format'".into()],
             Error::RefMoved(_) => vec!["run the checkpoint again".into()],
+            // Only `init` names remotes it cannot take as URLs.
+            Error::UnknownRemote(name) if name.contains(['/', ':', '\\']) => vec![
+                format!("'git session init' configures remotes by name: add this one first ('git remote add NAME {name}'), then run 'git session init NAME'"),
+            ],
             Error::UnknownRemote(name) => vec![
                 "'git remote -v' lists the remotes".into(),
                 format!("add this one with 'git remote add {name} URL', or give a URL"),

@@ -935,6 +935,65 @@ fn failed_pushes_say_why_and_change_no_local_ref() {
     assert!(text(&out).contains("no remote given"), "{}", text(&out));
 }
 
+/// Issue 21, item 16: `checkpoint --push` with nothing new said
+/// "checkpoint … is written, but the push failed", though nothing was
+/// written this time.
+#[test]
+fn checkpoint_push_with_nothing_new_says_it_is_written() {
+    let sb = Sandbox::new();
+    let remote = remote_with_main(&sb, "remote.git");
+    let a = clone(&sb, &url(&remote), "a");
+    a.session_ok(&["start", "-q", "-b", "feat/p", "Task"]);
+    let closed = format!("git://127.0.0.1:{}/x.git", free_port());
+    let out = a.session(&["checkpoint", "--push", &closed]);
+    assert_exit(&out, 3, "the checkpoint stands, the push failed");
+    let msg = text(&out);
+    assert!(!msg.contains("is written"), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "nothing new to checkpoint (the newest checkpoint is {}), but the push failed",
+            &a.rev("HEAD")[..7]
+        )),
+        "{msg}"
+    );
+}
+
+/// Issue 21, item 16: `init ../origin.git` suggested `git remote add
+/// ../origin.git URL`, and `init` changed the config of a bare repository,
+/// where `checkpoint` refuses.
+#[test]
+fn init_with_a_url_suggests_git_remote_add_url_as_a_name() {
+    let sb = Sandbox::new();
+    let remote = remote_with_main(&sb, "origin.git");
+    let repo = sb.init("repo");
+    let before = repo.git(&["config", "--list", "--local"]);
+    let out = repo.session(&["init", "../origin.git"]);
+    assert_exit(&out, 1, "init with a URL");
+    let msg = text(&out);
+    assert!(
+        msg.contains("git remote add NAME ../origin.git")
+            && !msg.contains("git remote add ../origin.git"),
+        "{msg}"
+    );
+    assert_eq!(repo.git(&["config", "--list", "--local"]), before);
+
+    let server = bare(&sb, "origin.git");
+    let before = server.git(&["config", "--list", "--local"]);
+    let out = server.session(&["init"]);
+    assert_exit(&out, 1, "init in a bare repository");
+    assert!(
+        text(&out).contains("is a bare repository"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        server.git(&["config", "--list", "--local"]),
+        before,
+        "nothing changed"
+    );
+    assert!(remote.exists());
+}
+
 #[test]
 fn checkpoint_push_exits_3_when_only_the_push_fails() {
     let sb = Sandbox::new();

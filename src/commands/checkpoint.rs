@@ -124,14 +124,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     if let Some(remote) = push {
         let remote = Some(remote.as_str()).filter(|r| !r.is_empty());
         let quiet = args.quiet || args.json;
-        crate::commands::push::after_checkpoint(
-            &mut repo,
-            &config,
-            remote,
-            outcome.commit,
-            quiet,
-            io,
-        )?;
+        crate::commands::push::after_checkpoint(&mut repo, &config, remote, &outcome, quiet, io)?;
     }
     Ok(())
 }

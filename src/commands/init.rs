@@ -25,7 +25,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let Workspace { repo, config } = Workspace::open(cwd)?;
+    // Like checkpoint: a bare repository has no session to configure for.
+    let Workspace { repo, config } = Workspace::open_worktree(cwd)?;
     let changes = crate::sync::init(&repo, &config, args.remote.as_deref())?;
     if changes.is_empty() {
         writeln!(io.out, "already configured")?;

@@ -41,6 +41,19 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// What a termination signal (Ctrl+C, SIGTERM, SIGHUP) does: every
+    /// command removes its lock files and dies of it; `demo` is told of it
+    /// and dies of it once its scratch directory is removed.
+    pub fn signal_mode(&self) -> gix::tempfile::signal::handler::Mode {
+        use gix::tempfile::signal::handler::Mode;
+        match self.command {
+            Command::Demo(_) => Mode::DeleteTempfilesOnTermination,
+            _ => Mode::DeleteTempfilesOnTerminationAndRestoreDefaultBehaviour,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Start(commands::start::Args),

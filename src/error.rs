@@ -110,6 +110,11 @@ pub enum Error {
         /// What to do, when the setting has its own advice.
         hint: Option<String>,
     },
+    /// The command printed its whole result (`doctor --json`): exit with
+    /// this code, and print nothing more (standard error stays for
+    /// machines too).
+    #[error("exit status {0}")]
+    Reported(u8),
     /// `doctor` found problems; it printed them with their fixes.
     #[error(
         "{count} problem{s} found; the hints above say how to fix {them}",
@@ -265,7 +270,7 @@ impl Error {
                 }
                 hints
             }
-            Error::DoctorProblems(_) => Vec::new(),
+            Error::DoctorProblems(_) | Error::Reported(_) => Vec::new(),
         }
     }
 
@@ -274,6 +279,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::PushAfterCheckpoint { .. } => 3,
+            Error::Reported(code) => *code,
             _ => 1,
         }
     }

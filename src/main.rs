@@ -11,12 +11,11 @@ use git_session::commands::{dispatch, Io};
 use git_session::terminal::Sanitize;
 
 fn main() -> ExitCode {
-    // On SIGINT/SIGTERM/SIGHUP, remove our lock files (gix registers them as
-    // tempfiles), then die of the signal as the default handler would.
-    gix::tempfile::signal::setup(
-        gix::tempfile::signal::handler::Mode::DeleteTempfilesOnTerminationAndRestoreDefaultBehaviour,
-    );
     let cli = Cli::parse();
+    // On SIGINT/SIGTERM/SIGHUP, remove our lock files (gix registers them as
+    // tempfiles), then die of the signal as the default handler would (the
+    // demo, after removing its directory). Before any tempfile exists.
+    gix::tempfile::signal::setup(cli.signal_mode());
     let cwd = match cli.directory.clone() {
         Some(dir) => dir,
         None => match std::env::current_dir() {
@@ -60,13 +59,17 @@ fn report(err: &mut dyn std::io::Write, error: &anyhow::Error, color: Color) -> 
     {
         return ExitCode::SUCCESS;
     }
+    let user = error
+        .chain()
+        .find_map(|e| e.downcast_ref::<git_session::error::Error>());
+    // The command printed all there is to say (`doctor --json`).
+    if let Some(git_session::error::Error::Reported(code)) = user {
+        return ExitCode::from(*code);
+    }
     let _ = writeln!(err, "{} {error}", color.err(Style::Error, "error:"));
     for cause in error.chain().skip(1) {
         let _ = writeln!(err, "  caused by: {cause}");
     }
-    let user = error
-        .chain()
-        .find_map(|e| e.downcast_ref::<git_session::error::Error>());
     if let Some(user) = user {
         for hint in user.hints() {
             let _ = writeln!(err, "{} {hint}", color.err(Style::Hint, "hint:"));

@@ -11,6 +11,9 @@ use std::path::PathBuf;
 pub enum Error {
     #[error("not a git repository (or any of the parent directories): {}", .0.display())]
     NotARepository(PathBuf),
+    /// `-C DIR` names no directory (git's words).
+    #[error("cannot change to '{}': {reason}", .dir.display())]
+    CannotChangeTo { dir: PathBuf, reason: String },
     #[error("'{}' is a bare repository: git-session needs a work tree", .0.display())]
     Bare(PathBuf),
     /// `extensions.refStorage` names a ref backend other than `files`.
@@ -133,6 +136,7 @@ impl Error {
                 "run git-session inside a git work tree, or create one with 'git init'".into(),
             ],
             Error::Bare(_) => vec!["run it in a clone that has a work tree".into()],
+            Error::CannotChangeTo { .. } => Vec::new(),
             Error::UnsupportedRefStorage(_) => vec![
                 "convert the repository with 'git refs migrate --ref-format=files' (git 2.46 or newer)".into(),
                 "git before 2.48 cannot migrate reflogs: upgrade git, or make a clone with 'git clone --ref-format=files'".into(),

@@ -16,17 +16,13 @@ fn main() -> ExitCode {
     // tempfiles), then die of the signal as the default handler would (the
     // demo, after removing its directory). Before any tempfile exists.
     gix::tempfile::signal::setup(cli.signal_mode());
-    let cwd = match cli.directory.clone() {
-        Some(dir) => dir,
-        None => match std::env::current_dir() {
-            Ok(dir) => dir,
-            Err(err) => {
-                let prefix = Color::from_environment(cli.color, std::path::Path::new("."))
-                    .err(Style::Error, "error:");
-                eprintln!("{prefix} cannot read the current directory: {err}");
-                return ExitCode::from(1);
-            }
-        },
+    let cwd = match cli.working_directory() {
+        Ok(dir) => dir,
+        Err(error) => {
+            let color = Color::from_environment(cli.color, std::path::Path::new("."));
+            let mut err = Sanitize::new(std::io::stderr().lock(), color.err);
+            return report(&mut err, &error.into(), color);
+        }
     };
     let color = Color::from_environment(cli.color, &cwd);
     // Everything printed passes through the filter that keeps control

@@ -302,6 +302,68 @@ echo "${{COMPREPLY[*]}}"
     );
 }
 
+/// Issue 21, item 18: the man page synopsis showed `[-C ]` and `[--done]`
+/// without their value names.
+#[test]
+fn man_synopsis_shows_options_without_their_value_names() {
+    let sb = Sandbox::new();
+    let out = session_in(&sb, &sb.path(""), &["man"]);
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains("[\\-C DIR]..."), "{page}");
+    assert!(page.contains("[\\-\\-color[=WHEN]]"), "{page}");
+    let dir = sb.path("man1");
+    session_in(
+        &sb,
+        &sb.path(""),
+        &["man", "--dir", dir.to_str().expect("UTF-8")],
+    );
+    let page = std::fs::read_to_string(dir.join("git-session-checkpoint.1")).expect("read");
+    for spelled in [
+        "[\\-m|\\-\\-message SUMMARY]",
+        "[\\-\\-done ITEM]...",
+        "[\\-\\-push [REMOTE]]",
+    ] {
+        assert!(page.contains(spelled), "{spelled} not in:\n{page}");
+    }
+    assert!(
+        !page.contains("\\-C DIR"),
+        "global options are on git-session(1) only"
+    );
+}
+
+/// Issue 21, item 18: `-C /nonexistent` said "not a git repository" (git:
+/// "cannot change to"), and a repeated `-C` was refused (git combines them).
+#[test]
+fn dash_c_to_a_missing_directory_says_not_a_git_repository() {
+    let sb = Sandbox::new();
+    let repo = sb.init("work/repo");
+    repo.write("a.txt", "a\n");
+    repo.commit_all("initial");
+    let missing = sb.path("missing");
+    let out = session_in(
+        &sb,
+        &sb.path(""),
+        &["-C", missing.to_str().expect("UTF-8"), "status"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let git = repo.git_output(&["-C", missing.to_str().expect("UTF-8"), "status"]);
+    let theirs = String::from_utf8_lossy(&git.stderr);
+    let ours = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        ours.trim().strip_prefix("error: "),
+        theirs.trim().strip_prefix("fatal: "),
+        "git's words"
+    );
+    // -C work -C repo is work/repo, as in git; an empty one changes nothing.
+    let out = session_in(
+        &sb,
+        &sb.path(""),
+        &["-C", "work", "-C", "", "-C", "repo", "status"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("On branch main"));
+}
+
 #[test]
 fn man_pages_generate() {
     let sb = Sandbox::new();

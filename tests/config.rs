@@ -397,6 +397,23 @@ fn sizes_take_git_suffixes() {
     assert!(committed(&repo).contains(&"large.bin".to_string()));
 }
 
+/// Issue 21, item 18: a skipped file's size and the limit printed as raw
+/// bytes ("3584 bytes is over the size limit of 1024 bytes").
+#[test]
+fn skipped_file_sizes_print_raw_bytes() {
+    let sb = Sandbox::new();
+    let repo = repo_with_refs(&sb);
+    repo.write("large.bin", vec![b'x'; 3584]);
+    repo.git(&["config", "session.sizeLimit", "1k"]);
+    let out = repo.session(&["checkpoint"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("skipped large.bin: 3.5 KiB is over the size limit of 1 KiB"),
+        "{}",
+        text(&out)
+    );
+}
+
 #[test]
 fn search_depth_from_file_layer_is_honoured() {
     let sb = Sandbox::new();

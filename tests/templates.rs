@@ -545,6 +545,23 @@ fn templates_template_path_takes_a_file() {
     );
 }
 
+/// Issue 21, item 18: a template error named no variable ("undefined
+/// value", and a line): a typo had to be hunted for.
+#[test]
+fn template_error_names_no_variable() {
+    let sb = Sandbox::new();
+    let repo = repo_with_checkpoint(&sb, "The task");
+    let file = sb.path("custom/typo.j2");
+    write_file(&file, "{{ branch }}\n{{ tsak }}\n");
+    let out = repo.session(&["resume", "--template", file.to_str().expect("UTF-8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("line 2: undefined value 'tsak'"),
+        "{}",
+        text(&out)
+    );
+}
+
 /// Run resume with a broken template; it must fail with status 1 (not a
 /// panic's 101), print nothing on stdout, and name the template and line.
 fn assert_template_error(repo: &Repo, args: &[&str], needles: &[&str]) {

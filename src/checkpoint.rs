@@ -71,6 +71,9 @@ pub struct Outcome {
     pub branch: Option<String>,
     /// False when nothing changed and nothing was written.
     pub created: bool,
+    /// HEAD before the checkpoint; when nothing was written and it is not
+    /// `commit`, commits came after the newest checkpoint.
+    pub head: Option<ObjectId>,
     /// Paths that differ from the parent commit.
     pub changes: Vec<snapshot::Change>,
     /// Paths left out.
@@ -174,18 +177,22 @@ pub struct Prepared<'repo> {
     /// news even when nothing else changed, as `list` reads a session's
     /// status from its newest checkpoint, from trailers alone.
     pausing: bool,
+    /// HEAD's tree (or the empty tree).
+    base_tree: ObjectId,
 }
 
 impl Prepared<'_> {
-    /// True when neither the files nor the state changed since the newest
-    /// checkpoint, which is HEAD, and it does not pause the session:
-    /// writing it would make no commit.
+    /// True when the work tree is HEAD's, the state is the newest
+    /// checkpoint's, and it does not pause the session: writing it would
+    /// make no commit.
     pub fn unchanged(&self) -> bool {
+        // Also when commits (the user's, the agent's own) came after the
+        // newest checkpoint: the walk finds its state behind them, and
+        // resume lists them as commits after it; a commit saying only
+        // "update session state" after each of them would double the
+        // history.
         self.previous.as_ref().is_some_and(|cp| {
-            cp.tree == self.snap.tree
-                && Some(cp.id) == self.head
-                && cp.state.same_content(&self.state)
-                && !self.pausing
+            self.snap.tree == self.base_tree && cp.state.same_content(&self.state) && !self.pausing
         })
     }
 
@@ -297,6 +304,7 @@ pub fn prepare<'repo>(
         state,
         warnings,
         pausing,
+        base_tree,
     })
 }
 
@@ -349,6 +357,7 @@ pub fn write(
                 commit: cp.id,
                 branch,
                 created: false,
+                head: head_id,
                 changes: Vec::new(),
                 skipped: snap.skipped,
                 previous_skipped: cp.state.skipped.clone(),
@@ -382,6 +391,7 @@ pub fn write(
         });
     state.skipped = snap.skipped.iter().map(Skip::to_state).collect();
     state.sequence = previous.as_ref().map_or(0, |cp| cp.state.sequence) + 1;
+    state.previous = previous.as_ref().map(|cp| cp.id.to_string());
 
     let mut commit = NewCommit::new(repo, snap.tree, head_id.into_iter().collect())?;
     state.created_at = rfc3339(commit.committer.time);
@@ -421,6 +431,12 @@ pub fn write(
         },
     )?;
     warnings.extend(crate::repo::once_notices(repo));
+    if branch.is_none() {
+        warnings.push(format!(
+            "HEAD is detached: checkpoint {} is on no branch, and switching away leaves it behind; keep it with 'git switch -c NAME'",
+            short(commit_id)
+        ));
+    }
     write_note(
         repo,
         config,
@@ -436,6 +452,7 @@ pub fn write(
             commit: commit_id,
             branch,
             created: true,
+            head: head_id,
             changes: snap.changes,
             skipped: snap.skipped,
             previous_skipped: previous.map(|cp| cp.state.skipped).unwrap_or_default(),

@@ -46,6 +46,7 @@ pub mod key {
     pub const AUTO_PUSH: &str = "session.autoPush";
     pub const TRUST_REPO_TEMPLATES: &str = "session.trustRepoTemplates";
     pub const NETWORK_TIMEOUT: &str = "session.networkTimeout";
+    pub const HOOK_BRANCHES: &str = "session.hookBranches";
 }
 
 /// Untracked files larger than this are left out (20 MiB).
@@ -95,6 +96,10 @@ pub struct Config {
     /// How long one git push or fetch may run before it is stopped; `None`
     /// for no limit (`session.networkTimeout = 0`).
     pub network_timeout: Option<std::time::Duration>,
+    /// Branch patterns (as `git branch --list` reads them) on which agent
+    /// hooks checkpoint; `None`: every branch but the default branch.
+    /// Elsewhere, and on a detached HEAD, hooks save to a rescue ref.
+    pub hook_branches: Option<Vec<String>>,
 }
 
 impl Default for Config {
@@ -109,6 +114,7 @@ impl Default for Config {
             trust_repo_templates: false,
             search_depth: DEFAULT_SEARCH_DEPTH,
             network_timeout: Some(DEFAULT_NETWORK_TIMEOUT),
+            hook_branches: None,
         }
     }
 }
@@ -313,6 +319,28 @@ const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        git: key::HOOK_BRANCHES,
+        file: InFile::Key("hook_branches"),
+        multi: true,
+        apply: |config, given| {
+            let mut add = |given: &Given<'_>| -> Result<(), String> {
+                let pattern = text(given)?.trim();
+                if pattern.is_empty() {
+                    return Err("a branch pattern is empty; give a branch name or glob, such as 'feat/*' or '*'".into());
+                }
+                config
+                    .hook_branches
+                    .get_or_insert_with(Vec::new)
+                    .push(pattern.to_string());
+                Ok(())
+            };
+            match given {
+                Given::List(items) => items.iter().try_for_each(add),
+                single => add(single),
+            }
+        },
+    },
+    Setting {
         git: key::AUTO_PUSH,
         file: InFile::TrustedOnly("auto_push"),
         multi: false,
@@ -336,6 +364,24 @@ const SIZE_RANGE: &str =
     "a size is 1 byte or more, in bytes or with a k, m or g suffix (such as 500k, 20m, 1g)";
 
 impl Config {
+    /// Whether agent hooks checkpoint on `branch` (`None`: a detached
+    /// HEAD, never), given the repository's `default` branch names.
+    pub fn hooks_checkpoint_on(&self, branch: Option<&str>, default: &[String]) -> bool {
+        let Some(branch) = branch else {
+            return false;
+        };
+        match &self.hook_branches {
+            None => !default.iter().any(|d| d == branch),
+            Some(patterns) => patterns.iter().any(|pattern| {
+                gix::glob::wildmatch(
+                    pattern.as_bytes().as_bstr(),
+                    branch.as_bytes().as_bstr(),
+                    gix::glob::wildmatch::Mode::empty(),
+                )
+            }),
+        }
+    }
+
     /// Resolve the settings for `repo`, refusing any invalid one with an
     /// [`Error::BadConfig`] that names it.
     pub fn load(repo: &gix::Repository) -> Result<Config, Error> {

@@ -14,6 +14,9 @@ use std::path::PathBuf;
 pub enum Error {
     #[error("not a git repository (or any of the parent directories): {}", .0.display())]
     NotARepository(PathBuf),
+    /// `-C DIR` names no directory (git's words).
+    #[error("cannot change to '{}': {reason}", .dir.display())]
+    CannotChangeTo { dir: PathBuf, reason: String },
     #[error("'{}' is a bare repository: git-session needs a work tree", .0.display())]
     Bare(PathBuf),
     /// `extensions.refStorage` names a ref backend other than `files`.
@@ -41,6 +44,9 @@ pub enum Error {
     SessionLocked(PathBuf),
     #[error("unknown revision '{0}'")]
     UnknownRev(String),
+    /// HEAD names a branch without commits.
+    #[error("branch '{0}' has no commits yet")]
+    UnbornBranch(String),
     #[error("no checkpoint found at or before '{0}'")]
     NoCheckpoint(String),
     /// `#N` past the oldest checkpoint.
@@ -61,6 +67,9 @@ pub enum Error {
     RestoreIncomplete { pre_restore: String, cause: String },
     #[error("branch '{0}' already exists")]
     BranchExists(String),
+    /// `start` where a session is under way (not finished).
+    #[error("{branch} already has a session (newest checkpoint {checkpoint}): starting another would replace its open items, decisions and notes")]
+    SessionExists { branch: String, checkpoint: String },
     #[error("'{0}' is not a valid branch name")]
     InvalidBranch(String),
     #[error("the branch moved while the checkpoint was written (now at {0}): nothing was changed")]
@@ -97,9 +106,14 @@ pub enum Error {
     #[error("could not sign the squashed commit (commit.gpgSign is set): {0}")]
     SigningFailed(String),
     /// The checkpoint stands; only the push after it failed (exit code 3).
-    #[error("checkpoint {commit} is written, but the push failed: {cause}")]
+    /// `written`: this run wrote it (else it was there already).
+    #[error(
+        "{}, but the push failed: {cause}",
+        if *.written { format!("checkpoint {commit} is written") } else { format!("nothing new to checkpoint (the newest checkpoint is {commit})") }
+    )]
     PushAfterCheckpoint {
         commit: String,
+        written: bool,
         cause: String,
         hints: Vec<String>,
     },
@@ -141,6 +155,11 @@ pub enum Error {
         /// What to do, when the setting has its own advice.
         hint: Option<String>,
     },
+    /// The command printed its whole result (`doctor --json`): exit with
+    /// this code, and print nothing more (standard error stays for
+    /// machines too).
+    #[error("exit status {0}")]
+    Reported(u8),
     /// `doctor` found problems; it printed them with their fixes.
     #[error(
         "{count} problem{s} found; the hints above say how to fix {them}",
@@ -159,6 +178,7 @@ impl Error {
                 "run git-session inside a git work tree, or create one with 'git init'".into(),
             ],
             Error::Bare(_) => vec!["run it in a clone that has a work tree".into()],
+            Error::CannotChangeTo { .. } => Vec::new(),
             Error::UnsupportedRefStorage(_) => vec![
                 "convert the repository with 'git refs migrate --ref-format=files' (git 2.46 or newer)".into(),
                 "git before 2.48 cannot migrate reflogs: upgrade git, or make a clone with 'git clone --ref-format=files'".into(),
@@ -203,6 +223,9 @@ impl Error {
             Error::UnknownRev(_) => {
                 vec!["name a commit, branch or tag, as 'git rev-parse' accepts it".into()]
             }
+            Error::UnbornBranch(_) => vec![
+                "begin a session with 'git session start \"TASK\"' (its first checkpoint is the branch's first commit), or commit with git first".into(),
+            ],
             Error::NoCheckpoint(_) => vec![
                 "start one with 'git session start \"TASK\"' or 'git session checkpoint'".into(),
                 format!(
@@ -231,8 +254,17 @@ impl Error {
             Error::BranchExists(name) => vec![format!(
                 "switch to it with 'git switch {name}' and run 'git session checkpoint', or choose another name"
             )],
+            Error::SessionExists { .. } => vec![
+                "to change the task and keep the rest: git session checkpoint --task 'TEXT'".into(),
+                "to begin a fresh session here on purpose: git session start --new 'TASK' (the old state stays in history: git session log)".into(),
+                "or begin it on a new branch: git session start -b BRANCH 'TASK'".into(),
+            ],
             Error::InvalidBranch(_) => vec!["see 'git help check-ref-format'".into()],
             Error::RefMoved(_) => vec!["run the checkpoint again".into()],
+            // Only `init` names remotes it cannot take as URLs.
+            Error::UnknownRemote(name) if name.contains(['/', ':', '\\']) => vec![
+                format!("'git session init' configures remotes by name: add this one first ('git remote add NAME {name}'), then run 'git session init NAME'"),
+            ],
             Error::UnknownRemote(name) => vec![
                 "'git remote -v' lists the remotes".into(),
                 format!("add this one with 'git remote add {name} URL', or give a URL"),
@@ -333,7 +365,7 @@ impl Error {
                 }
                 hints
             }
-            Error::DoctorProblems(_) => Vec::new(),
+            Error::DoctorProblems(_) | Error::Reported(_) => Vec::new(),
         }
     }
 
@@ -343,6 +375,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::PushAfterCheckpoint { .. } => exit::PUSH_FAILED,
+            Error::Reported(code) => *code,
             _ => exit::USER,
         }
     }

@@ -11,23 +11,18 @@ use git_session::commands::{dispatch, Io};
 use git_session::terminal::Sanitize;
 
 fn main() -> ExitCode {
-    // On SIGINT/SIGTERM/SIGHUP, remove our lock files (gix registers them as
-    // tempfiles), then die of the signal as the default handler would.
-    gix::tempfile::signal::setup(
-        gix::tempfile::signal::handler::Mode::DeleteTempfilesOnTerminationAndRestoreDefaultBehaviour,
-    );
     let cli = Cli::parse();
-    let cwd = match cli.directory.clone() {
-        Some(dir) => dir,
-        None => match std::env::current_dir() {
-            Ok(dir) => dir,
-            Err(err) => {
-                let prefix = Color::from_environment(cli.color, std::path::Path::new("."))
-                    .err(Style::Error, "error:");
-                eprintln!("{prefix} cannot read the current directory: {err}");
-                return ExitCode::from(1);
-            }
-        },
+    // On SIGINT/SIGTERM/SIGHUP, remove our lock files (gix registers them as
+    // tempfiles), then die of the signal as the default handler would (the
+    // demo, after removing its directory). Before any tempfile exists.
+    gix::tempfile::signal::setup(cli.signal_mode());
+    let cwd = match cli.working_directory() {
+        Ok(dir) => dir,
+        Err(error) => {
+            let color = Color::from_environment(cli.color, std::path::Path::new("."));
+            let mut err = Sanitize::new(std::io::stderr().lock(), color.err);
+            return report(&mut err, &error.into(), color);
+        }
     };
     let color = Color::from_environment(cli.color, &cwd);
     // Everything printed passes through the filter that keeps control
@@ -60,13 +55,17 @@ fn report(err: &mut dyn std::io::Write, error: &anyhow::Error, color: Color) -> 
     {
         return ExitCode::SUCCESS;
     }
+    let user = error
+        .chain()
+        .find_map(|e| e.downcast_ref::<git_session::error::Error>());
+    // The command printed all there is to say (`doctor --json`).
+    if let Some(git_session::error::Error::Reported(code)) = user {
+        return ExitCode::from(*code);
+    }
     let _ = writeln!(err, "{} {error}", color.err(Style::Error, "error:"));
     for cause in error.chain().skip(1) {
         let _ = writeln!(err, "  caused by: {cause}");
     }
-    let user = error
-        .chain()
-        .find_map(|e| e.downcast_ref::<git_session::error::Error>());
     let hint = |err: &mut dyn std::io::Write, text: &str| {
         let _ = writeln!(err, "{} {text}", color.err(Style::Hint, "hint:"));
     };

@@ -593,6 +593,17 @@ fn describe(err: &minijinja::Error, source: &Source) -> String {
         text.push_str(&format!(", line {line}"));
     }
     text.push_str(&format!(": {}", err.kind()));
+    // Which name: the expression the error points at, as written.
+    if err.kind() == ErrorKind::UndefinedError {
+        let written = err
+            .range()
+            .and_then(|range| source.text.get(range))
+            .map(str::trim)
+            .filter(|name| !name.is_empty() && name.len() <= 80 && !name.contains('\n'));
+        if let Some(name) = written {
+            text.push_str(&format!(" '{name}'"));
+        }
+    }
     if err.kind() == ErrorKind::OutOfFuel {
         text.push_str(&format!(" (a template may do {FUEL} units of work)"));
     }
@@ -718,6 +729,7 @@ mod tests {
             text.contains("'broken'") && text.contains("line 2"),
             "{text}"
         );
+        assert!(text.contains("undefined value 'nope'"), "{text}");
     }
 
     /// The fuel `source` uses with `context`, run under the limit.

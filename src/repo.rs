@@ -251,16 +251,50 @@ pub fn commit_differences(repo: &gix::Repository) -> Vec<(&'static str, String)>
     out
 }
 
+/// The repository's default branch, as short names: where the remote's
+/// HEAD points (`refs/remotes/origin/HEAD`, or another remote's), else
+/// `init.defaultBranch`, else `main` and `master` both.
+pub fn default_branches(repo: &gix::Repository) -> Vec<String> {
+    let mut remotes: Vec<String> = repo.remote_names().iter().map(|n| n.to_string()).collect();
+    remotes.sort_by_key(|name| name != "origin");
+    for remote in remotes {
+        let name = format!("refs/remotes/{remote}/HEAD");
+        let target = repo
+            .try_find_reference(name.as_str())
+            .ok()
+            .flatten()
+            .and_then(|r| match r.target() {
+                gix::refs::TargetRef::Symbolic(target) => Some(target.as_bstr().to_string()),
+                gix::refs::TargetRef::Object(_) => None,
+            });
+        if let Some(branch) = target.and_then(|t| {
+            t.strip_prefix(&format!("refs/remotes/{remote}/"))
+                .map(str::to_string)
+        }) {
+            return vec![branch];
+        }
+    }
+    match repo.config_snapshot().string("init.defaultBranch") {
+        Some(name) if !name.is_empty() => vec![name.to_string()],
+        _ => vec!["main".into(), "master".into()],
+    }
+}
+
 /// Where git-session keeps its own files: `<common git dir>/session/`.
 pub fn session_dir(repo: &gix::Repository) -> PathBuf {
     repo.common_dir().join("session")
 }
 
-/// Resolve a revision spec to a commit id, with a clear error.
+/// Resolve a revision spec to a commit id, with a clear error: `HEAD` on a
+/// branch without commits says so, not "unknown revision".
 pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<gix::ObjectId, Error> {
-    let id = repo
-        .rev_parse_single(rev)
-        .map_err(|_| Error::UnknownRev(rev.to_string()))?;
+    let id = repo.rev_parse_single(rev).map_err(|_| {
+        let unborn = matches!(rev, "HEAD" | "@") && repo.head().is_ok_and(|head| head.is_unborn());
+        match repo.head_name() {
+            Ok(Some(name)) if unborn => Error::UnbornBranch(name.shorten().to_string()),
+            _ => Error::UnknownRev(rev.to_string()),
+        }
+    })?;
     let commit = id
         .object()
         .ok()

@@ -66,6 +66,9 @@ pub struct Context {
     pub files: Vec<FileInfo>,
     /// Uncommitted changes in the work tree, when REV is its HEAD.
     pub uncommitted: Vec<FileInfo>,
+    /// Other sessions at work on the branch (see
+    /// [`crate::history::History::with_sessions`]); usually none.
+    pub sessions: Vec<SessionInfo>,
     /// Commands to continue on a fresh machine.
     pub how_to_continue: HowToContinue,
     /// How many entries `--max-chars` (or a cap) left out of each list.
@@ -83,6 +86,37 @@ pub struct CheckpointInfo {
     pub reason: String,
     /// `note` or `trailers`.
     pub source: crate::history::Source,
+}
+
+/// Another session at work on the branch.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionInfo {
+    /// The agent's session id; `None` for checkpoints taken by hand.
+    pub agent_session: Option<String>,
+    pub agent: Option<String>,
+    /// Its newest checkpoint, abbreviated.
+    pub checkpoint: String,
+    /// RFC 3339.
+    pub time: String,
+    pub age: String,
+    pub summary: String,
+    /// Its state is merged into the lists: it wrote without seeing this
+    /// session's (its checkpoints were rebased under this one's).
+    pub merged: bool,
+}
+
+impl SessionInfo {
+    pub fn of(session: &crate::history::Session) -> SessionInfo {
+        SessionInfo {
+            agent_session: session.agent_session.clone(),
+            agent: session.agent.clone(),
+            checkpoint: short(session.checkpoint),
+            time: crate::time::rfc3339(session.time),
+            age: crate::time::ago(session.time),
+            summary: session.summary.clone(),
+            merged: session.merged,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -161,8 +195,9 @@ pub fn gather(
         }
         true
     })?;
-    let warnings = std::mem::take(&mut history.warnings);
     let cp = found.ok_or_else(|| Error::NoCheckpoint(spec.to_string()))?;
+    let cp = history.with_sessions(cp)?;
+    let warnings = std::mem::take(&mut history.warnings);
     let state = &cp.state;
 
     let (branch, remote, upstream) = branch_of(repo, rev, state)?;
@@ -265,6 +300,7 @@ pub fn gather(
         commits_after,
         files,
         uncommitted,
+        sessions: cp.sessions.iter().map(SessionInfo::of).collect(),
         how_to_continue,
         omitted: Omitted {
             commits_after: omitted_commits,

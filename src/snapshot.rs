@@ -512,9 +512,9 @@ fn left_out(
         path,
         reason: "too-large",
         detail: format!(
-            "{} bytes is over the size limit of {} bytes",
-            meta.len(),
-            options.size_limit
+            "{} is over the size limit of {}",
+            human_size(meta.len()),
+            human_size(options.size_limit)
         ),
     })
 }
@@ -1522,9 +1522,37 @@ fn ensure_tree_exists(repo: &gix::Repository, tree: ObjectId) -> anyhow::Result<
     Ok(())
 }
 
+/// A size as people read it: `512 bytes`, `3.5 KiB`, `20 MiB`, `3 GiB`
+/// (powers of 1024, one decimal where it is not .0).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} byte{}", if bytes == 1 { "" } else { "s" });
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let text = format!("{value:.1}");
+    let text = text.strip_suffix(".0").unwrap_or(&text);
+    format!("{text} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_as_people_read_them() {
+        assert_eq!(human_size(1), "1 byte");
+        assert_eq!(human_size(1023), "1023 bytes");
+        assert_eq!(human_size(1024), "1 KiB");
+        assert_eq!(human_size(3584), "3.5 KiB");
+        assert_eq!(human_size(20 * 1024 * 1024), "20 MiB");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3 GiB");
+    }
 
     #[test]
     fn boms_are_prohibited_as_git_prohibits_them() {

@@ -45,6 +45,12 @@ pub struct State {
     /// This checkpoint's number on the branch since the session's start
     /// (1 for `start`), so readers need not walk history to count.
     pub sequence: u32,
+    /// The checkpoint whose state this one inherited, as hex. A rebase
+    /// leaves it naming the commit before the rebase, which is how a reader
+    /// tells a rewritten line of checkpoints (see
+    /// [`crate::history::History::with_sessions`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
     /// Agent that worked, if known (`claude-code`, `codex`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
@@ -72,6 +78,12 @@ pub struct State {
     pub decisions: Vec<String>,
     pub notes: Vec<String>,
     pub blockers: Vec<String>,
+    /// Checkpoints of other sessions on the branch whose state this line
+    /// of checkpoints took in (see [`State::merge_from`]), each as
+    /// `SEQUENCE AUTHOR-TIME`, which a rebase does not change: so the walk
+    /// knows them seen and does not merge them again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<String>,
     /// Paths left out of the snapshot, with the reason. Last, because TOML
     /// writes arrays of tables after plain values.
     pub skipped: Vec<Skipped>,
@@ -243,8 +255,69 @@ impl State {
         }
     }
 
+    /// Bring in the state of a session that worked beside this one without
+    /// seeing it (two clones of the branch, one rebased over the other),
+    /// `base` being the state both began from when known. Nothing either
+    /// side holds is lost:
+    ///
+    /// - an item goes to the more advanced list of the two (done over
+    ///   doing over todo), unless only this side moved it since `base`;
+    ///   an item only `theirs` has is added, unless `base` had it (then
+    ///   this side removed it on purpose);
+    /// - decisions, notes and blockers are a union, in this side's order
+    ///   then theirs, again without what this side removed since `base`;
+    /// - the task is theirs only when they changed it and this side did not.
+    ///
+    /// Everything else (agent, summary, sequence, …) stays this side's.
+    pub fn merge_from(&mut self, theirs: &State, base: Option<&State>) {
+        if !theirs.task.is_empty()
+            && (self.task.is_empty()
+                || base.is_some_and(|b| b.task == self.task && b.task != theirs.task))
+        {
+            self.task.clone_from(&theirs.task);
+        }
+        for (rank, list) in [(2, &theirs.done), (1, &theirs.doing), (0, &theirs.todo)] {
+            for item in list {
+                let before = base.and_then(|b| b.rank(item));
+                let take = match self.rank(item) {
+                    Some(ours) => rank > ours && before != Some(rank),
+                    None => before.is_none(),
+                };
+                if take {
+                    for list in [&mut self.done, &mut self.doing, &mut self.todo] {
+                        list.retain(|i| i != item);
+                    }
+                    [&mut self.todo, &mut self.doing, &mut self.done][rank].push(item.clone());
+                }
+            }
+        }
+        let base_lists = base.map(|b| [&b.decisions, &b.notes, &b.blockers]);
+        for (i, (ours, theirs)) in [
+            (&mut self.decisions, &theirs.decisions),
+            (&mut self.notes, &theirs.notes),
+            (&mut self.blockers, &theirs.blockers),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for item in theirs {
+                let removed_here = base_lists.is_some_and(|lists| lists[i].contains(item));
+                if !ours.contains(item) && !removed_here {
+                    ours.push(item.clone());
+                }
+            }
+        }
+    }
+
+    /// Where an item stands: 2 done, 1 doing, 0 todo.
+    fn rank(&self, item: &str) -> Option<usize> {
+        [&self.todo, &self.doing, &self.done]
+            .iter()
+            .rposition(|list| list.iter().any(|i| i == item))
+    }
+
     /// True when the parts a person or agent edits are equal. Bookkeeping
-    /// (summary, reason, time, skipped, restored-from) is ignored: a checkpoint that would
+    /// (summary, reason, time, sequence, previous, skipped, restored-from) is ignored: a checkpoint that would
     /// change only those is not worth a commit.
     pub fn same_content(&self, other: &State) -> bool {
         self.content() == other.content()
@@ -259,6 +332,7 @@ impl State {
             reason: String::new(),
             created_at: String::new(),
             sequence: 0,
+            previous: None,
             skipped: Vec::new(),
             // The agent's words of a turn that changed nothing else are
             // worth keeping, not a commit: see `checkpoint`.
@@ -294,6 +368,10 @@ impl State {
         if self.sequence > 0 {
             one(trailer::SEQUENCE, &self.sequence.to_string());
         }
+        one(
+            trailer::PREVIOUS,
+            self.previous.as_deref().unwrap_or_default(),
+        );
         one(trailer::BRANCH, &self.branch);
         one(trailer::BASE, self.base.as_deref().unwrap_or_default());
         one(trailer::TASK, &self.task);
@@ -319,6 +397,7 @@ impl State {
             (trailer::DECISION, &self.decisions),
             (trailer::NOTE, &self.notes),
             (trailer::BLOCKER, &self.blockers),
+            (trailer::MERGED, &self.merged),
         ] {
             for item in list {
                 one(key, item);
@@ -349,6 +428,7 @@ impl State {
                 }
                 "session-reason" => state.reason = value,
                 "session-sequence" => state.sequence = value.trim().parse().unwrap_or(0),
+                "session-previous" => state.previous = Some(value),
                 "session-branch" => state.branch = value,
                 "session-base" => state.base = Some(value),
                 "session-task" => state.task = value,
@@ -364,6 +444,7 @@ impl State {
                 "session-decision" => state.decisions.push(value),
                 "session-note" => state.notes.push(value),
                 "session-blocker" => state.blockers.push(value),
+                "session-merged" => state.merged.push(value),
                 "session-skipped" => {
                     let (reason, path) = value.split_once(' ').unwrap_or(("skipped", &value));
                     state.skipped.push(Skipped {
@@ -383,6 +464,7 @@ pub mod trailer {
     pub const SCHEMA: &str = "Session-Schema";
     pub const REASON: &str = "Session-Reason";
     pub const SEQUENCE: &str = "Session-Sequence";
+    pub const PREVIOUS: &str = "Session-Previous";
     pub const BRANCH: &str = "Session-Branch";
     pub const BASE: &str = "Session-Base";
     pub const TASK: &str = "Session-Task";
@@ -398,6 +480,7 @@ pub mod trailer {
     pub const DECISION: &str = "Session-Decision";
     pub const NOTE: &str = "Session-Note";
     pub const BLOCKER: &str = "Session-Blocker";
+    pub const MERGED: &str = "Session-Merged";
     pub const SKIPPED: &str = "Session-Skipped";
 }
 
@@ -811,6 +894,7 @@ mod tests {
             reason: "stop".into(),
             created_at: "2030-01-01T00:00:00Z".into(),
             sequence: state.sequence + 1,
+            previous: Some("0123".into()),
             skipped: vec![Skipped {
                 path: "x".into(),
                 reason: "secret".into(),
@@ -847,6 +931,7 @@ mod tests {
             },
             State {
                 continues: Some("other".into()),
+                merged: vec!["2 2026-01-02T03:04:05+00:00".into()],
                 ..state.clone()
             },
         ];
@@ -982,6 +1067,52 @@ mod tests {
         assert_eq!(state.done, ["a"]);
         assert_eq!(state.doing, ["b"]);
         assert_eq!(state.todo, ["by hand", "c"]);
+    }
+
+    #[test]
+    fn merging_a_concurrent_state_keeps_both_sides_work() {
+        let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let base = State {
+            task: "task".into(),
+            todo: list(&["a", "b", "c", "dropped here"]),
+            blockers: list(&["unblocked here"]),
+            ..State::default()
+        };
+        let mut ours = State {
+            task: "task".into(),
+            done: list(&["b"]),
+            doing: list(&["a"]),
+            todo: list(&["c", "ours new"]),
+            notes: list(&["ours"]),
+            ..State::default()
+        };
+        let theirs = State {
+            task: "task, refined".into(),
+            done: list(&["a"]),
+            todo: list(&["b", "c", "dropped here", "theirs new"]),
+            decisions: list(&["theirs"]),
+            notes: list(&["ours", "theirs"]),
+            blockers: list(&["unblocked here", "theirs blocked"]),
+            ..State::default()
+        };
+        ours.merge_from(&theirs, Some(&base));
+        // a: done there beats doing here; b: theirs is the base's, ours moved it.
+        assert_eq!(ours.done, ["b", "a"]);
+        assert!(ours.doing.is_empty());
+        assert_eq!(ours.todo, ["c", "ours new", "theirs new"]);
+        assert_eq!(ours.decisions, ["theirs"]);
+        assert_eq!(ours.notes, ["ours", "theirs"]);
+        assert_eq!(ours.blockers, ["theirs blocked"]);
+        assert_eq!(ours.task, "task, refined");
+        // Without a base: a union.
+        let mut alone = State {
+            todo: list(&["x"]),
+            ..State::default()
+        };
+        alone.merge_from(&theirs, None);
+        assert_eq!(alone.todo, ["x", "b", "c", "dropped here", "theirs new"]);
+        assert_eq!(alone.done, ["a"]);
+        assert_eq!(alone.task, "task, refined");
     }
 
     #[test]

@@ -38,6 +38,14 @@ fn repo_with_commit(sb: &Sandbox, rel: &str) -> Repo {
     repo
 }
 
+/// [`repo_with_commit`] on a session branch of its own: hooks checkpoint
+/// there (on the default branch they save to a rescue ref instead).
+fn session_repo(sb: &Sandbox, rel: &str) -> Repo {
+    let repo = repo_with_commit(sb, rel);
+    repo.git(&["switch", "-q", "-c", "feat/x"]);
+    repo
+}
+
 /// The trailers git itself reads from HEAD's message.
 fn git_trailers(repo: &Repo, rev: &str) -> String {
     let message = repo.git(&["log", "-1", "--format=%B", rev]);
@@ -47,7 +55,7 @@ fn git_trailers(repo: &Repo, rev: &str) -> String {
 #[test]
 fn report_from_stop_is_recorded_redacted_and_capped() {
     let sb = Sandbox::new();
-    let repo = repo_with_commit(&sb, "r");
+    let repo = session_repo(&sb, "r");
     repo.write("toggle.js", "toggle\n");
     let token = format!("ghp_{}", "q8Zr2LmX0vNf7TgH5kWc3JpYs1AeD9UbAb12");
     let long = format!(
@@ -85,7 +93,7 @@ fn report_from_stop_is_recorded_redacted_and_capped() {
 #[test]
 fn report_of_a_turn_that_changed_nothing_goes_to_the_note_not_the_branch() {
     let sb = Sandbox::new();
-    let repo = repo_with_commit(&sb, "r");
+    let repo = session_repo(&sb, "r");
     repo.write("a.txt", "a\n");
     let out = claude(&repo, stop_input(&repo, Some("Wrote a.txt.")));
     assert!(out.status.success(), "{}", text(&out));
@@ -118,7 +126,7 @@ fn report_of_a_turn_that_changed_nothing_goes_to_the_note_not_the_branch() {
 #[test]
 fn report_falls_back_to_the_transcripts_newest_assistant_text() {
     let sb = Sandbox::new();
-    let repo = repo_with_commit(&sb, "r");
+    let repo = session_repo(&sb, "r");
     let transcript = sb.path("t.jsonl");
     let lines = [
         json!({"type": "user", "message": {"role": "user", "content": "Add a dark mode"}}),

@@ -89,16 +89,16 @@ fn state_for_trailers() -> impl Strategy<Value = State> {
     let opt = || prop::option::of(non_empty_text());
     (
         (any::<u32>(), text(), text(), opt(), text(), any::<u32>()),
-        (opt(), opt(), opt(), opt(), text(), opt()),
+        (opt(), opt(), opt(), opt(), text(), opt(), opt()),
         (items(), items(), items(), items(), items(), items()),
-        skipped(),
+        (skipped(), items()),
     )
         .prop_map(
             |(
                 (schema, task, branch, base, reason, sequence),
-                (agent, agent_session, model, continues, report, restored_from),
+                (agent, agent_session, model, continues, report, restored_from, previous),
                 (done, doing, todo, decisions, notes, blockers),
-                skipped,
+                (skipped, merged),
             )| State {
                 schema,
                 task,
@@ -108,6 +108,7 @@ fn state_for_trailers() -> impl Strategy<Value = State> {
                 reason,
                 created_at: String::new(),
                 sequence,
+                previous,
                 agent,
                 agent_session,
                 model,
@@ -120,6 +121,7 @@ fn state_for_trailers() -> impl Strategy<Value = State> {
                 decisions,
                 notes,
                 blockers,
+                merged,
                 skipped,
             },
         )

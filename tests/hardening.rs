@@ -276,7 +276,7 @@ fn same_skipped_file_is_warned_once_not_at_every_checkpoint() {
         "{said}"
     );
     assert!(
-        said.contains("warning: skipped notes.txt: 2000 bytes"),
+        said.contains("warning: skipped notes.txt: 2 KiB is over the size limit of 1000 bytes"),
         "{said}"
     );
 
@@ -554,6 +554,8 @@ fn session_end_push_to_a_dead_remote_gives_up_quickly() {
     let sb = Sandbox::new();
     let repo = clone_of_a_slow_remote(&sb, 60);
     repo.git(&["config", "session.autoPush", "true"]);
+    // Hooks checkpoint on a session branch, not on the default branch.
+    repo.git(&["switch", "-q", "-c", "feat/x"]);
     repo.write("b.txt", "b\n");
     let input = format!(
         r#"{{"hook_event_name":"SessionEnd","session_id":"s1","cwd":"{}"}}"#,

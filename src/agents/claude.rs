@@ -67,10 +67,18 @@ impl Integration for Claude {
 
     fn read_transcript(&self, path: &Path, cache: Option<&[u8]>) -> Option<Reading> {
         let cached: Option<Scan> = cache.and_then(|bytes| serde_json::from_slice(bytes).ok());
-        let previous_todos = cached.as_ref().and_then(Scan::todos);
+        let previous = cached
+            .as_ref()
+            .map(|cached| (cached.todos_line(), cached.todos()));
         let scan = scan(path, cached);
+        // Seen: written on the same line as last time, and the same list (a
+        // transcript started over could have another list on that line).
+        let todos_seen = previous
+            .as_ref()
+            .is_some_and(|(line, list)| *line == scan.todos_line() && *list == scan.todos());
         Some(Reading {
-            previous_todos,
+            previous_todos: previous.and_then(|(_, list)| list),
+            todos_seen,
             findings: scan.findings(),
             cache: serde_json::to_vec(&scan).unwrap_or_default(),
         })
@@ -200,6 +208,14 @@ impl Scan {
             (Some((_, list)), None) => Some(list.clone()),
             (None, tasks) => tasks,
         }
+    }
+
+    /// The line the newest todo list was written on (a TodoWrite call, or
+    /// the last Task call), 0 when there is none: a list is new to a reader
+    /// when this moved.
+    pub fn todos_line(&self) -> u64 {
+        let written = self.todo_write.as_ref().map_or(0, |(line, _)| *line);
+        written.max(self.tasks_line)
     }
 
     /// Continue `self` (a scan of `path` from a cache, or a fresh one) to

@@ -50,6 +50,16 @@ pub fn handle(
     };
     let mut repo = crate::repo::open_worktree(cwd)?;
     let config = load_config(&repo, warnings);
+    if let Some(why) = off_hook_branches(&repo, &config)? {
+        // The work is still saved, beside the branch. The transcript is
+        // not read: its list is taken once a checkpoint can record it.
+        let mut rescued = crate::rescue::rescue(&mut repo, &config, reason, &why)?;
+        rescued.announce = first_notice(&repo, &rescued.reference);
+        rescued.hint = Some(
+            "give the session a branch of its own ('git session start -b NAME TASK'), or let hooks checkpoint here: git config session.hookBranches '*'".into(),
+        );
+        return Ok(Handled::Rescued(rescued));
+    }
     let mut request = Request {
         reason: reason.into(),
         agent: Some(agent.integration().state_name().into()),
@@ -62,17 +72,23 @@ pub fn handle(
         report: input.last_message.clone(),
         ..Request::default()
     };
+    let cache = cache_path(&repo, input.session_id.as_deref());
     let reading = input
         .transcript_path
         .as_deref()
-        .and_then(|path| read_transcript(&repo, agent, input.session_id.as_deref(), path));
+        .and_then(|path| read_transcript(agent, cache.as_deref(), path));
+    let mut new_cache = None;
     if let Some(Reading {
         previous_todos,
+        todos_seen,
         findings,
-        ..
+        cache,
     }) = reading
     {
-        if let Some(todos) = findings.todos {
+        new_cache = Some(cache);
+        // A list already taken is not taken again: what was recorded since
+        // (by hand, `checkpoint --done '#1'`) wins over an older list.
+        if let Some(todos) = findings.todos.filter(|_| !todos_seen) {
             // Open items the agent's list had last time and no longer
             // has were dropped by the agent: they leave the open lists.
             // Items recorded by hand were never in its list and stay.
@@ -97,6 +113,11 @@ pub fn handle(
     }
     match crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false)) {
         Ok(mut outcome) => {
+            // Only now is the list taken: had the checkpoint failed, the next
+            // run must read it again. A lost cache only costs a full read.
+            if let (Some(path), Some(bytes)) = (&cache, &new_cache) {
+                let _ = super::settings::write_atomically(path, bytes);
+            }
             // SessionEnd is the last chance before the machine may go away.
             if reason == "session-end" && config.auto_push {
                 match crate::sync::push(&mut repo, &config.within_hook(), None, true) {
@@ -115,6 +136,50 @@ pub fn handle(
             None => Err(err),
         },
     }
+}
+
+/// Why hooks do not checkpoint on the current branch (`session.hookBranches`:
+/// by default every branch but the default one, and never on a detached
+/// HEAD), or `None` when they do. An agent working straight on `main`
+/// without a `start` would otherwise fill it with checkpoints.
+fn off_hook_branches(repo: &gix::Repository, config: &Config) -> anyhow::Result<Option<String>> {
+    // During a rebase HEAD is detached; the rescue that follows knows the
+    // branch, and checkpoint's own refusal says why. Conflicts too.
+    let conflicts = || {
+        repo.index_or_empty()
+            .is_ok_and(|index| index.entries().iter().any(|e| e.stage_raw() != 0))
+    };
+    if repo.state().is_some() || conflicts() {
+        return Ok(None);
+    }
+    let branch = repo.head_name()?.map(|name| name.shorten().to_string());
+    let default = crate::repo::default_branches(repo);
+    if config.hooks_checkpoint_on(branch.as_deref(), &default) {
+        return Ok(None);
+    }
+    Ok(Some(match (branch, &config.hook_branches) {
+        (None, _) => "HEAD is detached, and hooks checkpoint only on a branch".to_string(),
+        (Some(branch), None) => format!(
+            "'{branch}' is the default branch, where hooks do not checkpoint (session.hookBranches)"
+        ),
+        (Some(branch), Some(_)) => {
+            format!("'{branch}' is not in session.hookBranches, where hooks checkpoint")
+        }
+    }))
+}
+
+/// Whether this is the first time hooks saved to `reference` instead of
+/// the branch: said once, then only logged (a marker under
+/// `<session dir>/` records it).
+fn first_notice(repo: &gix::Repository, reference: &str) -> bool {
+    let name: String = reference
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let path = crate::repo::session_dir(repo).join(format!("notice-{name}"));
+    !path.exists()
+        && std::fs::create_dir_all(crate::repo::session_dir(repo)).is_ok()
+        && std::fs::write(&path, "shown\n").is_ok()
 }
 
 /// SessionStart: when the branch has a checkpoint, hand the agent the
@@ -282,23 +347,11 @@ pub fn load_config(repo: &gix::Repository, warnings: &mut Vec<String>) -> Config
 }
 
 /// What `agent`'s transcript at `path` says, continuing the read cached
-/// for this session; `None` when the agent's transcript is not read.
-fn read_transcript(
-    repo: &gix::Repository,
-    agent: Agent,
-    session: Option<&str>,
-    path: &Path,
-) -> Option<Reading> {
-    let cache = cache_path(repo, session);
-    let cached = cache.as_ref().and_then(|p| std::fs::read(p).ok());
-    let reading = agent
-        .integration()
-        .read_transcript(path, cached.as_deref())?;
-    if let Some(cache) = cache {
-        // A lost cache only costs a full read next time.
-        let _ = super::settings::write_atomically(&cache, &reading.cache);
-    }
-    Some(reading)
+/// at `cache` for this session; `None` when the agent's transcript is not
+/// read. The caller keeps the new cache once the checkpoint stands.
+fn read_transcript(agent: Agent, cache: Option<&Path>, path: &Path) -> Option<Reading> {
+    let cached = cache.and_then(|p| std::fs::read(p).ok());
+    agent.integration().read_transcript(path, cached.as_deref())
 }
 
 /// `<git dir>/session/transcripts/<session id>.json`; the id is reduced to

@@ -178,6 +178,11 @@ pub struct Findings {
 pub struct Reading {
     /// The todo list as the previous read (the cache) left it.
     pub previous_todos: Option<Vec<Todo>>,
+    /// The newest list is the one the previous read found: it was taken
+    /// then, and taking it again would undo what was recorded since (by
+    /// hand, `checkpoint --done '#1'`). False when there was no previous
+    /// read, so a reader that does not know applies its list.
+    pub todos_seen: bool,
     /// What the transcript says now.
     pub findings: Findings,
     /// What to keep for the next read of the same session.

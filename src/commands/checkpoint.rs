@@ -20,7 +20,8 @@ use crate::time::short;
 /// The state is inherited from the newest checkpoint and edited by the flags.
 /// An open item can be named by its text or as #N, its number in
 /// 'git session show'. When neither the files nor the state changed, nothing
-/// is written.
+/// is written; "the files" are HEAD's, so a commit of your own after the
+/// last checkpoint is not followed by an empty one.
 ///
 /// Untracked files that look like secrets (.env, *.pem, id_rsa, .netrc, …,
 /// in any case; templates such as .env.example are committed) or are larger
@@ -124,14 +125,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     if let Some(remote) = push {
         let remote = Some(remote.as_str()).filter(|r| !r.is_empty());
         let quiet = args.quiet || args.json;
-        crate::commands::push::after_checkpoint(
-            &mut repo,
-            &config,
-            remote,
-            outcome.commit,
-            quiet,
-            io,
-        )?;
+        crate::commands::push::after_checkpoint(&mut repo, &config, remote, &outcome, quiet, io)?;
     }
     Ok(())
 }
@@ -179,11 +173,19 @@ pub fn report(
             counts(&outcome.state)
         )?;
     } else {
-        writeln!(
-            io.out,
-            "nothing to checkpoint on {branch}: no change since {}",
-            short(outcome.commit)
-        )?;
+        match outcome.head.filter(|head| *head != outcome.commit) {
+            Some(head) => writeln!(
+                io.out,
+                "nothing to checkpoint on {branch}: the work tree is HEAD's ({}) and the state is checkpoint {}'s",
+                short(head),
+                short(outcome.commit)
+            )?,
+            None => writeln!(
+                io.out,
+                "nothing to checkpoint on {branch}: no change since {}",
+                short(outcome.commit)
+            )?,
+        }
     }
     Ok(())
 }

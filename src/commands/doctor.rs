@@ -3,10 +3,10 @@
 //! that fixes it.
 //!
 //! A *problem* keeps git-session from doing its job (the binary cannot be
-//! found, git is too old, no identity, the repository not initialised) and
-//! makes the exit code 1. A *warning* is something worth knowing that a
-//! working setup may well have (no agent hooks, no remote, notes never
-//! fetched, a rescue snapshot waiting).
+//! found, git is too old, no identity, a setting it cannot use) and makes
+//! the exit code 1. A *warning* is something worth knowing that a working
+//! setup may well have (`git session init` not run, no agent hooks, no
+//! remote, notes never fetched, a rescue snapshot waiting).
 
 use std::path::{Path, PathBuf};
 
@@ -37,7 +37,8 @@ const MIN_GIT: (u32, u32) = (2, 29);
 /// session notes were fetched. Each finding is one line, 'ok:', 'warning:'
 /// or 'problem:', followed by 'hint:' lines saying how to fix it.
 ///
-/// Exits 0 when there is no problem (warnings allowed), 1 otherwise.
+/// Exits 0 when there is no problem (warnings allowed), 1 otherwise; with
+/// --json, standard error stays empty either way.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  git session doctor\n  git session doctor --json")]
 pub struct Args {
@@ -162,7 +163,13 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         }
     }
     if problems > 0 {
-        return Err(Error::DoctorProblems(problems).into());
+        // The JSON says it all; stderr stays empty for the machine reading it.
+        return Err(if args.json {
+            Error::Reported(1)
+        } else {
+            Error::DoctorProblems(problems)
+        }
+        .into());
     }
     Ok(())
 }
@@ -364,10 +371,12 @@ fn check_init(repo: &gix::Repository, config: &Config) -> Check {
             "'git session init' is done: notes follow amend and rebase, and 'git fetch' brings them",
         )
     } else {
-        Check::problem(
+        // Checkpoints, resume and push work without it: worth doing, not
+        // a problem (the quick start does not need it).
+        Check::warning(
             "init",
             format!(
-                "'git session init' has not been run in this repository ({})",
+                "'git session init' has not been run in this repository ({}): checkpoints work, but an amend or rebase drops their notes (the trailers still carry the state) and 'git fetch' does not bring the remote's",
                 missing.join("; ")
             ),
             vec!["run 'git session init'".into()],

@@ -17,7 +17,11 @@ use crate::time::short;
 /// session context for the agent (when the branch has checkpoints); Stop,
 /// PreCompact and SessionEnd take a checkpoint (nothing is written when
 /// nothing changed). For Claude Code the todo list, first prompt and model
-/// are read from the transcript. A hook never breaks the agent: a failure is
+/// are read from the transcript. Hooks checkpoint on the branches of
+/// session.hookBranches (default: every branch but the default one); on
+/// another branch, or a detached HEAD, they save the work tree to
+/// refs/session/rescue/BRANCH instead and say so once. A hook never breaks
+/// the agent: a failure is
 /// one line on stderr and in .git/session/hook.log, and exit 0 (--strict
 /// makes it exit 1). Settings it cannot use (an invalid .git-session.toml,
 /// a bad git config value) are ignored with a warning, so the work is
@@ -135,7 +139,10 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
                         rescued.reference,
                         short(rescued.commit)
                     );
-                    writeln!(io.err, "git-session: {line}")?;
+                    if rescued.announce {
+                        writeln!(io.err, "git-session: {line}")?;
+                        io.hint(&rescued.hint.iter().cloned().collect::<Vec<_>>())?;
+                    }
                     line
                 }
                 Handled::Nothing => return Ok(()),
@@ -206,6 +213,9 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()>
     let integration = args.agent.integration();
     let name = integration.display_name();
     let added = settings::install(args.agent, &path)?;
+    if args.scope == Scope::Local {
+        exclude_local(&args, cwd, io)?;
+    }
     if added.is_empty() {
         writeln!(
             io.out,
@@ -222,6 +232,32 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()>
         if let Some(hint) = integration.install_hint() {
             io.hint(&[hint.to_string()])?;
         }
+    }
+    Ok(())
+}
+
+/// A local settings file is personal: keep it out of every commit (the
+/// checkpoints' `git add -A` included), and say so when git tracks it
+/// already.
+fn exclude_local(args: &InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let Some(rel) = args.agent.integration().settings_file(Scope::Local) else {
+        return Ok(());
+    };
+    let repo = crate::repo::open(cwd)?;
+    if settings::exclude_from_git(&repo, rel)? {
+        writeln!(
+            io.out,
+            "added /{rel} to .git/info/exclude: it stays out of commits"
+        )?;
+    }
+    let tracked = repo
+        .index_or_empty()
+        .ok()
+        .is_some_and(|index| index.entry_by_path(rel.into()).is_some());
+    if tracked {
+        io.warn(&[format!(
+            "{rel} is tracked by git, so checkpoints commit it: 'git rm --cached {rel}' stops that"
+        )])?;
     }
     Ok(())
 }

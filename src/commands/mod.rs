@@ -142,6 +142,7 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         reason,
         created_at,
         sequence,
+        previous,
         agent,
         agent_session,
         model,
@@ -154,6 +155,7 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         decisions,
         notes,
         blockers,
+        merged,
         skipped,
     } = state;
     let mut value = json!({
@@ -165,12 +167,14 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         "reason": reason,
         "created_at": created_at,
         "sequence": sequence,
+        "previous": previous,
         "done": done,
         "doing": doing,
         "todo": todo,
         "decisions": decisions,
         "notes": notes,
         "blockers": blockers,
+        "merged": merged,
         "skipped": skipped,
         "agent": agent,
         "agent_session": agent_session,
@@ -206,6 +210,7 @@ pub fn counts(state: &State) -> String {
 pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> std::io::Result<()> {
     let heading = |text: &str| io.color.out(Style::Heading, text);
     let (task, open_heading) = (heading("Task:"), heading("Open:"));
+    let sessions_heading = heading("Other sessions at work on this branch:");
     let headings = [
         heading("Done:"),
         heading("Decisions:"),
@@ -235,6 +240,13 @@ pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> s
             writeln!(out, "  {}", state.summary)?;
         }
         writeln!(out)?;
+        if !cp.sessions.is_empty() {
+            writeln!(out, "{sessions_heading}")?;
+            for session in &cp.sessions {
+                writeln!(out, "  {}", session_line(session))?;
+            }
+            writeln!(out)?;
+        }
     }
     if !state.task.is_empty() {
         writeln!(out, "{task}")?;
@@ -282,6 +294,35 @@ pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> s
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// `9f8e7d6c (claude-code): checkpoint 5d6e7f8, 4 hours ago, …`: another
+/// session at work on the branch, as `show` lists it.
+pub fn session_line(session: &crate::history::Session) -> String {
+    let name = match &session.agent_session {
+        Some(id) => id.chars().take(8).collect(),
+        None => "checkpoints by hand".to_string(),
+    };
+    let agent = session
+        .agent
+        .as_ref()
+        .map(|agent| format!(" ({agent})"))
+        .unwrap_or_default();
+    let merged = if session.merged {
+        "; its checkpoints were rebased under this one's, its items are merged below"
+    } else {
+        ""
+    };
+    format!(
+        "{name}{agent}: checkpoint {}, {}{}{merged}",
+        short(session.checkpoint),
+        crate::time::ago(session.time),
+        if session.summary.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", one_line(&session.summary))
+        }
+    )
 }
 
 /// Multi-line items print on one line, continuation lines joined.

@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use gix::ObjectId;
-
 use crate::commands::{Io, Workspace};
 use crate::config::Config;
 use crate::error::Error;
@@ -44,12 +42,13 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
 
 /// Push after a checkpoint (`checkpoint --push`, `session.autoPush`). Any
 /// failure becomes [`Error::PushAfterCheckpoint`] (exit code 3): the
-/// checkpoint `commit` stands, and the message says how to retry.
+/// checkpoint of `outcome` stands (written by this run, or there
+/// already), and the message says how to retry.
 pub fn after_checkpoint(
     repo: &mut gix::Repository,
     config: &Config,
     remote: Option<&str>,
-    commit: ObjectId,
+    outcome: &crate::checkpoint::Outcome,
     quiet: bool,
     io: &mut Io<'_>,
 ) -> anyhow::Result<()> {
@@ -69,7 +68,8 @@ pub fn after_checkpoint(
                 "the checkpoint is safe in this repository: push it with '{retry}'"
             ));
             Err(Error::PushAfterCheckpoint {
-                commit: short(commit),
+                commit: short(outcome.commit),
+                written: outcome.created,
                 cause: format!("{err:#}"),
                 hints,
             }

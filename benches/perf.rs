@@ -431,7 +431,9 @@ fn main() {
             });
         }
 
-        // 4. the Claude Code Stop hook path with a transcript.
+        // 4. the Claude Code Stop hook path with a transcript, on a feature
+        // branch: hooks leave the default branch alone (session.hookBranches).
+        git(&ours_dir, &home, "checkout -q -b feat/bench");
         let transcript_bytes = if options.small { 1 << 20 } else { 20 << 20 };
         let transcript_path = root.path().join(format!("transcript-{files}.jsonl"));
         transcript(&transcript_path, transcript_bytes);

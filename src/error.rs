@@ -49,6 +49,14 @@ pub enum Error {
     UnbornBranch(String),
     #[error("no checkpoint found at or before '{0}'")]
     NoCheckpoint(String),
+    /// [`Error::NoCheckpoint`], where other branches have sessions: a fresh
+    /// clone on `main`, whose sessions are on `origin/claude/…`.
+    #[error("no checkpoint found at or before '{rev}'")]
+    NoCheckpointHere {
+        rev: String,
+        /// `origin/claude/x (paused, 3 hours ago)`, newest first.
+        elsewhere: Vec<String>,
+    },
     /// `#N` past the oldest checkpoint.
     #[error("'{spec}' names no checkpoint: there {} {count} on this branch", if *.count == 1 { "is" } else { "are" })]
     NoSuchCheckpoint { spec: String, count: usize },
@@ -232,6 +240,10 @@ impl Error {
                     "the search stops after that many commits in a row without a checkpoint: git config session.searchDepth (default {})",
                     crate::config::DEFAULT_SEARCH_DEPTH
                 ),
+            ],
+            Error::NoCheckpointHere { elsewhere, .. } => vec![
+                format!("sessions on other branches: {}", elsewhere.join(", ")),
+                "'git session resume BRANCH' prints one's prompt; 'git session continue BRANCH' brings its work and state onto this branch; 'git session list' shows them all".into(),
             ],
             Error::NoSuchCheckpoint { .. } => {
                 vec!["'git session log' lists them: #1 is the newest".into()]

@@ -239,6 +239,21 @@ pub fn list(
     Ok((sessions, std::mem::take(&mut history.warnings)))
 }
 
+/// The remotes whose remote-tracking branch `branch` exists (as the last
+/// fetch or push left them), in the order git lists the remotes.
+pub fn remotes_with(repo: &gix::Repository, branch: &str) -> Vec<String> {
+    repo.remote_names()
+        .iter()
+        .map(|name| name.to_string())
+        .filter(|remote| {
+            repo.try_find_reference(format!("refs/remotes/{remote}/{branch}").as_str())
+                .ok()
+                .flatten()
+                .is_some()
+        })
+        .collect()
+}
+
 /// Local branches first, then remote-tracking ones (symbolic refs such as
 /// `origin/HEAD` are not branches of their own).
 fn tips(repo: &gix::Repository) -> anyhow::Result<Vec<Tip>> {

@@ -677,3 +677,62 @@ fn continue_moves_a_new_branch_made_from_a_newer_trunk() {
     // Nothing was lost: the trunk's commit is still on main.
     b.git(&["merge-base", "--is-ancestor", "origin/main", "main"]);
 }
+
+#[test]
+fn fresh_clone_on_main_points_at_the_sessions_on_other_branches() {
+    let sb = Sandbox::new();
+    let remote = strict_remote(&sb);
+    session_a(&sb, &remote);
+    let b = clone(&sb, &remote, "b");
+    for command in [&["resume"][..], &["show"][..]] {
+        let out = b.session(command);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no checkpoint found at or before 'HEAD'"),
+            "{err}"
+        );
+        assert!(
+            err.contains("hint: sessions on other branches: origin/claude/a (paused, "),
+            "{err}"
+        );
+        assert!(err.contains("git session continue BRANCH"), "{err}");
+    }
+    // With no session anywhere, the hint is the one about the search.
+    let lone = repo_with_commit(&sb, "lone");
+    let out = lone.session(&["resume"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("other branches"), "{err}");
+    assert!(err.contains("session.searchDepth"), "{err}");
+}
+
+#[test]
+fn status_says_a_branch_exists_only_in_this_clone_until_pushed() {
+    let sb = Sandbox::new();
+    let remote = strict_remote(&sb);
+    let b = clone(&sb, &remote, "b");
+    b.git(&["switch", "-q", "-c", "claude/b"]);
+    b.session_ok(&["checkpoint", "-q", "--task", "local work"]);
+    let human = b.session_ok(&["status"]);
+    assert!(
+        human.contains("this branch is in this clone only: 'git session push' publishes it"),
+        "{human}"
+    );
+    assert_eq!(b.session_json(&["status"])["published"], json!([]));
+    // The proxy refuses the notes, not the branch (exit 0 with a warning).
+    let out = b.session(&["push"]);
+    assert!(
+        b.git(&["ls-remote", "origin", "refs/heads/claude/b"])
+            .contains("refs/heads/claude/b"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(b.session_json(&["status"])["published"], json!(["origin"]));
+    let human = b.session_ok(&["status"]);
+    assert!(!human.contains("clone only"), "{human}");
+    // A repository with no remote has nowhere to publish: no such line.
+    let lone = repo_with_commit(&sb, "lone");
+    lone.git(&["switch", "-q", "-c", "feat/y"]);
+    lone.session_ok(&["checkpoint", "-q", "--task", "t"]);
+    assert!(!lone.session_ok(&["status"]).contains("clone only"));
+}

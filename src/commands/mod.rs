@@ -106,7 +106,7 @@ impl Workspace {
 
 /// Run one parsed command in `cwd`.
 pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    match command {
+    let result = match command {
         Command::Start(args) => start::run(args, cwd, io),
         Command::Checkpoint(args) => checkpoint::run(args, cwd, io),
         Command::Show(args) => show::run(args, cwd, io),
@@ -126,7 +126,49 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Doctor(args) => doctor::run(args, cwd, io),
         Command::Completions(args) => completions::run(args, io),
         Command::Man(args) => man::run(args, io),
+    };
+    result.map_err(|error| sessions_elsewhere(error, cwd))
+}
+
+/// How many other sessions a "no checkpoint" error names.
+const ELSEWHERE_SHOWN: usize = 5;
+
+/// A "no checkpoint" error, pointing at the sessions other branches have
+/// (a fresh clone sits on `main` while the work is on `origin/claude/…`).
+/// Any other error, or when there are none, is returned as it was.
+fn sessions_elsewhere(error: anyhow::Error, cwd: &Path) -> anyhow::Error {
+    let Some(crate::error::Error::NoCheckpoint(rev)) = error.downcast_ref() else {
+        return error;
+    };
+    let rev = rev.clone();
+    let Ok(ws) = Workspace::open(cwd) else {
+        return error;
+    };
+    let now = crate::time::now(&ws.repo);
+    let Ok((sessions, _)) = crate::sessions::list(&ws.repo, &ws.config, false, now) else {
+        return error;
+    };
+    let mut elsewhere: Vec<String> = sessions
+        .iter()
+        .filter(|s| !s.current)
+        .take(ELSEWHERE_SHOWN)
+        .map(|s| {
+            format!(
+                "{} ({}, {})",
+                s.rev(),
+                s.lifecycle.name(),
+                crate::time::describe(now - crate::sessions::recorded_at(&s.checkpoint))
+            )
+        })
+        .collect();
+    let more = sessions.iter().filter(|s| !s.current).count() - elsewhere.len();
+    if elsewhere.is_empty() {
+        return error;
     }
+    if more > 0 {
+        elsewhere.push(format!("and {more} more"));
+    }
+    crate::error::Error::NoCheckpointHere { rev, elsewhere }.into()
 }
 
 /// The state as JSON, with every documented key present (`null` when

@@ -58,6 +58,12 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let open: Vec<&String> = state.map(|s| s.open_items().collect()).unwrap_or_default();
     // What keeps a checkpoint from the branch now (it would refuse).
     let blocked = blocked(&repo)?;
+    // The remotes that have this branch (as far as their remote-tracking
+    // branches tell): none means the session exists in this clone only.
+    let published: Option<Vec<String>> = branch
+        .as_deref()
+        .map(|b| crate::sessions::remotes_with(&repo, b));
+    let has_remotes = !repo.remote_names().is_empty();
 
     if args.json {
         let value = json!({
@@ -76,6 +82,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             "skipped": skipped.iter().map(|s| json!({"path": s.path, "reason": s.reason, "detail": s.detail})).collect::<Vec<_>>(),
             "rescue": crate::rescue::pending(&repo).map(|(reference, id, _)| json!({"ref": reference, "commit": id.to_string()})),
             "blocked": blocked,
+            "published": published,
         });
         return print_json(io, &value);
     }
@@ -101,6 +108,12 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             )?;
             if Some(cp.id) != head {
                 writeln!(out, "  (commits were made after it)")?;
+            }
+            if has_remotes && published.as_ref().is_some_and(|p| p.is_empty()) {
+                writeln!(
+                    out,
+                    "  (this branch is in this clone only: 'git session push' publishes it)"
+                )?;
             }
         }
         None => writeln!(

@@ -513,6 +513,25 @@ fn the_seed_cancel_and_continue_on_a_new_branch_through_a_strict_remote() {
     b.git(&["switch", "-q", "-c", "claude/b"]);
     let list = b.session_json(&["list"]);
     assert_eq!(list["sessions"][0]["status"], "paused", "{list}");
+    // The person names the old branch: the agent is handed its context.
+    let out = claude(
+        &b,
+        json!({
+            "session_id": "sess-b",
+            "cwd": b.path,
+            "hook_event_name": "UserPromptSubmit",
+            "prompt": "Continue work on branch claude/a",
+        }),
+    );
+    let value: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let context = value["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .expect("context");
+    assert!(
+        context.contains("Add a dark mode toggle to the settings page")
+            && context.contains("Remaining: CSS variables and localStorage."),
+        "{context}"
+    );
 
     let out = b.session(&["continue", "claude/a"]);
     assert!(out.status.success(), "{}", text(&out));

@@ -138,17 +138,7 @@ pub fn squash(
 ) -> anyhow::Result<Squashed> {
     let mut warnings: Vec<String> = crate::repo::prepare_to_commit(repo)?.into_iter().collect();
     let repo = &*repo;
-    let branch = match repo.head_name()? {
-        Some(name) => name.shorten().to_string(),
-        None => {
-            return Err(Error::CannotSquash {
-                reason: "HEAD is detached: there is no branch to squash".into(),
-                hint: "switch to the session's branch ('git switch BRANCH'), then finish again"
-                    .into(),
-            }
-            .into())
-        }
-    };
+    let branch = branch_to_squash(repo)?;
     // Held to the end, so no checkpoint (an agent's hook) lands in between.
     let mut locks = crate::lock::take(repo)?;
 
@@ -165,15 +155,7 @@ pub fn squash(
     let base = base_of(repo, &newest.state)?;
     let commits = commits_since(repo, head, base, &branch)?;
     if commits.len() < 2 {
-        return Err(Error::NothingToSquash(format!(
-            "{} since the session's base {}",
-            match commits.len() {
-                0 => "no commit".to_string(),
-                n => format!("only {n} commit"),
-            },
-            short(base)
-        ))
-        .into());
+        return Err(nothing_to_squash(commits.len(), base).into());
     }
     let mut checkpoints = Vec::new();
     for &id in commits.iter().rev() {
@@ -318,6 +300,63 @@ pub fn squash(
         hooks_not_run: crate::repo::commit_hooks(repo),
         warnings,
     })
+}
+
+/// Every refusal of [`squash`] that can be decided before `finish` writes
+/// its last checkpoint, decided now, so a refused `finish --squash`
+/// writes nothing at all. `pending` says whether that checkpoint may add
+/// a commit, which can make one commit since the base two.
+pub fn check(
+    repo: &gix::Repository,
+    config: &Config,
+    request: &SquashRequest,
+    pending: bool,
+) -> anyhow::Result<()> {
+    let branch = branch_to_squash(repo)?;
+    if request
+        .message
+        .as_deref()
+        .is_some_and(|m| m.trim().is_empty())
+    {
+        return Err(Error::Usage("the commit message must not be empty".into()).into());
+    }
+    let head = repo
+        .head_id()
+        .map_err(|_| Error::NoCheckpoint("HEAD".into()))?
+        .detach();
+    let mut history = History::new(repo, config)?;
+    let newest = history
+        .newest(head)?
+        .ok_or_else(|| Error::NoCheckpoint("HEAD".into()))?;
+    let base = base_of(repo, &newest.state)?;
+    let commits = commits_since(repo, head, base, &branch)?.len();
+    if commits + usize::from(pending) < 2 {
+        return Err(nothing_to_squash(commits, base).into());
+    }
+    Ok(())
+}
+
+/// The branch HEAD names: a detached HEAD has nothing to squash.
+fn branch_to_squash(repo: &gix::Repository) -> anyhow::Result<String> {
+    match repo.head_name()? {
+        Some(name) => Ok(name.shorten().to_string()),
+        None => Err(Error::CannotSquash {
+            reason: "HEAD is detached: there is no branch to squash".into(),
+            hint: "switch to the session's branch ('git switch BRANCH'), then finish again".into(),
+        }
+        .into()),
+    }
+}
+
+fn nothing_to_squash(commits: usize, base: ObjectId) -> Error {
+    Error::NothingToSquash(format!(
+        "{} since the session's base {}",
+        match commits {
+            0 => "no commit".to_string(),
+            n => format!("only {n} commit"),
+        },
+        short(base)
+    ))
 }
 
 /// The session's base, which must be a commit this repository has.

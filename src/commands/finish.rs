@@ -73,6 +73,16 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         return Err(Error::NoCheckpoint("HEAD".into()).into());
     }
     drop(history);
+    let message = (!args.message.is_empty()).then(|| args.message.join("\n\n"));
+    let squash_request = SquashRequest {
+        message,
+        templates: templates.clone(),
+    };
+    if args.squash {
+        // Every refusal before the first write: the last checkpoint may
+        // add one commit, so one commit since the base can still fold.
+        crate::finish::check(&repo, &config, &squash_request, true)?;
+    }
 
     let request = Request {
         reason: "finish".into(),
@@ -109,15 +119,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     }
 
     if args.squash {
-        let message = (!args.message.is_empty()).then(|| args.message.join("\n\n"));
-        let squashed = crate::finish::squash(
-            &mut repo,
-            &config,
-            &SquashRequest {
-                message,
-                templates: templates.clone(),
-            },
-        )?;
+        let squashed = crate::finish::squash(&mut repo, &config, &squash_request)?;
         io.warn(&squashed.warnings)?;
         writeln!(
             report(io, args.pr),

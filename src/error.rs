@@ -94,6 +94,15 @@ pub enum Error {
         refname: String,
         reason: String,
     },
+    /// Publishing a squash would overwrite commits that are in no chain
+    /// the squash replaced: someone else's push.
+    #[error("'{remote}' has commits on '{branch}' that the squash did not fold in ({why}): refusing to overwrite them, nothing was pushed")]
+    SquashNotPublished {
+        remote: String,
+        branch: String,
+        why: String,
+        hints: Vec<String>,
+    },
     #[error("'{remote}' refused '{refname}' ({reason})")]
     PushRefused {
         remote: String,
@@ -306,6 +315,7 @@ impl Error {
                 )],
                 None => vec!["run 'git session push' again".into()],
             },
+            Error::SquashNotPublished { hints, .. } => hints.clone(),
             Error::PushRefused { .. } => vec![
                 "the remote (a server hook or hosting rule) does not accept this ref: ask its owner, or push under another name"
                     .into(),

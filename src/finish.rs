@@ -1,9 +1,10 @@
 //! Finishing a session: fold all its commits into one for review, keeping
 //! the old chain reachable and the session state readable.
 //!
-//! The squashed commit has the tree of the session's newest checkpoint and
-//! the session's `base` as its only parent, so its diff is exactly the
-//! session's work. Its message ends with the `Session-*` trailers of that
+//! The squashed commit has the tree of the branch tip (the final
+//! checkpoint's, or that of a commit made after it, which the final
+//! checkpoint then does not repeat) and the session's `base` as its only
+//! parent, so its diff is exactly the session's work. Its message ends with the `Session-*` trailers of that
 //! checkpoint, so `show` and `resume` keep working on it, from a fresh clone
 //! too; its note holds the same state plus the checkpoints it replaced.
 //!
@@ -80,17 +81,6 @@ pub struct Squashed {
 pub struct Published {
     pub remote: String,
     pub branch: String,
-}
-
-impl Published {
-    /// The command that replaces the remote's branch, refusing if someone
-    /// pushed to it since the last fetch.
-    pub fn force_push_command(&self) -> String {
-        format!(
-            "git push --force-with-lease {} {}",
-            self.remote, self.branch
-        )
-    }
 }
 
 /// What the `squash` template sees.
@@ -216,7 +206,11 @@ pub fn squash(
     }
     state.summary = subject.clone();
 
-    let mut commit = NewCommit::new(repo, newest.tree, vec![base])?;
+    // HEAD's tree, not the newest checkpoint's: a commit after the last
+    // checkpoint (another clone's, the user's own) is folded in with its
+    // files, not dropped.
+    let tree = repo.find_commit(head)?.tree_id()?.detach();
+    let mut commit = NewCommit::new(repo, tree, vec![base])?;
     state.created_at = rfc3339(commit.committer.time);
     commit.message = message_with_trailers(&text, &state);
     // The commit for review is signed as `git commit` would sign it, by the
@@ -475,6 +469,109 @@ fn published(repo: &gix::Repository, branch: &str, oldest: ObjectId) -> Vec<Publ
             branch: branch.to_string(),
         })
         .collect()
+}
+
+/// What a remote's copy of a branch is to the squashes of that branch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RemoteTip {
+    /// Nothing to do with a squash: push as usual.
+    Unrelated,
+    /// The remote has (part of) a chain that a squash in HEAD's history
+    /// replaced, and nothing else: the squash may replace it there, with
+    /// the lease `expected`.
+    Replaced { expected: ObjectId, archive: String },
+    /// The remote has commits of a replaced chain and, on top, commits
+    /// that are in no archive: someone else's, which must not be
+    /// overwritten.
+    MovedPast { archive: String },
+}
+
+/// What `tip` (the remote's copy of `branch`, as last fetched) is to the
+/// squashes of `branch` whose result `head` contains (see [`RemoteTip`]).
+///
+/// A squash of an archive `A` is recognised from the shape `squash`
+/// writes, not from notes (which may be missing): `head` and `A` meet at
+/// a commit `M` (the session's base), and the commit after `M` on
+/// `head`'s first-parent line has `A`'s tree. An amend that keeps the tree
+/// (`git commit --amend --no-edit`, which the squash's hint suggests) is
+/// still that squash.
+pub fn remote_tip(
+    repo: &gix::Repository,
+    branch: &str,
+    head: ObjectId,
+    tip: ObjectId,
+) -> anyhow::Result<RemoteTip> {
+    let meet_of = |a: ObjectId, b: ObjectId| -> anyhow::Result<Option<ObjectId>> {
+        Ok(repo.merge_base(a, b)?.map(gix::Id::detach))
+    };
+    let is_ancestor = |a: ObjectId, b: ObjectId| -> anyhow::Result<bool> {
+        Ok(a == b || meet_of(a, b)? == Some(a))
+    };
+    if is_ancestor(tip, head)? {
+        return Ok(RemoteTip::Unrelated);
+    }
+    for (archive, archived) in archives(repo, branch)? {
+        let Some(meet) = meet_of(head, archived)? else {
+            continue;
+        };
+        if meet == archived || !squashes(repo, head, meet, archived)? {
+            continue;
+        }
+        if is_ancestor(tip, archived)? {
+            // Not past the base (then HEAD would contain it).
+            return Ok(RemoteTip::Replaced {
+                expected: tip,
+                archive,
+            });
+        }
+        if let Some(shared) = meet_of(tip, archived)? {
+            if shared != meet && is_ancestor(meet, shared)? {
+                return Ok(RemoteTip::MovedPast { archive });
+            }
+        }
+    }
+    Ok(RemoteTip::Unrelated)
+}
+
+/// Whether the commit after `meet` on `head`'s first-parent line has the
+/// tree of `archived`: the squash of that chain.
+fn squashes(
+    repo: &gix::Repository,
+    head: ObjectId,
+    meet: ObjectId,
+    archived: ObjectId,
+) -> anyhow::Result<bool> {
+    let want = repo.find_commit(archived)?.tree_id()?.detach();
+    let mut next = Some(head);
+    while let Some(id) = next {
+        let commit = repo.find_commit(id)?;
+        let parent = commit.parent_ids().next().map(|p| p.detach());
+        if parent == Some(meet) {
+            return Ok(commit.tree_id()?.detach() == want);
+        }
+        next = parent;
+    }
+    Ok(false)
+}
+
+/// The archive refs of `branch` and their tips, newest (largest N) first.
+pub fn archives(repo: &gix::Repository, branch: &str) -> anyhow::Result<Vec<(String, ObjectId)>> {
+    let prefix = format!("{ARCHIVE_PREFIX}{branch}/");
+    let mut found = Vec::new();
+    for mut reference in repo.references()?.prefixed(prefix.as_str())?.flatten() {
+        let name = reference.name().as_bstr().to_string();
+        let Some(n) = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        if let Ok(id) = reference.peel_to_id() {
+            found.push((n, name, id.detach()));
+        }
+    }
+    found.sort_by_key(|(n, _, _)| std::cmp::Reverse(*n));
+    Ok(found.into_iter().map(|(_, name, id)| (name, id)).collect())
 }
 
 /// The task's first line as a title, and the rest.

@@ -128,6 +128,10 @@ pub enum Error {
     },
     #[error("{0}")]
     Usage(String),
+    /// A `--done`/`--doing`/`--drop`/`--edit`/`--unblock` reference that
+    /// names nothing: nothing is written.
+    #[error("{reason}")]
+    BadItem { reason: String, hint: String },
     /// A template override that cannot be found, read or rendered.
     #[error("{0}")]
     Template(String),
@@ -328,6 +332,7 @@ impl Error {
             ],
             Error::PushAfterCheckpoint { hints, .. } => hints.clone(),
             Error::Usage(_) => Vec::new(),
+            Error::BadItem { hint, .. } => vec![hint.clone()],
             Error::Template(_) => vec![
                 "fix the template, or remove the override to use the built-in one ('git session templates' lists where each comes from)".into(),
             ],

@@ -251,3 +251,304 @@ fn finish_squash_keeps_the_files_of_a_commit_made_after_the_last_checkpoint() {
     );
     assert_eq!(repo.status(), "");
 }
+
+/// The state as the note has it and as the trailers have it (read by
+/// git's own trailer parser), for "in agreement" checks.
+fn note_and_trailers(repo: &Repo) -> (toml::Table, Vec<(String, String)>) {
+    let note = repo.git(&["notes", &format!("--ref={NOTES}"), "show", "HEAD"]);
+    let note: toml::Table = toml::from_str(&note).expect("the note is TOML");
+    let message = repo.git(&["log", "-1", "--format=%B"]);
+    let trailers = repo
+        .git_stdin(&["interpret-trailers", "--parse"], &message)
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    (note, trailers)
+}
+
+fn note_list(note: &toml::Table, key: &str) -> Vec<String> {
+    note.get(key)
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn trailer_list(trailers: &[(String, String)], key: &str) -> Vec<String> {
+    trailers
+        .iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// Note and trailers hold the same items and numbers.
+fn assert_in_agreement(repo: &Repo) {
+    let (note, trailers) = note_and_trailers(repo);
+    for (key, trailer) in [
+        ("done", "Session-Done"),
+        ("doing", "Session-Doing"),
+        ("todo", "Session-Todo"),
+    ] {
+        assert_eq!(
+            note_list(&note, key),
+            trailer_list(&trailers, trailer),
+            "{key}"
+        );
+    }
+    let numbers = note_list(&note, "numbers").join(" ");
+    let trailer = trailer_list(&trailers, "Session-Numbers").join(" ");
+    assert_eq!(numbers, trailer, "numbers");
+}
+
+/// `N. text` lines of `show` or `status`: (number, text without marker).
+fn numbered(out: &str) -> Vec<(u32, String)> {
+    out.lines()
+        .filter_map(|l| {
+            let (n, rest) = l.strip_prefix("  ")?.split_once(". ")?;
+            Some((
+                n.parse().ok()?,
+                rest.trim_end_matches(" (in progress)").to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// `- #N text` lines of `resume`.
+fn resume_numbered(out: &str) -> Vec<(u32, String)> {
+    let mut found: Vec<(u32, String)> = out
+        .lines()
+        .filter_map(|l| {
+            let (n, rest) = l.strip_prefix("- #")?.split_once(' ')?;
+            Some((n.parse().ok()?, rest.to_string()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+fn items(repo: &Repo) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let s = repo.session_json(&["show"]);
+    let list = |key: &str| -> Vec<String> {
+        s[key]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|v| v.as_str().expect("text").to_string())
+            .collect()
+    };
+    (list("done"), list("doing"), list("todo"))
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn drop_and_edit_round_trip_through_trailers_and_notes() {
+    let sb = Sandbox::new();
+    let repo = sb.init("work");
+    repo.write("README.md", "hello\n");
+    repo.commit_all("initial");
+    repo.session_ok(&[
+        "start", "--todo", "parser", "--todo", "docs", "--todo", "tests", "A task",
+    ]);
+    // A typo recorded as done: --drop removes it.
+    repo.session_ok(&["checkpoint", "--done", "parsre"]);
+    assert_eq!(items(&repo).0, strings(&["parsre"]));
+    repo.session_ok(&["checkpoint", "--drop", "parsre", "--done", "parser"]);
+    assert_eq!(items(&repo).0, strings(&["parser"]));
+    assert_in_agreement(&repo);
+
+    // --edit '#N=…' corrects an open item in place; it keeps its number.
+    repo.session_ok(&["checkpoint", "--edit", "#3=integration tests"]);
+    assert_eq!(
+        items(&repo),
+        (
+            strings(&["parser"]),
+            vec![],
+            strings(&["docs", "integration tests"])
+        )
+    );
+    let show = repo.session_ok(&["show"]);
+    assert_eq!(
+        numbered(&show),
+        vec![(2, "docs".into()), (3, "integration tests".into())],
+        "{show}"
+    );
+    assert_in_agreement(&repo);
+    // And 'old=new' edits a done item.
+    repo.session_ok(&["checkpoint", "--edit", "parser=config parser"]);
+    assert_eq!(items(&repo).0, strings(&["config parser"]));
+    // --drop '#N' drops an open item.
+    repo.session_ok(&["checkpoint", "--drop", "#2"]);
+    assert_eq!(items(&repo).2, strings(&["integration tests"]));
+    assert_in_agreement(&repo);
+
+    // From trailers alone (no notes) the state is the same.
+    let with_note = repo.session_json(&["show"]);
+    repo.git(&["update-ref", "-d", NOTES]);
+    let from_trailers = repo.session_json(&["show"]);
+    assert_eq!(from_trailers["source"], "trailers");
+    for key in ["done", "doing", "todo", "open"] {
+        assert_eq!(with_note[key], from_trailers[key], "{key}");
+    }
+}
+
+#[test]
+fn item_numbers_are_stable_across_checkpoints() {
+    let sb = Sandbox::new();
+    let repo = sb.init("work");
+    repo.write("README.md", "hello\n");
+    repo.commit_all("initial");
+    repo.session_ok(&[
+        "start", "--todo", "alpha", "--todo", "bravo", "--todo", "charlie", "A task",
+    ]);
+    // Moving #3 to doing does not renumber it (show listed doing first,
+    // so charlie became #1 and alpha #2).
+    repo.session_ok(&["checkpoint", "--doing", "#3"]);
+    let want = vec![
+        (1, "alpha".to_string()),
+        (2, "bravo".to_string()),
+        (3, "charlie".to_string()),
+    ];
+    assert_eq!(numbered(&repo.session_ok(&["show"])), want);
+    assert_eq!(numbered(&repo.session_ok(&["status"])), want);
+    assert_eq!(resume_numbered(&repo.session_ok(&["resume"])), want);
+    let json = repo.session_json(&["show"]);
+    assert_eq!(json["open"][2]["number"], 3, "{json}");
+    assert_eq!(json["open"][2]["in_progress"], true, "{json}");
+
+    // Closing #1 leaves #2 and #3 as they were.
+    repo.session_ok(&["checkpoint", "--done", "#1"]);
+    repo.session_ok(&["checkpoint", "--done", "#2", "--todo", "delta"]);
+    assert_eq!(items(&repo).0, strings(&["alpha", "bravo"]));
+    let show = repo.session_ok(&["show"]);
+    assert_eq!(
+        numbered(&show),
+        vec![(3, "charlie".into()), (4, "delta".into())],
+        "{show}"
+    );
+    repo.session_ok(&["checkpoint", "--done", "#3"]);
+    assert_eq!(items(&repo).0, strings(&["alpha", "bravo", "charlie"]));
+    assert_in_agreement(&repo);
+}
+
+#[test]
+fn states_written_before_numbers_read_as_they_were_shown() {
+    let sb = Sandbox::new();
+    let repo = sb.init("work");
+    repo.write("README.md", "hello\n");
+    repo.commit_all("initial");
+    // A checkpoint as an older git-session wrote it: no Session-Numbers.
+    let base = repo.rev("HEAD");
+    repo.git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        &format!("checkpoint: old\n\nSession-Schema: 1\nSession-Reason: manual\nSession-Branch: main\nSession-Base: {base}\nSession-Task: old task\nSession-Doing: doing item\nSession-Todo: first todo\nSession-Todo: second todo"),
+    ]);
+    let show = repo.session_ok(&["show"]);
+    assert_eq!(
+        numbered(&show),
+        vec![
+            (1, "doing item".into()),
+            (2, "first todo".into()),
+            (3, "second todo".into())
+        ],
+        "doing first, as they were shown: {show}"
+    );
+    // Reading them numbered is no change worth a commit.
+    let head = repo.rev("HEAD");
+    let out = repo.session_ok(&["checkpoint"]);
+    assert!(out.contains("nothing to checkpoint"), "{out}");
+    assert_eq!(repo.rev("HEAD"), head);
+    // #2 means what it showed; the rest keep their numbers.
+    repo.session_ok(&["checkpoint", "--done", "#2"]);
+    assert_eq!(items(&repo).0, strings(&["first todo"]));
+    let show = repo.session_ok(&["show"]);
+    assert_eq!(
+        numbered(&show),
+        vec![(1, "doing item".into()), (3, "second todo".into())],
+        "{show}"
+    );
+}
+
+#[test]
+fn mistyped_item_references_are_refused_with_a_hint() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    repo.session_ok(&["checkpoint", "--blocker", "CI is red"]);
+    repo.write("src/parser.rs", "fn parse() -> u8 { 1 }\n");
+    // git status rewrites the index once (its own cache-tree order).
+    repo.status();
+    let before = repo.fingerprint();
+    for (args, says, hint) in [
+        (
+            &["--done", "1"][..],
+            "'1' is not an item reference",
+            "did you mean '#1'",
+        ),
+        (
+            &["--done", "#x"][..],
+            "'#x' is not an item reference",
+            "hint:",
+        ),
+        (
+            &["--doing", "#9"][..],
+            "'#9' names no open item: the open items are #2",
+            "hint:",
+        ),
+        (
+            &["--unblock", "nonexistent"][..],
+            "'nonexistent' names no blocker: there is 1 blocker",
+            "hint:",
+        ),
+        (
+            &["--drop", "nonexistent"][..],
+            "'nonexistent' names no item",
+            "hint:",
+        ),
+        (
+            &["--edit", "#2"][..],
+            "is not ITEM=NEW TEXT",
+            "--edit '#N=new text'",
+        ),
+    ] {
+        let mut all = vec!["checkpoint"];
+        all.extend_from_slice(args);
+        let out = repo.session(&all);
+        let output = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {output}");
+        assert!(output.contains(says), "{args:?}: {output}");
+        assert!(output.contains(hint), "{args:?}: {output}");
+        assert_eq!(repo.fingerprint(), before, "{args:?} wrote something");
+    }
+    // An item whose text is '#…' is still named by its text.
+    repo.session_ok(&["checkpoint", "--todo", "#hashtag support"]);
+    repo.session_ok(&["checkpoint", "--done", "#hashtag support"]);
+    assert_eq!(items(&repo).0, strings(&["parser", "#hashtag support"]));
+}
+
+#[test]
+fn a_done_text_that_looks_like_an_open_item_is_recorded_with_a_warning() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    let out = repo.session(&["checkpoint", "--done", "Docs "]);
+    assert!(out.status.success(), "{}", text(&out));
+    let output = text(&out);
+    assert!(output.contains("matches no open item"), "{output}");
+    assert!(output.contains("did you mean #2 (docs)"), "{output}");
+    assert!(output.contains("--drop"), "{output}");
+    // A plainly new item says nothing.
+    let out = repo.session(&["checkpoint", "--done", "a new thing"]);
+    assert!(!text(&out).contains("warning"), "{}", text(&out));
+}

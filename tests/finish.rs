@@ -205,7 +205,7 @@ fn finish_squash_leaves_one_commit_with_the_tree_git_add_all_writes() {
         resume.starts_with("Continue work on branch `feat/x`."),
         "{resume}"
     );
-    assert!(resume.contains("- tests"), "{resume}");
+    assert!(resume.contains("- #3 tests"), "{resume}");
     repo.fsck();
 }
 

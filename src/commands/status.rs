@@ -118,14 +118,8 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         }
         if !open.is_empty() {
             writeln!(out, "\n{open_heading}")?;
-            for (n, item) in open.iter().enumerate() {
-                // As `show` marks them: doing comes first.
-                let marker = if n < state.doing.len() {
-                    " (in progress)"
-                } else {
-                    ""
-                };
-                writeln!(out, "  {}. {item}{marker}", n + 1)?;
+            for item in state.open() {
+                writeln!(out, "  {}", crate::commands::open_line(&item))?;
             }
         }
         if !state.blockers.is_empty() {

@@ -282,8 +282,10 @@ impl Error {
                 "'git remote -v' lists the remotes".into(),
                 format!("add this one with 'git remote add {name} URL', or give a URL"),
             ],
+            // `push`, `fetch`, `pause`, … all take the remote as their
+            // argument: the hint names none of them in particular.
             Error::NoRemote => vec![
-                "name one ('git session push REMOTE'), or add one with 'git remote add origin URL'"
+                "name the remote after the command (a name or a URL), or add one with 'git remote add origin URL'"
                     .into(),
             ],
             Error::DetachedHead => {

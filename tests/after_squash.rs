@@ -552,3 +552,89 @@ fn a_done_text_that_looks_like_an_open_item_is_recorded_with_a_warning() {
     let out = repo.session(&["checkpoint", "--done", "a new thing"]);
     assert!(!text(&out).contains("warning"), "{}", text(&out));
 }
+
+#[test]
+fn status_separates_a_hand_commit_from_uncommitted_changes() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    repo.write("mine.txt", "committed by hand\n");
+    repo.commit_all("a commit of my own");
+    let said = repo.session_ok(&["status"]);
+    assert!(
+        said.contains("Committed since the last checkpoint (1 file;")
+            && said.contains("  added: mine.txt"),
+        "{said}"
+    );
+    assert!(said.contains("No uncommitted changes."), "{said}");
+    assert!(!said.contains("run 'git session checkpoint'"), "{said}");
+    // Uncommitted work on top is listed apart, with the advice.
+    repo.write("new.txt", "not committed\n");
+    let said = repo.session_ok(&["status"]);
+    assert!(
+        said.contains("Not committed yet (1 file): run 'git session checkpoint'"),
+        "{said}"
+    );
+    let (committed, uncommitted) = said.split_once("Not committed yet").expect("two sections");
+    assert!(committed.contains("mine.txt") && !committed.contains("new.txt"));
+    assert!(uncommitted.contains("added: new.txt") && !uncommitted.contains("mine.txt"));
+    let json = repo.session_json(&["status"]);
+    assert_eq!(json["changes"]["added"], serde_json::json!(["new.txt"]));
+    assert_eq!(
+        json["committed_since_checkpoint"]["added"],
+        serde_json::json!(["mine.txt"])
+    );
+}
+
+#[test]
+fn fetch_without_a_remote_hints_at_fetch_not_push() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    let out = repo.session(&["fetch"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let output = text(&out);
+    assert!(!output.contains("git session push"), "{output}");
+    assert!(output.contains("hint: name the remote"), "{output}");
+}
+
+/// Every example of every `-h` is one whole line: clap wraps long lines
+/// at its width, which cut the `start` example inside a quoted string.
+#[test]
+fn help_examples_stay_copyable_on_one_line() {
+    let sb = Sandbox::new();
+    let repo = sb.init("work");
+    let commands = [
+        "start",
+        "checkpoint",
+        "show",
+        "log",
+        "status",
+        "resume",
+        "pause",
+        "list",
+        "continue",
+        "templates",
+        "hook",
+        "push",
+        "fetch",
+        "init",
+        "finish",
+        "demo",
+        "doctor",
+        "completions",
+        "man",
+    ];
+    for command in commands {
+        let out = repo.session(&[command, "-h"]);
+        let help = String::from_utf8_lossy(&out.stdout).to_string();
+        let Some((_, examples)) = help.split_once("Examples:\n") else {
+            continue;
+        };
+        for line in examples.lines().take_while(|l| !l.is_empty()) {
+            assert_eq!(
+                line.matches('\'').count() % 2,
+                0,
+                "{command} -h: quotes cut in {line:?}"
+            );
+        }
+    }
+}

@@ -507,14 +507,16 @@ pub fn remote_tip(
     let is_ancestor = |a: ObjectId, b: ObjectId| -> anyhow::Result<bool> {
         Ok(a == b || meet_of(a, b)? == Some(a))
     };
-    if is_ancestor(tip, head)? {
+    // Most pushes: no squash ever happened here, and no history is walked.
+    let archives = archives(repo, branch)?;
+    if archives.is_empty() || is_ancestor(tip, head)? {
         return Ok(RemoteTip::Unrelated);
     }
-    for (archive, archived) in archives(repo, branch)? {
+    for (archive, archived) in archives {
         let Some(meet) = meet_of(head, archived)? else {
             continue;
         };
-        if meet == archived || !squashes(repo, head, meet, archived)? {
+        if meet == archived || squash_of(repo, head, meet, archived)?.is_none() {
             continue;
         }
         if is_ancestor(tip, archived)? {
@@ -533,25 +535,46 @@ pub fn remote_tip(
     Ok(RemoteTip::Unrelated)
 }
 
-/// Whether the commit after `meet` on `head`'s first-parent line has the
+/// The commit after `meet` on `head`'s first-parent line, when it has the
 /// tree of `archived`: the squash of that chain.
-fn squashes(
+fn squash_of(
     repo: &gix::Repository,
     head: ObjectId,
     meet: ObjectId,
     archived: ObjectId,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Option<ObjectId>> {
     let want = repo.find_commit(archived)?.tree_id()?.detach();
     let mut next = Some(head);
     while let Some(id) = next {
         let commit = repo.find_commit(id)?;
         let parent = commit.parent_ids().next().map(|p| p.detach());
         if parent == Some(meet) {
-            return Ok(commit.tree_id()?.detach() == want);
+            return Ok((commit.tree_id()?.detach() == want).then_some(id));
         }
         next = parent;
     }
-    Ok(false)
+    Ok(None)
+}
+
+/// The newest squash of `branch` in `head`'s history (see [`remote_tip`]
+/// for how one is recognised), if any.
+pub fn squash_in_history(
+    repo: &gix::Repository,
+    branch: &str,
+    head: ObjectId,
+) -> anyhow::Result<Option<ObjectId>> {
+    for (_, archived) in archives(repo, branch)? {
+        let Some(meet) = repo.merge_base(head, archived)?.map(gix::Id::detach) else {
+            continue;
+        };
+        if meet == archived {
+            continue;
+        }
+        if let Some(squash) = squash_of(repo, head, meet, archived)? {
+            return Ok(Some(squash));
+        }
+    }
+    Ok(None)
 }
 
 /// The archive refs of `branch` and their tips, newest (largest N) first.

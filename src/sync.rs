@@ -77,20 +77,47 @@ pub fn squash_lease(
     branch: &str,
     head: gix::ObjectId,
 ) -> anyhow::Result<RemoteTip> {
-    let tracking = format!("refs/remotes/{remote}/{branch}");
-    let tip = match gix::refs::FullName::try_from(tracking.as_str()) {
-        Ok(_) => repo
-            .try_find_reference(tracking.as_str())?
-            .map(|mut r| r.peel_to_id().map(gix::Id::detach))
-            .transpose()?,
-        Err(_) => None,
-    };
-    match tip {
-        Some(tip) if repo.find_commit(tip).is_ok() => {
-            crate::finish::remote_tip(repo, branch, head, tip)
-        }
-        _ => Ok(RemoteTip::Unrelated),
+    match tracking_tip(repo, remote, branch)? {
+        Some(tip) => crate::finish::remote_tip(repo, branch, head, tip),
+        None => Ok(RemoteTip::Unrelated),
     }
+}
+
+/// Whether HEAD has a squash of `branch` that the remote's copy (as last
+/// fetched, if at all) does not contain: then a pull would bring the
+/// replaced commits back.
+fn squash_not_on_remote(
+    repo: &gix::Repository,
+    remote: &str,
+    branch: &str,
+    head: gix::ObjectId,
+) -> anyhow::Result<bool> {
+    let Some(squash) = crate::finish::squash_in_history(repo, branch, head)? else {
+        return Ok(false);
+    };
+    let Some(tip) = tracking_tip(repo, remote, branch)? else {
+        return Ok(true);
+    };
+    let contains =
+        squash == tip || repo.merge_base(squash, tip)?.map(gix::Id::detach) == Some(squash);
+    Ok(!contains)
+}
+
+/// `refs/remotes/REMOTE/BRANCH`'s commit, when there is one.
+fn tracking_tip(
+    repo: &gix::Repository,
+    remote: &str,
+    branch: &str,
+) -> anyhow::Result<Option<gix::ObjectId>> {
+    let tracking = format!("refs/remotes/{remote}/{branch}");
+    if gix::refs::FullName::try_from(tracking.as_str()).is_err() {
+        return Ok(None);
+    }
+    let tip = repo
+        .try_find_reference(tracking.as_str())?
+        .map(|mut r| r.peel_to_id().map(gix::Id::detach))
+        .transpose()?;
+    Ok(tip.filter(|tip| repo.find_commit(*tip).is_ok()))
 }
 
 /// The refusal to push a squash over someone else's commits, with how to
@@ -178,8 +205,10 @@ pub fn push(
             .into());
         }
         // The usual hint (pull, then push) would bring back every commit
-        // a squash replaced.
-        Err(Error::PushRejected { .. }) if !crate::finish::archives(repo, &branch)?.is_empty() => {
+        // a squash replaced, unless the remote has the squash already.
+        Err(Error::PushRejected { .. })
+            if squash_not_on_remote(repo, &remote, &branch, head_id)? =>
+        {
             return Err(Error::SquashNotPublished {
                 remote: remote.clone(),
                 branch: branch.clone(),

@@ -638,3 +638,27 @@ fn help_examples_stay_copyable_on_one_line() {
         }
     }
 }
+
+#[test]
+fn a_rejected_push_after_a_published_squash_keeps_the_usual_pull_hint() {
+    let sb = Sandbox::new();
+    let (repo, remote) = squashed_after_two_pushes(&sb);
+    repo.session_ok(&["push"]);
+    // Someone builds on the published squash; then this clone pushes.
+    let theirs = push_from_another_clone(&sb);
+    repo.write("more.txt", "more\n");
+    repo.session_ok(&["checkpoint", "--todo", "more"]);
+    let out = repo.session(&["push"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let output = text(&out);
+    assert!(
+        output.contains("'git pull --rebase origin feat/x'"),
+        "the remote has the squash: pulling is safe: {output}"
+    );
+    assert_eq!(remote.rev("refs/heads/feat/x"), theirs);
+    // And it is: the pull keeps the squash, one commit over main.
+    repo.git(&["pull", "-q", "--rebase", "origin", "feat/x"]);
+    repo.session_ok(&["push"]);
+    // The squash, their commit, this checkpoint: over main.
+    assert_eq!(remote.rev("refs/heads/feat/x~3"), repo.rev("main"));
+}

@@ -256,19 +256,24 @@ pub fn prepare<'repo>(
     state.schema = SCHEMA;
     // Only the restore checkpoint itself says what it restored.
     state.restored_from = None;
+    let inherited = state.clone();
     for dropped in &request.dropped_todos {
         state.todo.retain(|item| item != dropped.trim());
         state.doing.retain(|item| item != dropped.trim());
     }
     state.merge_todos(request.todos.iter().map(|(c, s)| (c.as_str(), *s)));
+    // The agent's list moved items: they keep their numbers.
+    state.renumber_from(&inherited);
     if state.task.is_empty() {
         if let Some(task) = &request.task_if_empty {
             state.task = task.trim().to_string();
         }
     }
-    state
-        .apply(&request.edits)
-        .map_err(|e| Error::Usage(e.to_string()))?;
+    let edited = state.apply(&request.edits).map_err(|e| Error::BadItem {
+        hint: e.hint(),
+        reason: e.to_string(),
+    })?;
+    warnings.extend(edited);
     state.branch = branch.clone().unwrap_or_default();
     match request.base {
         Some(base) => state.base = base.map(|id| id.to_string()),

@@ -88,6 +88,9 @@ impl Cli {
     }
 }
 
+// One value per run, parsed once and moved into its command: boxing the
+// larger variants would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Start(commands::start::Args),

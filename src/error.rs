@@ -102,6 +102,15 @@ pub enum Error {
         refname: String,
         reason: String,
     },
+    /// Publishing a squash would overwrite commits that are in no chain
+    /// the squash replaced: someone else's push.
+    #[error("'{remote}' has commits on '{branch}' that the squash did not fold in ({why}): refusing to overwrite them, nothing was pushed")]
+    SquashNotPublished {
+        remote: String,
+        branch: String,
+        why: String,
+        hints: Vec<String>,
+    },
     #[error("'{remote}' refused '{refname}' ({reason})")]
     PushRefused {
         remote: String,
@@ -127,6 +136,10 @@ pub enum Error {
     },
     #[error("{0}")]
     Usage(String),
+    /// A `--done`/`--doing`/`--drop`/`--edit`/`--unblock` reference that
+    /// names nothing: nothing is written.
+    #[error("{reason}")]
+    BadItem { reason: String, hint: String },
     /// A template override that cannot be found, read or rendered.
     #[error("{0}")]
     Template(String),
@@ -281,8 +294,10 @@ impl Error {
                 "'git remote -v' lists the remotes".into(),
                 format!("add this one with 'git remote add {name} URL', or give a URL"),
             ],
+            // `push`, `fetch`, `pause`, … all take the remote as their
+            // argument: the hint names none of them in particular.
             Error::NoRemote => vec![
-                "name one ('git session push REMOTE'), or add one with 'git remote add origin URL'"
+                "name the remote after the command (a name or a URL), or add one with 'git remote add origin URL'"
                     .into(),
             ],
             Error::DetachedHead => {
@@ -318,6 +333,7 @@ impl Error {
                 )],
                 None => vec!["run 'git session push' again".into()],
             },
+            Error::SquashNotPublished { hints, .. } => hints.clone(),
             Error::PushRefused { .. } => vec![
                 "the remote (a server hook or hosting rule) does not accept this ref: ask its owner, or push under another name"
                     .into(),
@@ -330,6 +346,7 @@ impl Error {
             ],
             Error::PushAfterCheckpoint { hints, .. } => hints.clone(),
             Error::Usage(_) => Vec::new(),
+            Error::BadItem { hint, .. } => vec![hint.clone()],
             Error::Template(_) => vec![
                 "fix the template, or remove the override to use the built-in one ('git session templates' lists where each comes from)".into(),
             ],

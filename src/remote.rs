@@ -118,13 +118,43 @@ impl Git {
         dst: &str,
         set_upstream: bool,
     ) -> Result<Pushed, Error> {
-        let mut args = vec!["push", "--porcelain"];
+        self.push_with(remote, src, dst, set_upstream, None)
+    }
+
+    /// `git push --force-with-lease=DST:EXPECTED REMOTE SRC:DST`: replace
+    /// the remote's DST only if it is still at `expected`, which the remote
+    /// checks as it takes the push; anything else there (someone else's
+    /// push) is rejected as `stale info` and left alone.
+    pub fn push_replacing(
+        &self,
+        remote: &str,
+        src: &str,
+        dst: &str,
+        expected: gix::ObjectId,
+        set_upstream: bool,
+    ) -> Result<Pushed, Error> {
+        self.push_with(remote, src, dst, set_upstream, Some(expected))
+    }
+
+    fn push_with(
+        &self,
+        remote: &str,
+        src: &str,
+        dst: &str,
+        set_upstream: bool,
+        lease: Option<gix::ObjectId>,
+    ) -> Result<Pushed, Error> {
+        let mut args = vec!["push".to_string(), "--porcelain".to_string()];
         if set_upstream {
-            args.push("--set-upstream");
+            args.push("--set-upstream".into());
         }
-        let refspec = format!("{src}:{dst}");
+        if let Some(expected) = lease {
+            // Never a bare `--force`: the lease names the one value the
+            // remote may hold.
+            args.push(format!("--force-with-lease={dst}:{expected}"));
+        }
         // `--` so a remote name can never be read as an option.
-        args.extend(["--", remote, refspec.as_str()]);
+        args.extend(["--".into(), remote.into(), format!("{src}:{dst}")]);
         let out = self.run(&args)?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -39,6 +39,10 @@ pub struct Context {
     pub done: Vec<String>,
     pub doing: Vec<String>,
     pub todo: Vec<String>,
+    /// The number of each item of `doing` and `todo` (as `show` numbers
+    /// them and `--done '#N'` takes them); both lists are in number order.
+    pub doing_numbers: Vec<u32>,
+    pub todo_numbers: Vec<u32>,
     pub decisions: Vec<String>,
     pub notes: Vec<String>,
     pub blockers: Vec<String>,
@@ -264,6 +268,7 @@ pub fn gather(
         },
     };
 
+    let open = state.open();
     let context = Context {
         branch,
         remote,
@@ -271,8 +276,18 @@ pub fn gather(
         rev: tip.to_string(),
         task: state.task.clone(),
         done: state.done.clone(),
-        doing: state.doing.clone(),
-        todo: state.todo.clone(),
+        doing: open
+            .iter()
+            .filter(|i| i.doing)
+            .map(|i| i.text.clone())
+            .collect(),
+        todo: open
+            .iter()
+            .filter(|i| !i.doing)
+            .map(|i| i.text.clone())
+            .collect(),
+        doing_numbers: open.iter().filter(|i| i.doing).map(|i| i.number).collect(),
+        todo_numbers: open.iter().filter(|i| !i.doing).map(|i| i.number).collect(),
         decisions: state.decisions.clone(),
         notes: state.notes.clone(),
         blockers: state.blockers.clone(),

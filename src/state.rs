@@ -78,6 +78,14 @@ pub struct State {
     pub decisions: Vec<String>,
     pub notes: Vec<String>,
     pub blockers: Vec<String>,
+    /// The number of each open item, `#N`, in the order `doing` then
+    /// `todo` list them. An item keeps its number while it is open, how
+    /// ever the lists around it change; a new item gets one more than the
+    /// largest number in use. Empty in states written before numbers
+    /// (they read as 1, 2, … in that order, as they were shown then):
+    /// see [`State::open`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub numbers: Vec<u32>,
     /// Checkpoints of other sessions on the branch whose state this line
     /// of checkpoints took in (see [`State::merge_from`]), each as
     /// `SEQUENCE AUTHOR-TIME`, which a rebase does not change: so the walk
@@ -140,6 +148,20 @@ pub struct Edits {
     pub notes: Vec<String>,
     pub blockers: Vec<String>,
     pub unblock: Vec<String>,
+    /// Items to remove, from any list (text, or `#N` for an open item).
+    pub drop: Vec<String>,
+    /// `ITEM=NEW TEXT`: an item's text replaced in place (ITEM as for
+    /// `drop`); an open item keeps its number.
+    pub edit: Vec<String>,
+}
+
+/// One open item as every command shows it: its number, text, and
+/// whether it is in progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenItem<'a> {
+    pub number: u32,
+    pub text: &'a String,
+    pub doing: bool,
 }
 
 /// Where an agent's todo list puts an item.
@@ -166,47 +188,272 @@ impl TodoStatus {
 /// A `#N` reference or an item text that names nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
-    #[error("'{reference}' names no open item: there are {open} (see 'git session show')")]
-    NoSuchOpenItem { reference: String, open: usize },
-    #[error("'{reference}' names no blocker: there are {count} (see 'git session show')")]
+    #[error("'{reference}' names no open item: the open items are {open}")]
+    NoSuchOpenItem { reference: String, open: String },
+    #[error("'{reference}' names no blocker: there {}", count_is(*.count, "blocker"))]
     NoSuchBlocker { reference: String, count: usize },
+    /// `--drop`/`--edit` of a text that is in no list.
+    #[error("'{reference}' names no item: no done, in-progress or to-do item has that text")]
+    NoSuchItem { reference: String },
+    /// `#x`, `1`: looks like a number, is none and names nothing.
+    #[error("'{reference}' is not an item reference: write an open item's number as '#N' (with the '#')")]
+    NotAReference { reference: String },
+    #[error("'{edit}' is not ITEM=NEW TEXT")]
+    BadEdit { edit: String },
+}
+
+fn count_is(count: usize, what: &str) -> String {
+    match count {
+        0 => format!("are no {what}s"),
+        1 => format!("is 1 {what}"),
+        n => format!("are {n} {what}s"),
+    }
+}
+
+impl EditError {
+    /// What to do about it, for [`crate::error::Error`]'s hints.
+    pub fn hint(&self) -> String {
+        match self {
+            EditError::NotAReference { reference } => {
+                let digits = reference.trim_start_matches('#');
+                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                    format!("did you mean '#{digits}'? 'git session show' numbers the open items")
+                } else {
+                    "'git session show' numbers the open items; a new item's text cannot be only a number or start with '#' followed by no number".into()
+                }
+            }
+            EditError::BadEdit { .. } => {
+                "write --edit '#N=new text' (or 'old text=new text')".into()
+            }
+            _ => "'git session show' lists the items and numbers the open ones".into(),
+        }
+    }
+}
+
+/// How a reference to an item resolves.
+enum Found {
+    /// An item of `done`, `doing` or `todo` (list 0, 1, 2), at `index`.
+    Item { list: usize, index: usize },
+    /// No item: the reference is a new item's text.
+    New,
 }
 
 impl State {
-    /// Open items as `show` numbers them: doing first, then todo.
-    pub fn open_items(&self) -> impl Iterator<Item = &String> {
-        self.doing.iter().chain(self.todo.iter())
+    /// The open items in number order, as `show`, `status`, `resume` and
+    /// `#N` see them.
+    pub fn open(&self) -> Vec<OpenItem<'_>> {
+        let numbers = self.numbers_in_force();
+        let mut open: Vec<OpenItem<'_>> = self
+            .doing
+            .iter()
+            .map(|text| (text, true))
+            .chain(self.todo.iter().map(|text| (text, false)))
+            .zip(numbers)
+            .map(|((text, doing), number)| OpenItem {
+                number,
+                text,
+                doing,
+            })
+            .collect();
+        open.sort_by_key(|item| item.number);
+        open
     }
 
-    /// Apply `edits`. Every `#N` refers to the numbering before any edit, so
-    /// `--done '#1' --done '#2'` means the first two open items as shown.
-    pub fn apply(&mut self, edits: &Edits) -> Result<(), EditError> {
-        let open: Vec<String> = self.open_items().cloned().collect();
-        let blockers = self.blockers.clone();
-        let resolve_open = |item: &str| resolve(item, &open, true);
-        let resolve_blocker = |item: &str| resolve(item, &blockers, false);
+    /// Open items' texts in number order.
+    pub fn open_items(&self) -> impl Iterator<Item = &String> {
+        self.open().into_iter().map(|item| item.text)
+    }
 
+    /// The numbers of `doing` then `todo`: the recorded ones when they fit
+    /// (one each, distinct, not 0), else 1, 2, … (a state from before
+    /// numbers, or one edited by hand).
+    fn numbers_in_force(&self) -> Vec<u32> {
+        let count = self.doing.len() + self.todo.len();
+        let mut seen = std::collections::BTreeSet::new();
+        let fits =
+            self.numbers.len() == count && self.numbers.iter().all(|n| *n > 0 && seen.insert(*n));
+        if fits {
+            self.numbers.clone()
+        } else {
+            (1..).take(count).collect()
+        }
+    }
+
+    /// Number the open items after the lists changed: an item `before`
+    /// had open keeps its number, a new one gets one more than the largest
+    /// in use (so the number of an item closed in this change is not taken
+    /// at once).
+    pub fn renumber_from(&mut self, before: &State) {
+        let old: std::collections::HashMap<&str, u32> = before
+            .open()
+            .into_iter()
+            .map(|item| (item.text.as_str(), item.number))
+            .collect();
+        let mut next = old.values().copied().max().unwrap_or(0) + 1;
+        let mut used = std::collections::BTreeSet::new();
+        let mut numbers = Vec::with_capacity(self.doing.len() + self.todo.len());
+        for text in self.doing.iter().chain(self.todo.iter()) {
+            let number = match old.get(text.as_str()) {
+                Some(&n) if used.insert(n) => n,
+                _ => {
+                    while used.contains(&next) {
+                        next += 1;
+                    }
+                    used.insert(next);
+                    next
+                }
+            };
+            numbers.push(number);
+        }
+        self.numbers = numbers;
+    }
+
+    /// Find what `reference` names. `#N` is the open item numbered N; any
+    /// other reference is an item's exact text, looked up in `lists` (0
+    /// done, 1 doing, 2 todo). A reference that looks like a number but is
+    /// none (`#x`, `1`) and names no item is refused, so a typo is not
+    /// recorded as a new item.
+    fn find(&self, reference: &str, lists: &[usize]) -> Result<Found, EditError> {
+        if let Some(n) = reference
+            .strip_prefix('#')
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            let open = self.open();
+            let Some(item) = open.iter().find(|item| item.number == n) else {
+                return Err(EditError::NoSuchOpenItem {
+                    reference: reference.into(),
+                    open: match open.as_slice() {
+                        [] => "none".into(),
+                        items => items
+                            .iter()
+                            .map(|i| format!("#{}", i.number))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    },
+                });
+            };
+            let (list, items) = if item.doing {
+                (1, &self.doing)
+            } else {
+                (2, &self.todo)
+            };
+            let index = items
+                .iter()
+                .position(|t| std::ptr::eq(t, item.text))
+                .expect("the item is in the list it was taken from");
+            return Ok(Found::Item { list, index });
+        }
+        let all = [&self.done, &self.doing, &self.todo];
+        for &list in lists {
+            if let Some(index) = all[list].iter().position(|t| t == reference) {
+                return Ok(Found::Item { list, index });
+            }
+        }
+        let numeric = reference.trim_start_matches('#');
+        if reference.starts_with('#') || numeric.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(EditError::NotAReference {
+                reference: reference.into(),
+            });
+        }
+        Ok(Found::New)
+    }
+
+    /// Apply `edits`. Every reference is resolved before anything changes,
+    /// so `--done '#1' --done '#2'` means the first two items as shown,
+    /// and a reference that names nothing changes nothing. Returns
+    /// warnings: a `--done`/`--doing` text that matches no open item is
+    /// recorded as a new item, which is worth a word when it looks like
+    /// one of them.
+    pub fn apply(&mut self, edits: &Edits) -> Result<Vec<String>, EditError> {
+        let before = self.clone();
+        let mut warnings = Vec::new();
+        let text_of = |found: &Found, new: &str| -> String {
+            match found {
+                Found::Item { list, index } => {
+                    [&before.done, &before.doing, &before.todo][*list][*index].clone()
+                }
+                Found::New => new.to_string(),
+            }
+        };
+        let mut moves = Vec::new();
+        for (items, target) in [(&edits.done, 0), (&edits.doing, 1)] {
+            for item in clean(items) {
+                let found = self.find(&item, &[1, 2, 0])?;
+                if let Found::New = found {
+                    if let Some(near) = before.near_miss(&item) {
+                        warnings.push(format!(
+                            "'{item}' matches no open item and is recorded as a new one; did you mean #{} ({})? 'git session checkpoint --drop \"{item}\"' removes it",
+                            near.number, near.text
+                        ));
+                    }
+                }
+                moves.push((text_of(&found, &item), target));
+            }
+        }
+        let mut drops = Vec::new();
+        for item in clean(&edits.drop) {
+            match self.find(&item, &[1, 2, 0])? {
+                Found::New => return Err(EditError::NoSuchItem { reference: item }),
+                found => drops.push(text_of(&found, &item)),
+            }
+        }
+        let mut renames = Vec::new();
+        for edit in clean(&edits.edit) {
+            let Some((reference, text)) = edit
+                .split_once('=')
+                .map(|(r, t)| (r.trim().to_string(), t.trim().to_string()))
+                .filter(|(r, t)| !r.is_empty() && !t.is_empty())
+            else {
+                return Err(EditError::BadEdit { edit });
+            };
+            match self.find(&reference, &[1, 2, 0])? {
+                Found::New => return Err(EditError::NoSuchItem { reference }),
+                Found::Item { list, index } => renames.push((list, index, text)),
+            }
+        }
+        let mut unblocks = Vec::new();
+        for item in clean(&edits.unblock) {
+            unblocks.push(resolve_blocker(&item, &before.blockers)?);
+        }
+
+        // Renames first, in place, so the numbers follow the texts.
+        let mut renamed = before.clone();
+        for (list, index, text) in renames {
+            let old = [&before.done, &before.doing, &before.todo][list][index].clone();
+            for state in [&mut *self, &mut renamed] {
+                [&mut state.done, &mut state.doing, &mut state.todo][list][index].clone_from(&text);
+            }
+            for (moved, _) in &mut moves {
+                if *moved == old {
+                    moved.clone_from(&text);
+                }
+            }
+        }
         if let Some(task) = &edits.task {
             let task = task.trim();
             if !task.is_empty() {
                 self.task = task.to_string();
             }
         }
-        for item in clean(&edits.done) {
-            let item = resolve_open(&item)?;
-            self.todo.retain(|t| *t != item);
-            self.doing.retain(|t| *t != item);
-            push_unique(&mut self.done, item);
-        }
-        for item in clean(&edits.doing) {
-            let item = resolve_open(&item)?;
-            self.todo.retain(|t| *t != item);
-            self.done.retain(|t| *t != item);
-            push_unique(&mut self.doing, item);
+        for (item, target) in moves {
+            for (i, list) in [&mut self.done, &mut self.doing, &mut self.todo]
+                .into_iter()
+                .enumerate()
+            {
+                if i != target {
+                    list.retain(|t| *t != item);
+                }
+            }
+            push_unique([&mut self.done, &mut self.doing][target], item);
         }
         for item in clean(&edits.todo) {
             if !self.doing.contains(&item) {
                 push_unique(&mut self.todo, item);
+            }
+        }
+        for item in drops {
+            for list in [&mut self.done, &mut self.doing, &mut self.todo] {
+                list.retain(|t| *t != item);
             }
         }
         for item in clean(&edits.decisions) {
@@ -218,11 +465,31 @@ impl State {
         for item in clean(&edits.blockers) {
             push_unique(&mut self.blockers, item);
         }
-        for item in clean(&edits.unblock) {
-            let item = resolve_blocker(&item)?;
+        for item in unblocks {
             self.blockers.retain(|b| *b != item);
         }
-        Ok(())
+        self.renumber_from(&renamed);
+        Ok(warnings)
+    }
+
+    /// The open item a new item's text looks like a mistyped copy of: the
+    /// same letters and digits in another case or spacing, or the start
+    /// of it.
+    fn near_miss(&self, text: &str) -> Option<OpenItem<'_>> {
+        let key = |t: &str| -> String {
+            t.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect()
+        };
+        let wanted = key(text);
+        if wanted.chars().count() < 3 {
+            return None;
+        }
+        self.open().into_iter().find(|item| {
+            let have = key(item.text);
+            have == wanted || have.starts_with(&wanted) || wanted.starts_with(&have)
+        })
     }
 
     /// Bring an agent's todo list in: completed items to done, in-progress
@@ -270,6 +537,7 @@ impl State {
     ///
     /// Everything else (agent, summary, sequence, …) stays this side's.
     pub fn merge_from(&mut self, theirs: &State, base: Option<&State>) {
+        let before = self.clone();
         if !theirs.task.is_empty()
             && (self.task.is_empty()
                 || base.is_some_and(|b| b.task == self.task && b.task != theirs.task))
@@ -307,6 +575,7 @@ impl State {
                 }
             }
         }
+        self.renumber_from(&before);
     }
 
     /// Where an item stands: 2 done, 1 doing, 0 todo.
@@ -338,6 +607,9 @@ impl State {
             // worth keeping, not a commit: see `checkpoint`.
             report: String::new(),
             restored_from: None,
+            // The lists decide them; only a state from before numbers
+            // differs here, and that alone is not worth a commit.
+            numbers: Vec::new(),
             ..self.clone()
         }
     }
@@ -403,6 +675,10 @@ impl State {
                 one(key, item);
             }
         }
+        if !self.numbers.is_empty() {
+            let numbers: Vec<String> = self.numbers.iter().map(u32::to_string).collect();
+            one(trailer::NUMBERS, &numbers.join(" "));
+        }
         for skipped in &self.skipped {
             one(
                 trailer::SKIPPED,
@@ -445,6 +721,12 @@ impl State {
                 "session-note" => state.notes.push(value),
                 "session-blocker" => state.blockers.push(value),
                 "session-merged" => state.merged.push(value),
+                "session-numbers" => {
+                    state.numbers = value
+                        .split_whitespace()
+                        .map(|n| n.parse().unwrap_or(0))
+                        .collect();
+                }
                 "session-skipped" => {
                     let (reason, path) = value.split_once(' ').unwrap_or(("skipped", &value));
                     state.skipped.push(Skipped {
@@ -481,6 +763,8 @@ pub mod trailer {
     pub const NOTE: &str = "Session-Note";
     pub const BLOCKER: &str = "Session-Blocker";
     pub const MERGED: &str = "Session-Merged";
+    /// The open items' numbers, doing then todo, space-separated.
+    pub const NUMBERS: &str = "Session-Numbers";
     pub const SKIPPED: &str = "Session-Skipped";
 }
 
@@ -498,21 +782,21 @@ fn push_unique(list: &mut Vec<String>, item: String) {
     }
 }
 
-/// `#N` names the N-th entry of `list` (1-based); anything else is itself.
-fn resolve(item: &str, list: &[String], open: bool) -> Result<String, EditError> {
-    let Some(n) = item.strip_prefix('#').and_then(|n| n.parse::<usize>().ok()) else {
-        return Ok(item.to_string());
+/// The blocker `item` names: `#N` is the N-th (1-based), anything else
+/// its exact text.
+fn resolve_blocker(item: &str, list: &[String]) -> Result<String, EditError> {
+    let missing = || EditError::NoSuchBlocker {
+        reference: item.to_string(),
+        count: list.len(),
     };
-    match n.checked_sub(1).and_then(|i| list.get(i)) {
-        Some(found) => Ok(found.clone()),
-        None if open => Err(EditError::NoSuchOpenItem {
-            reference: item.to_string(),
-            open: list.len(),
-        }),
-        None => Err(EditError::NoSuchBlocker {
-            reference: item.to_string(),
-            count: list.len(),
-        }),
+    match item.strip_prefix('#').and_then(|n| n.parse::<usize>().ok()) {
+        Some(n) => n
+            .checked_sub(1)
+            .and_then(|i| list.get(i))
+            .cloned()
+            .ok_or_else(missing),
+        None if list.iter().any(|b| b == item) => Ok(item.to_string()),
+        None => Err(missing()),
     }
 }
 
@@ -845,6 +1129,7 @@ mod tests {
             done: vec!["a: b".into(), "ü".into()],
             doing: vec!["#hash".into()],
             todo: vec![" lead".into(), "tab\there".into()],
+            numbers: vec![3, 1, 2],
             blockers: vec!["x\r\ny".into()],
             skipped: vec![Skipped {
                 path: "dir/.env file".into(),
@@ -1113,6 +1398,34 @@ mod tests {
         assert_eq!(alone.todo, ["x", "b", "c", "dropped here", "theirs new"]);
         assert_eq!(alone.done, ["a"]);
         assert_eq!(alone.task, "task, refined");
+    }
+
+    #[test]
+    fn numbers_follow_items_and_new_ones_take_the_next() {
+        let mut state = State {
+            todo: vec!["a".into(), "b".into(), "c".into()],
+            ..State::default()
+        };
+        let old = state.clone();
+        state.renumber_from(&old);
+        assert_eq!(state.numbers, [1, 2, 3]);
+        let edits = Edits {
+            doing: vec!["#3".into()],
+            done: vec!["#1".into()],
+            todo: vec!["d".into()],
+            ..Edits::default()
+        };
+        state.apply(&edits).expect("valid edits");
+        let open: Vec<(u32, &str)> = state
+            .open()
+            .iter()
+            .map(|i| (i.number, i.text.as_str()))
+            .collect();
+        assert_eq!(open, [(2, "b"), (3, "c"), (4, "d")]);
+        // Numbers that do not fit the lists (a hand edit) read as 1, 2, ….
+        state.numbers = vec![7, 7, 7];
+        let numbers: Vec<u32> = state.open().iter().map(|i| i.number).collect();
+        assert_eq!(numbers, [1, 2, 3]);
     }
 
     #[test]

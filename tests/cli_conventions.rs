@@ -59,7 +59,7 @@ fn demo_tells_the_story_and_leaves_nothing_behind() {
         "$ git session resume",
         "Continue work on branch `feat/dark-mode`.",
         "- toggle button",
-        "- persist the choice",
+        "- #2 persist the choice",
     ] {
         assert!(stdout.contains(step), "missing {step:?} in:\n{stdout}");
     }
@@ -296,7 +296,7 @@ echo "${{COMPREPLY[*]}}"
         .collect();
     assert_eq!(
         lines,
-        vec!["checkpoint", "--squash", "--pr"],
+        vec!["checkpoint", "--squash", "--pr --push"],
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );

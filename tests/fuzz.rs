@@ -91,14 +91,18 @@ fn state_for_trailers() -> impl Strategy<Value = State> {
         (any::<u32>(), text(), text(), opt(), text(), any::<u32>()),
         (opt(), opt(), opt(), opt(), text(), opt(), opt()),
         (items(), items(), items(), items(), items(), items()),
-        (skipped(), items()),
+        (
+            skipped(),
+            items(),
+            prop::collection::vec(any::<u32>(), 0..5),
+        ),
     )
         .prop_map(
             |(
                 (schema, task, branch, base, reason, sequence),
                 (agent, agent_session, model, continues, report, restored_from, previous),
                 (done, doing, todo, decisions, notes, blockers),
-                (skipped, merged),
+                (skipped, merged, numbers),
             )| State {
                 schema,
                 task,
@@ -121,6 +125,7 @@ fn state_for_trailers() -> impl Strategy<Value = State> {
                 decisions,
                 notes,
                 blockers,
+                numbers,
                 merged,
                 skipped,
             },

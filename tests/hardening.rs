@@ -48,7 +48,9 @@ fn cherry_picked_checkpoint_keeps_its_state() {
     repo.git(&["cherry-pick", "-x", "feat"]);
     let message = repo.git(&["log", "-1", "--format=%B"]);
     assert!(
-        message.contains("Session-Todo: css variables\n(cherry picked from commit "),
+        message.contains(
+            "Session-Todo: css variables\nSession-Numbers: 1\n(cherry picked from commit "
+        ),
         "{message}"
     );
     // git's own reading of the message.

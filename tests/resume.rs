@@ -166,8 +166,8 @@ fn resume_from_fresh_clones_through_a_bare_remote() {
     assert_text_has_everything(&b_text, "B");
     assert!(
         b_text.contains(&format!("- {DONE}\n"))
-            && b_text.contains(&format!("- {DOING}\n"))
-            && b_text.contains(&format!("- {TODO}\n")),
+            && b_text.contains(&format!("- #2 {DOING}\n"))
+            && b_text.contains(&format!("- #3 {TODO}\n")),
         "items are listed as items:\n{b_text}"
     );
     assert!(!b_text.contains("Uncommitted"), "{b_text}");

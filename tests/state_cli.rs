@@ -438,14 +438,16 @@ fn item_semantics() {
     assert_eq!(items(&s), (v(&["bravo"]), v(&["charlie"]), v(&["alpha"])));
     assert_consistent(&repo, &s);
 
-    // #1 is the first open item: doing items come first.
-    let s = checkpoint(&repo, &["--done", "#1"])["state"].clone();
+    // An item keeps its number when it moves to doing: charlie is #3.
+    let s = checkpoint(&repo, &["--done", "#3"])["state"].clone();
     assert_eq!(items(&s), (v(&["bravo", "charlie"]), v(&[]), v(&["alpha"])));
     assert_consistent(&repo, &s);
 
     // --doing #N, then several #N in one command use the numbering before it.
     let s = checkpoint(&repo, &["--todo", "delta", "--todo", "echo"])["state"].clone();
     assert_eq!(items(&s).2, v(&["alpha", "delta", "echo"]));
+    // New items get one more than the largest number open: delta #2,
+    // echo #3 (charlie's #3 is free again now that it is done).
     let s = checkpoint(&repo, &["--doing", "#3"])["state"].clone();
     assert_eq!(
         items(&s),
@@ -455,8 +457,8 @@ fn item_semantics() {
             v(&["alpha", "delta"])
         )
     );
-    // Open items now: 1. echo (doing), 2. alpha, 3. delta
-    let s = checkpoint(&repo, &["--done", "#2", "--done", "#3"])["state"].clone();
+    // Open items now: 1. alpha, 2. delta, 3. echo (in progress)
+    let s = checkpoint(&repo, &["--done", "#1", "--done", "#2"])["state"].clone();
     assert_eq!(
         items(&s),
         (
@@ -908,7 +910,7 @@ fn log_lists_checkpoints_newest_first() {
 }
 
 #[test]
-fn show_numbers_open_items_doing_first() {
+fn show_numbers_open_items_as_done_takes_them() {
     let sb = Sandbox::new();
     let repo = repo_with_commit(&sb);
     repo.session_ok(&[
@@ -947,14 +949,15 @@ fn show_numbers_open_items_doing_first() {
         );
         found[0]
     };
-    assert_eq!(number_of("charlie-doing"), 1, "{out}");
-    assert_eq!(number_of("alpha-todo"), 2, "{out}");
-    assert_eq!(number_of("bravo-todo"), 3, "{out}");
+    // Numbers stay with their items: charlie keeps #3 in progress.
+    assert_eq!(number_of("alpha-todo"), 1, "{out}");
+    assert_eq!(number_of("bravo-todo"), 2, "{out}");
+    assert_eq!(number_of("charlie-doing"), 3, "{out}");
     let order: Vec<usize> = numbered.iter().map(|(n, _)| *n).collect();
     assert_eq!(order, vec![1, 2, 3], "numbered lines out of order:\n{out}");
 
     // The numbers are the ones #N refers to.
-    let s = checkpoint(&repo, &["--done", "#2"])["state"].clone();
+    let s = checkpoint(&repo, &["--done", "#1"])["state"].clone();
     assert_eq!(
         items(&s),
         (
@@ -983,8 +986,8 @@ fn status_reports_changes_since_the_checkpoint() {
     assert_eq!(st["task"], json!("Status task"), "{st}");
     assert_eq!(
         strs(&st["open"]),
-        v(&["y", "x"]),
-        "open items are numbered doing first: {st}"
+        v(&["x", "y"]),
+        "open items in number order, as show numbers them: {st}"
     );
     assert_eq!(strs(&st["blockers"]), v(&["blocked"]), "{st}");
     assert!(st["checkpoint"].is_object(), "{st}");
@@ -1079,7 +1082,7 @@ fn status_during_a_merge_conflict_says_run_checkpoint() {
         "{said}"
     );
     assert!(
-        said.contains("  1. now (in progress)\n  2. later\n"),
+        said.contains("  1. later\n  2. now (in progress)\n"),
         "{said}"
     );
     let json = repo.session_json(&["status"]);

@@ -688,14 +688,7 @@ fn concurrent_sessions_on_one_branch_are_last_writer_wins() {
         "three",
     ]);
     b.write("b.txt", "b2\n");
-    b.session_ok(&[
-        "checkpoint",
-        "-q",
-        "--unblock",
-        "nothing-to-unblock-here",
-        "-m",
-        "B again",
-    ]);
+    b.session_ok(&["checkpoint", "-q", "-m", "B again"]);
     b.git(&["pull", "-q", "--rebase", "origin", "feat/x"]);
     assert_eq!(
         b.rev("HEAD~2"),

@@ -283,6 +283,7 @@ fn templates_commit_fixtures_match_real_state() {
             "model",
             "previous",
             "merged",
+            "numbers",
         ]
         .map(String::from),
     );
@@ -509,7 +510,7 @@ fn templates_builtins_render_by_name_through_the_cli() {
         agent.starts_with("You are continuing a session on branch `main`"),
         "{agent}"
     );
-    assert!(agent.contains("- first item"), "{agent}");
+    assert!(agent.contains("- #1 first item"), "{agent}");
 }
 
 #[test]

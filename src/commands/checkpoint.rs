@@ -19,7 +19,10 @@ use crate::time::short;
 ///
 /// The state is inherited from the newest checkpoint and edited by the flags.
 /// An open item can be named by its text or as #N, its number in
-/// 'git session show'. When neither the files nor the state changed, nothing
+/// 'git session show' (and status and resume), which it keeps until it is
+/// done or dropped. A reference that names nothing ('#9' with no item 9,
+/// '1' or '#x' that no item is called) is refused, and nothing is written;
+/// --done or --doing with a new text records a new item. When neither the files nor the state changed, nothing
 /// is written; "the files" are HEAD's, so a commit of your own after the
 /// last checkpoint is not followed by an empty one.
 ///
@@ -38,7 +41,7 @@ use crate::time::short;
 /// commit as 'git commit' would.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  git session checkpoint -m 'parser handles empty input'\n  git session checkpoint --done '#1' --doing 'write tests' --todo 'update docs'\n  git session checkpoint --blocker 'CI is red on main' --json"
+    after_help = "Examples:\n  git session checkpoint -m 'parser handles empty input'\n  git session checkpoint --done '#1' --doing 'write tests' --todo 'update docs'\n  git session checkpoint --drop 'typo text' --edit '#2=parse empty input'\n  git session checkpoint --blocker 'CI is red on main' --json"
 )]
 pub struct Args {
     /// One-line summary; generated from the change when omitted.
@@ -68,6 +71,14 @@ pub struct Args {
     /// Remove a blocker (text or #N).
     #[arg(long, value_name = "TEXT")]
     pub unblock: Vec<String>,
+    /// Remove an item recorded by mistake, from any list (its text, or #N
+    /// for an open item).
+    #[arg(long, value_name = "ITEM")]
+    pub drop: Vec<String>,
+    /// Correct an item's text: '#N=new text' or 'old text=new text'; an
+    /// open item keeps its number.
+    #[arg(long, value_name = "ITEM=TEXT")]
+    pub edit: Vec<String>,
     /// Why the checkpoint is taken: manual, stop, compact, session-end, pre-cancel, …
     #[arg(long, default_value = "manual", value_name = "REASON")]
     pub reason: String,
@@ -95,6 +106,8 @@ impl Args {
             notes: self.note.clone(),
             blockers: self.blocker.clone(),
             unblock: self.unblock.clone(),
+            drop: self.drop.clone(),
+            edit: self.edit.clone(),
         }
     }
 }

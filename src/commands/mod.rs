@@ -197,6 +197,7 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         decisions,
         notes,
         blockers,
+        numbers: _,
         merged,
         skipped,
     } = state;
@@ -216,6 +217,7 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         "decisions": decisions,
         "notes": notes,
         "blockers": blockers,
+        "open": open_json(state),
         "merged": merged,
         "skipped": skipped,
         "agent": agent,
@@ -230,6 +232,15 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         map.insert("source".into(), json!(cp.source));
     }
     value
+}
+
+/// The open items in number order, `{"number", "text", "in_progress"}`.
+pub fn open_json(state: &State) -> Value {
+    state
+        .open()
+        .iter()
+        .map(|item| json!({"number": item.number, "text": item.text, "in_progress": item.doing}))
+        .collect()
 }
 
 /// Print a JSON value, pretty-printed, then a newline.
@@ -297,19 +308,11 @@ pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> s
         }
         writeln!(out)?;
     }
-    let open: Vec<(usize, &String, bool)> = state
-        .doing
-        .iter()
-        .map(|i| (i, true))
-        .chain(state.todo.iter().map(|i| (i, false)))
-        .enumerate()
-        .map(|(n, (item, doing))| (n + 1, item, doing))
-        .collect();
+    let open = state.open();
     if !open.is_empty() {
         writeln!(out, "{open_heading}")?;
-        for (n, item, doing) in open {
-            let marker = if doing { " (in progress)" } else { "" };
-            writeln!(out, "  {n}. {}{marker}", one_line(item))?;
+        for item in open {
+            writeln!(out, "  {}", open_line(&item))?;
         }
         writeln!(out)?;
     }
@@ -365,6 +368,13 @@ pub fn session_line(session: &crate::history::Session) -> String {
             format!(": {}", one_line(&session.summary))
         }
     )
+}
+
+/// `3. write the parser (in progress)`: an open item as `show` and
+/// `status` print it, with the number `--done '#3'` takes.
+pub fn open_line(item: &crate::state::OpenItem<'_>) -> String {
+    let marker = if item.doing { " (in progress)" } else { "" };
+    format!("{}. {}{marker}", item.number, one_line(item.text))
 }
 
 /// Multi-line items print on one line, continuation lines joined.

@@ -12,7 +12,11 @@ use crate::time::short;
 /// Push the current branch and the session notes to a remote.
 ///
 /// Pushes the branch first (setting its upstream when it has none), then
-/// the notes ref. When the remote's notes moved, they are fetched and
+/// the notes ref. After 'git session finish --squash', when the remote
+/// still has the chain the squash replaced (and nothing else), the squash
+/// replaces it there with --force-with-lease at the remote's tip as last
+/// fetched; when someone else pushed on top, nothing is overwritten and
+/// the message says how to take their commits in and squash again. When the remote's notes moved, they are fetched and
 /// merged with yours (per commit; on conflict the newer state wins) and
 /// the push is tried again. When the remote refuses notes altogether (a
 /// hosting proxy or server hook that accepts only branches) that is a
@@ -130,9 +134,14 @@ pub fn report_lines(report: &PushReport) -> Vec<String> {
     } else {
         format!(" ({})", about.join(", "))
     };
-    let mut lines = vec![match report.branch_pushed {
-        Pushed::UpToDate => format!("{branch} is up to date on {remote}{about}"),
-        _ => format!("pushed {branch} to {remote}{about}"),
+    let mut lines = vec![match (&report.replaced, report.branch_pushed) {
+        (_, Pushed::UpToDate) => format!("{branch} is up to date on {remote}{about}"),
+        (Some(replaced), _) => format!(
+            "pushed {branch} to {remote}{about}: the squash replaced the old chain there (at {}) with --force-with-lease; it is kept here at {}",
+            short(replaced.expected),
+            replaced.archive,
+        ),
+        (None, _) => format!("pushed {branch} to {remote}{about}"),
     }];
     if let NotesPush::Pushed { pushed, merges } = &report.notes {
         let merged = if *merges > 0 {

@@ -25,7 +25,7 @@ use crate::state::Edits;
 /// old state stays in history: 'git session log').
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  git session start 'Add a dark mode toggle'\n  git session start -b feat/dark-mode --todo 'toggle button' --todo 'persist choice' 'Add a dark mode'\n  git session start --new 'Second round: accessibility'"
+    after_help = "Examples:\n  git session start 'Add a dark mode toggle'\n  git session start -b feat/dark-mode --todo 'toggle' --todo 'persist' 'Add a dark mode'\n  git session start --new 'Second round: accessibility'"
 )]
 pub struct Args {
     /// The goal of the session, one paragraph.

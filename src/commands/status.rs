@@ -32,16 +32,23 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         None => None,
     };
     io.warn(&history.warnings)?;
-    let since_tree = match &newest {
-        Some(cp) => cp.tree,
-        None => crate::commit::head_tree_or_empty(&repo, head)?,
-    };
+    // What is not committed (a checkpoint would commit it) apart from what
+    // was committed after the newest checkpoint (by hand, or the agent's
+    // own commits): a checkpoint has nothing to do for those.
+    let head_tree = crate::commit::head_tree_or_empty(&repo, head)?;
     let (changes, skipped) = crate::snapshot::changes_since(
         &repo,
-        since_tree,
+        head_tree,
         &crate::snapshot::Options::from_config(&config),
         &AtomicBool::new(false),
     )?;
+    let committed: Vec<(ChangeKind, String)> = match &newest {
+        Some(cp) if Some(cp.id) != head => crate::worktree::diff_trees(&repo, cp.tree, head_tree)?
+            .into_iter()
+            .map(|c| (c.kind(), c.path.to_string()))
+            .collect(),
+        _ => Vec::new(),
+    };
     let pick = |kind: ChangeKind| -> Vec<&str> {
         changes
             .iter()
@@ -54,6 +61,13 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         pick(ChangeKind::Added),
         pick(ChangeKind::Deleted),
     );
+    let pick_committed = |kind: ChangeKind| -> Vec<&str> {
+        committed
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, path)| path.as_str())
+            .collect()
+    };
     let state = newest.as_ref().map(|cp| &cp.state);
     let open: Vec<&String> = state.map(|s| s.open_items().collect()).unwrap_or_default();
     // What keeps a checkpoint from the branch now (it would refuse).
@@ -79,6 +93,11 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             "open": open,
             "blockers": state.map(|s| s.blockers.clone()).unwrap_or_default(),
             "changes": {"modified": modified, "added": added, "deleted": deleted},
+            "committed_since_checkpoint": {
+                "modified": pick_committed(ChangeKind::Modified),
+                "added": pick_committed(ChangeKind::Added),
+                "deleted": pick_committed(ChangeKind::Deleted),
+            },
             "skipped": skipped.iter().map(|s| json!({"path": s.path, "reason": s.reason, "detail": s.detail})).collect::<Vec<_>>(),
             "rescue": crate::rescue::pending(&repo).map(|(reference, id, _)| json!({"ref": reference, "commit": id.to_string()})),
             "blocked": blocked,
@@ -131,14 +150,8 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         }
         if !open.is_empty() {
             writeln!(out, "\n{open_heading}")?;
-            for (n, item) in open.iter().enumerate() {
-                // As `show` marks them: doing comes first.
-                let marker = if n < state.doing.len() {
-                    " (in progress)"
-                } else {
-                    ""
-                };
-                writeln!(out, "  {}. {item}{marker}", n + 1)?;
+            for item in state.open() {
+                writeln!(out, "  {}", crate::commands::open_line(&item))?;
             }
         }
         if !state.blockers.is_empty() {
@@ -160,8 +173,30 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             ": run 'git session start \"TASK\"' or 'git session checkpoint'".to_string()
         }
     };
+    if !committed.is_empty() {
+        writeln!(
+            out,
+            "\nCommitted since the last checkpoint ({} file{}; the next checkpoint carries the session state over them):",
+            committed.len(),
+            if committed.len() == 1 { "" } else { "s" }
+        )?;
+        for (label, kind) in [
+            ("modified", ChangeKind::Modified),
+            ("added", ChangeKind::Added),
+            ("deleted", ChangeKind::Deleted),
+        ] {
+            for path in pick_committed(kind) {
+                writeln!(out, "  {label}: {path}")?;
+            }
+        }
+    }
+    let after_commits = !committed.is_empty();
     match (changes.is_empty(), &newest, head) {
+        (true, Some(_), _) if after_commits => writeln!(out, "\nNo uncommitted changes.")?,
         (true, Some(_), _) => writeln!(out, "\nNo changes since the last checkpoint.")?,
+        (false, Some(_), _) if after_commits => {
+            writeln!(out, "\nNot committed yet ({files}){todo}")?
+        }
         (true, None, Some(_)) => writeln!(out, "\nNo changes since HEAD.")?,
         (true, None, None) => writeln!(out, "\nNo files yet: the branch has no commits.")?,
         (false, Some(_), _) => {

@@ -15,6 +15,7 @@ mod hardening;
 mod hooks;
 mod hostile;
 mod notes;
+mod platforms;
 mod reliability;
 mod resume;
 mod state_cli;

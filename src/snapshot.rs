@@ -983,7 +983,7 @@ impl<'repo> Hasher<'repo> {
         let missing = command
             .split_whitespace()
             .next()
-            .filter(|program| !program.contains('/') && !on_path(program))
+            .filter(|program| !program.contains('/') && !crate::platform::on_path(program))
             .map(str::to_string);
         Ok(Some(Unaddable::FilterFailed {
             driver,
@@ -1194,14 +1194,6 @@ impl<'repo> Hasher<'repo> {
         };
         Ok(Some(Ok(id)))
     }
-}
-
-/// Whether `program` is an executable file in a directory of PATH (as the
-/// shell running a filter command would find it).
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| crate::repo::is_executable(&dir.join(program)))
-    })
 }
 
 /// Files at least this large are streamed into the object database: gix's

@@ -8,7 +8,7 @@
 //! setup may well have (`git session init` not run, no agent hooks, no
 //! remote, notes never fetched, a rescue snapshot waiting).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 use serde_json::json;
@@ -98,7 +98,7 @@ impl Check {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let home = crate::platform::home_dir();
     let mut checks = vec![check_path(), check_git()];
     match crate::repo::open(cwd) {
         Ok(mut repo) => checks.extend(repository_checks(&mut repo, home.as_deref())?),

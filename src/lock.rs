@@ -25,6 +25,14 @@ use crate::repo::session_dir;
 mod process;
 use process::{ProcessState, Processes};
 
+/// Whether this system tells a dead lock holder from a live one (it knows
+/// this process runs, and since when). Where it does not, a checkpoint
+/// killed mid-way leaves `checkpoint.lock` for a person to remove.
+pub fn recovery_works() -> bool {
+    let system = process::System;
+    system.start(std::process::id()).is_some()
+}
+
 /// How long to wait for a lock another process holds.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
 

@@ -25,7 +25,8 @@ pub(super) enum ProcessState {
     Gone,
     /// A process with this PID runs; `start` when its start time is known.
     Running { start: Option<u64> },
-    /// The system would not say.
+    /// The system would not say (only `/proc` says so, on Linux).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     Unknown,
 }
 
@@ -177,12 +178,11 @@ mod portable {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
     /// A child that has exited, reaped (`Some`) or not yet (`None`).
-    #[cfg(unix)]
     fn exited_child(reap: bool) -> (u32, Option<std::process::Child>) {
         let mut child = std::process::Command::new("true")
             .spawn()
@@ -199,8 +199,8 @@ mod tests {
 
     /// The answers recovery relies on, from the code macOS and Windows run:
     /// this process runs with a known, stable start; a reaped child is
-    /// gone; so is a zombie.
-    #[cfg(unix)]
+    /// gone; so is a zombie (Linux: whether macOS's process table lists
+    /// zombies is not verified; if not, a zombie holder counts as alive).
     #[test]
     fn sysinfo_answers_like_proc() {
         let me = std::process::id();
@@ -213,11 +213,13 @@ mod tests {
         );
         let (gone, _) = exited_child(true);
         assert_eq!(portable::state(gone), ProcessState::Gone);
-        let (zombie, mut child) = exited_child(false);
-        assert_eq!(portable::state(zombie), ProcessState::Gone, "a zombie");
-        assert_eq!(System.state(zombie), ProcessState::Gone, "a zombie");
-        if let Some(child) = child.as_mut() {
-            child.wait().expect("reap");
+        if cfg!(target_os = "linux") {
+            let (zombie, mut child) = exited_child(false);
+            assert_eq!(portable::state(zombie), ProcessState::Gone, "a zombie");
+            assert_eq!(System.state(zombie), ProcessState::Gone, "a zombie");
+            if let Some(child) = child.as_mut() {
+                child.wait().expect("reap");
+            }
         }
     }
 

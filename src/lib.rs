@@ -30,6 +30,7 @@
 //! - [`agents`]: one file per agent (hook input, settings files,
 //!   transcript) behind one trait; what runs on every hook event, and the
 //!   one-time settings install.
+//! - [`platform`]: what differs between systems (home, `PATH`).
 //! - [`commands`]: one module per subcommand, and the [`commands::Workspace`]
 //!   they start from; [`cli`] parses; [`color`] and [`progress`] are how
 //!   output looks on a terminal; [`terminal`] keeps control sequences in
@@ -49,6 +50,7 @@ pub mod history;
 pub mod index_file;
 pub mod lock;
 pub mod notes;
+pub mod platform;
 pub mod progress;
 pub mod redact;
 pub mod remote;

@@ -131,7 +131,7 @@ impl Dirs {
         Dirs::new(
             work_tree,
             std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
-            std::env::var_os("HOME").map(PathBuf::from),
+            crate::platform::home_dir(),
         )
     }
 

@@ -449,6 +449,15 @@ pub fn snapshot(
     }
     if !untracked.is_empty() {
         index_changed = true;
+        if fs.ignore_case {
+            let mut dirs = DirCase::new(&index);
+            // In git's order (its walk is sorted), so of two new
+            // directories differing in case the first names both.
+            untracked.sort_by(|a, b| a.0.cmp(&b.0));
+            for (path, ..) in &mut untracked {
+                dirs.adjust(path);
+            }
+        }
         if fast {
             touched.extend(untracked.iter().map(|(path, ..)| (path.clone(), None)));
         }
@@ -487,6 +496,57 @@ pub fn snapshot(
         changes,
         warnings,
     })
+}
+
+/// With `core.ignorecase`, the directories of a path `git add` adds take
+/// the case the index already gives them (git's `adjust_dirname_case`):
+/// on a case-insensitive file system `dir/new` beside a tracked `Dir/old`
+/// is in the same directory, and a tree holding both `Dir` and `dir` would
+/// check out as one directory there and as two everywhere else. Case is
+/// folded as git folds it, ASCII only.
+struct DirCase {
+    /// Each directory of the index, lower-cased, → its case there; the
+    /// first entry in index order names it, as in git's name hash.
+    dirs: std::collections::HashMap<BString, BString>,
+}
+
+impl DirCase {
+    fn new(index: &gix::index::File) -> DirCase {
+        let mut dirs = DirCase {
+            dirs: std::collections::HashMap::new(),
+        };
+        for entry in index.entries() {
+            dirs.insert(entry.path(index));
+        }
+        dirs
+    }
+
+    /// Record the directories of `path`.
+    fn insert(&mut self, path: &BStr) {
+        for end in path.find_iter("/") {
+            let dir = &path[..end];
+            self.dirs
+                .entry(dir.to_ascii_lowercase().into())
+                .or_insert_with(|| dir.into());
+        }
+    }
+
+    /// Give `path`'s directories the case already known for them, then
+    /// record them, so the next new path follows this one.
+    fn adjust(&mut self, path: &mut BString) {
+        let ends: Vec<usize> = path.find_iter("/").collect();
+        // The deepest known directory carries the case of all above it.
+        for &end in ends.iter().rev() {
+            if let Some(known) = self
+                .dirs
+                .get(&BString::from(path[..end].to_ascii_lowercase()))
+            {
+                path[..end].copy_from_slice(known);
+                break;
+            }
+        }
+        self.insert(path.as_ref());
+    }
 }
 
 /// Why an untracked file is left out of every snapshot (a secret, too
@@ -923,7 +983,7 @@ impl<'repo> Hasher<'repo> {
         let missing = command
             .split_whitespace()
             .next()
-            .filter(|program| !program.contains('/') && !on_path(program))
+            .filter(|program| !program.contains('/') && !crate::platform::on_path(program))
             .map(str::to_string);
         Ok(Some(Unaddable::FilterFailed {
             driver,
@@ -1134,14 +1194,6 @@ impl<'repo> Hasher<'repo> {
         };
         Ok(Some(Ok(id)))
     }
-}
-
-/// Whether `program` is an executable file in a directory of PATH (as the
-/// shell running a filter command would find it).
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| crate::repo::is_executable(&dir.join(program)))
-    })
 }
 
 /// Files at least this large are streamed into the object database: gix's

@@ -323,6 +323,8 @@ fn hook_with_invalid_committed_config_still_checkpoints() {
     assert_eq!(repo.rev("HEAD~2"), before);
 }
 
+// Unix only: a symlink.
+#[cfg(unix)]
 #[test]
 fn committed_config_symlink_is_not_followed() {
     let sb = Sandbox::new();

@@ -1047,6 +1047,8 @@ fn local_settings_are_committed_by_the_next_checkpoint() {
 /// Issue 21, item 7: install and uninstall turned a 0644 settings file
 /// into 0600 and re-serialised it, and uninstalling from a file install had
 /// created left `{}` behind.
+// Unix only: file modes.
+#[cfg(unix)]
 #[test]
 fn install_changes_the_settings_files_mode_and_formatting() {
     use std::os::unix::fs::PermissionsExt as _;
@@ -1132,6 +1134,8 @@ fn install_codex() {
     assert!(!repo.path.join(".claude").exists());
 }
 
+// Unix only: runs the installed command with sh.
+#[cfg(unix)]
 #[test]
 fn installed_command_works_from_a_subdirectory() {
     let sb = Sandbox::new();

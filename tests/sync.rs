@@ -488,6 +488,8 @@ fn a_merge_of_many_notes_keeps_gits_fanout_and_every_note() {
     );
 }
 
+// Unix only: an executable hook script.
+#[cfg(unix)]
 #[test]
 fn a_remote_that_refuses_notes_gets_the_branch_and_a_warning() {
     let sb = Sandbox::new();

@@ -8,7 +8,7 @@
 //! setup may well have (`git session init` not run, no agent hooks, no
 //! remote, notes never fetched, a rescue snapshot waiting).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 use serde_json::json;
@@ -98,8 +98,9 @@ impl Check {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let home = crate::platform::home_dir();
     let mut checks = vec![check_path(), check_git()];
+    checks.extend(check_locks());
     match crate::repo::open(cwd) {
         Ok(mut repo) => checks.extend(repository_checks(&mut repo, home.as_deref())?),
         Err(err) => {
@@ -274,6 +275,19 @@ fn check_path() -> Check {
             )
         }
     }
+}
+
+/// Stale-lock recovery needs the system to say whether a process runs and
+/// since when (`/proc` on Linux, the process table on macOS and Windows):
+/// said only when it cannot.
+fn check_locks() -> Option<Check> {
+    (!crate::lock::recovery_works()).then(|| {
+        Check::warning(
+            "locks",
+            "this system does not say when a process started: after a checkpoint is killed, its lock stays until someone removes it",
+            vec!["if a checkpoint reports the session lock held and no git-session runs, delete the file it names".into()],
+        )
+    })
 }
 
 /// git's version: of the `git` on PATH, the one push and fetch run.

@@ -204,7 +204,7 @@ fn settings_file(args: &InstallArgs, cwd: &Path) -> anyhow::Result<PathBuf> {
     let workdir = crate::repo::open(cwd)
         .ok()
         .and_then(|r| r.workdir().map(Path::to_path_buf));
-    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let home = crate::platform::home_dir();
     settings::settings_path(args.agent, args.scope, workdir.as_deref(), home.as_deref())
 }
 

@@ -26,6 +26,8 @@ pub fn isolate(cmd: &mut Command, home: &Path) {
         }
     }
     cmd.env("HOME", home)
+        // Where Windows programs (and git-session there) find the home.
+        .env("USERPROFILE", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")

@@ -49,6 +49,7 @@ pub enum Command {
     Log(commands::log::Args),
     Status(commands::status::Args),
     Resume(commands::resume::Args),
+    Restore(commands::restore::Args),
     Templates(commands::templates::Args),
     Hook(commands::hook::Args),
     Push(commands::push::Args),

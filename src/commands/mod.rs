@@ -24,6 +24,7 @@ pub mod init;
 pub mod log;
 pub mod man;
 pub mod push;
+pub mod restore;
 pub mod resume;
 pub mod show;
 pub mod start;
@@ -110,6 +111,7 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Log(args) => log::run(args, cwd, io),
         Command::Status(args) => status::run(args, cwd, io),
         Command::Resume(args) => resume::run(args, cwd, io),
+        Command::Restore(args) => restore::run(args, cwd, io),
         Command::Templates(args) => templates::run(args, cwd, io),
         Command::Hook(args) => hook::run(args, cwd, io),
         Command::Push(args) => push::run(args, cwd, io),

@@ -65,6 +65,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
                 "created_at": cp.state.created_at,
                 "reason": cp.state.reason,
                 "summary": cp.state.summary,
+                "restored_from": cp.state.restored_from,
                 "is_head": Some(cp.id) == head,
             })),
             "task": state.map(|s| s.task.as_str()),
@@ -96,6 +97,13 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
                 cp.state.reason,
                 cp.state.summary
             )?;
+            if let Some(from) = &cp.state.restored_from {
+                writeln!(
+                    out,
+                    "  (a restore of {}: 'git session restore #2' undoes it)",
+                    from.get(..7).unwrap_or(from)
+                )?;
+            }
             if Some(cp.id) != head {
                 writeln!(out, "  (commits were made after it)")?;
             }

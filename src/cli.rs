@@ -50,6 +50,7 @@ pub enum Command {
     Status(commands::status::Args),
     Resume(commands::resume::Args),
     Restore(commands::restore::Args),
+    Diff(commands::diff::Args),
     Templates(commands::templates::Args),
     Hook(commands::hook::Args),
     Push(commands::push::Args),

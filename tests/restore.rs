@@ -1041,3 +1041,89 @@ fn random_trees_restored_from_random_earlier_checkpoints() {
         "only {restored} of {total} seeds restored"
     );
 }
+
+// ---------------------------------------------------------------------------
+// diff
+
+#[test]
+fn diff_shows_files_and_the_state_change_between_checkpoints() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    repo.write("a.txt", "one\n");
+    repo.session_ok(&["checkpoint", "-q", "-m", "a", "--todo", "dropped item"]);
+    let a = repo.rev("HEAD");
+    repo.write("a.txt", "two\n");
+    repo.write("b.txt", "b\n");
+    repo.session_ok(&[
+        "checkpoint",
+        "-q",
+        "-m",
+        "b",
+        "--done",
+        "first item",
+        "--todo",
+        "new item",
+        "--decision",
+        "keep it small",
+    ]);
+    let b = repo.rev("HEAD");
+    let out = repo.session_ok(&["diff", &a, &b]);
+    let git = repo.git(&["diff", &format!("{a}^{{tree}}"), &format!("{b}^{{tree}}")]);
+    assert!(
+        out.ends_with(&git),
+        "the patch is git's:\n{out}\n---\n{git}"
+    );
+    assert!(out.contains("done: first item"), "{out}");
+    assert!(out.contains("added: new item"), "{out}");
+    assert!(out.contains("decision: keep it small"), "{out}");
+
+    let stat = repo.session_ok(&["diff", "#2", "#1", "--stat"]);
+    assert!(
+        stat.contains("a.txt") && stat.contains("2 files changed"),
+        "{stat}"
+    );
+
+    let json = repo.session_json(&["diff", &a, &b]);
+    assert_eq!(json["from"]["commit"], a.as_str());
+    assert_eq!(
+        json["files"],
+        serde_json::json!([
+            {"path": "a.txt", "status": "M", "added": 1, "deleted": 1},
+            {"path": "b.txt", "status": "A", "added": 1, "deleted": 0},
+        ])
+    );
+    assert_eq!(json["state"]["done"], serde_json::json!(["first item"]));
+    assert_eq!(
+        json["state"]["decisions"],
+        serde_json::json!(["keep it small"])
+    );
+    assert_eq!(json["patch"], git.as_str());
+}
+
+#[test]
+fn diff_of_the_work_tree_includes_untracked_files_and_leaves_out_skipped_ones() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    checkpoint(&repo, "base");
+    repo.write("README.md", "changed\n");
+    repo.write("untracked.txt", "new\n");
+    repo.write(".env", "SECRET=1\n");
+    repo.write("x.log", "ignored\n");
+    let before = untouched(&repo);
+    let out = repo.session_ok(&["diff"]);
+    assert!(
+        out.contains("+++ b/untracked.txt") && out.contains("+changed"),
+        "{out}"
+    );
+    assert!(!out.contains(".env") && !out.contains("x.log"), "{out}");
+    // Paths limit it, as for git.
+    let only = repo.session_ok(&["diff", "--", "README.md"]);
+    assert!(
+        only.contains("README.md") && !only.contains("untracked"),
+        "{only}"
+    );
+    assert_untouched(&repo, &before, "diff writes no ref, index or file");
+    // After a checkpoint there is nothing to show.
+    checkpoint(&repo, "all");
+    assert_eq!(repo.session_ok(&["diff"]), "");
+}

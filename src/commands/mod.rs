@@ -16,6 +16,7 @@ use crate::time::short;
 pub mod checkpoint;
 pub mod completions;
 pub mod demo;
+pub mod diff;
 pub mod doctor;
 pub mod fetch;
 pub mod finish;
@@ -112,6 +113,7 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Status(args) => status::run(args, cwd, io),
         Command::Resume(args) => resume::run(args, cwd, io),
         Command::Restore(args) => restore::run(args, cwd, io),
+        Command::Diff(args) => diff::run(args, cwd, io),
         Command::Templates(args) => templates::run(args, cwd, io),
         Command::Hook(args) => hook::run(args, cwd, io),
         Command::Push(args) => push::run(args, cwd, io),

@@ -70,9 +70,8 @@ pub struct Outcome {
     /// The checkpoint restored.
     pub target: ObjectId,
     pub branch: String,
-    /// The checkpoint that holds the work tree as it was: the pre-restore
-    /// one, or the newest when nothing had changed since it. `None` for a
-    /// dry run.
+    /// The commit that holds the work tree as it was: the pre-restore
+    /// checkpoint, or HEAD when nothing had changed. `None` for a dry run.
     pub saved: Option<ObjectId>,
     /// Whether a pre-restore checkpoint was (or, dry, would be) written.
     pub saved_created: bool,
@@ -215,7 +214,10 @@ pub fn restore(
         ..
     } = checkpoint::write(repo, config, &pre_request, &mut locked.locks, prepared)?;
     warnings.extend(saved.warnings.iter().cloned());
-    let saved_id = saved.commit;
+    // Nothing new to save: HEAD holds the work tree, even when commits
+    // came after the newest checkpoint (which `saved.commit` then names),
+    // and the restore commit must follow HEAD, never that checkpoint.
+    let saved_id = if saved.created { saved.commit } else { head };
 
     let done = plan
         .execute(repo, &mut index, Some(&cache_tree))
@@ -249,6 +251,12 @@ pub fn restore(
     state.created_at = rfc3339(commit.committer.time);
     commit.message =
         checkpoint::commit_message(config, &request.templates, &state, &changes, &mut warnings)?;
+    // Before the commit: a state that cannot be a note fails the restore
+    // here, with the pre-restore checkpoint standing and nothing else
+    // written but the work tree.
+    let note = state
+        .to_toml()
+        .context("could not write the session state as TOML for its note")?;
     let log_message = format!("git-session: {}", state.summary);
     let restore_id = commit::commit_and_move(
         repo,
@@ -283,7 +291,7 @@ pub fn restore(
         &mut locked.locks,
         &mut history,
         restore_id,
-        &state,
+        &note,
         &mut warnings,
     );
     if let Err(err) = checkpoint::write_index(locked.locks, index, &done.cache_tree) {

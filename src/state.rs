@@ -17,8 +17,9 @@ pub struct Skipped {
     /// Path relative to the work tree root, `/`-separated.
     pub path: String,
     /// `secret`, `too-large`, `nested-repo`, `unsupported-type` (a FIFO,
-    /// socket or device where a tracked file was) or `bom-prohibited` (a
-    /// byte order mark its working-tree-encoding forbids).
+    /// socket or device where a tracked file was), `bom-prohibited` (a
+    /// byte order mark its working-tree-encoding forbids) or `filter-failed`
+    /// (a required clean filter failed).
     pub reason: String,
 }
 
@@ -44,6 +45,12 @@ pub struct State {
     /// This checkpoint's number on the branch since the session's start
     /// (1 for `start`), so readers need not walk history to count.
     pub sequence: u32,
+    /// The checkpoint whose state this one inherited, as hex. A rebase
+    /// leaves it naming the commit before the rebase, which is how a reader
+    /// tells a rewritten line of checkpoints (see
+    /// [`crate::history::History::with_sessions`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
     /// Agent that worked, if known (`claude-code`, `codex`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
@@ -53,6 +60,14 @@ pub struct State {
     /// The model that worked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The branch whose session this one continues (`git session
+    /// continue`), when it was brought over from another branch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continues: Option<String>,
+    /// The agent's own account of its last turn (its last message),
+    /// redacted and capped: see [`report_text`]. Empty when none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub report: String,
     /// The checkpoint a `restore` checkpoint brought back, as hex; on no
     /// other checkpoint (the next one does not inherit it).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,9 +78,55 @@ pub struct State {
     pub decisions: Vec<String>,
     pub notes: Vec<String>,
     pub blockers: Vec<String>,
+    /// Checkpoints of other sessions on the branch whose state this line
+    /// of checkpoints took in (see [`State::merge_from`]), each as
+    /// `SEQUENCE AUTHOR-TIME`, which a rebase does not change: so the walk
+    /// knows them seen and does not merge them again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged: Vec<String>,
     /// Paths left out of the snapshot, with the reason. Last, because TOML
     /// writes arrays of tables after plain values.
     pub skipped: Vec<Skipped>,
+}
+
+/// The longest report kept, in characters: about a screen of text, enough
+/// for "what I did, what is left", short enough for a commit trailer.
+pub const MAX_REPORT_CHARS: usize = 2000;
+
+/// An agent's last message as the state records it: secrets redacted (see
+/// [`crate::redact`]), white space at the ends trimmed, and at most
+/// [`MAX_REPORT_CHARS`] characters, cut after the last sentence that fits
+/// (or at a word, with `…`, when no sentence ends in its second half).
+pub fn report_text(raw: &str) -> String {
+    let text = crate::redact::redact(raw.trim());
+    let text = text.trim();
+    if text.chars().count() <= MAX_REPORT_CHARS {
+        return text.to_string();
+    }
+    let end = text
+        .char_indices()
+        .nth(MAX_REPORT_CHARS)
+        .map_or(text.len(), |(i, _)| i);
+    let head = &text[..end];
+    // The end of the last whole sentence: `.`, `!` or `?` before a blank,
+    // or a line break.
+    let sentence = head
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| {
+            c == '\n'
+                || matches!(c, '.' | '!' | '?')
+                    && head[i + c.len_utf8()..].starts_with(char::is_whitespace)
+        })
+        .map(|(i, c)| i + c.len_utf8())
+        .filter(|&i| i >= end / 2);
+    match sentence {
+        Some(i) => head[..i].trim_end().to_string(),
+        None => {
+            let word = head.rfind(char::is_whitespace).unwrap_or(head.len());
+            format!("{} …", head[..word].trim_end())
+        }
+    }
 }
 
 /// Edits requested for one checkpoint, applied to the inherited state.
@@ -194,8 +255,69 @@ impl State {
         }
     }
 
+    /// Bring in the state of a session that worked beside this one without
+    /// seeing it (two clones of the branch, one rebased over the other),
+    /// `base` being the state both began from when known. Nothing either
+    /// side holds is lost:
+    ///
+    /// - an item goes to the more advanced list of the two (done over
+    ///   doing over todo), unless only this side moved it since `base`;
+    ///   an item only `theirs` has is added, unless `base` had it (then
+    ///   this side removed it on purpose);
+    /// - decisions, notes and blockers are a union, in this side's order
+    ///   then theirs, again without what this side removed since `base`;
+    /// - the task is theirs only when they changed it and this side did not.
+    ///
+    /// Everything else (agent, summary, sequence, …) stays this side's.
+    pub fn merge_from(&mut self, theirs: &State, base: Option<&State>) {
+        if !theirs.task.is_empty()
+            && (self.task.is_empty()
+                || base.is_some_and(|b| b.task == self.task && b.task != theirs.task))
+        {
+            self.task.clone_from(&theirs.task);
+        }
+        for (rank, list) in [(2, &theirs.done), (1, &theirs.doing), (0, &theirs.todo)] {
+            for item in list {
+                let before = base.and_then(|b| b.rank(item));
+                let take = match self.rank(item) {
+                    Some(ours) => rank > ours && before != Some(rank),
+                    None => before.is_none(),
+                };
+                if take {
+                    for list in [&mut self.done, &mut self.doing, &mut self.todo] {
+                        list.retain(|i| i != item);
+                    }
+                    [&mut self.todo, &mut self.doing, &mut self.done][rank].push(item.clone());
+                }
+            }
+        }
+        let base_lists = base.map(|b| [&b.decisions, &b.notes, &b.blockers]);
+        for (i, (ours, theirs)) in [
+            (&mut self.decisions, &theirs.decisions),
+            (&mut self.notes, &theirs.notes),
+            (&mut self.blockers, &theirs.blockers),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for item in theirs {
+                let removed_here = base_lists.is_some_and(|lists| lists[i].contains(item));
+                if !ours.contains(item) && !removed_here {
+                    ours.push(item.clone());
+                }
+            }
+        }
+    }
+
+    /// Where an item stands: 2 done, 1 doing, 0 todo.
+    fn rank(&self, item: &str) -> Option<usize> {
+        [&self.todo, &self.doing, &self.done]
+            .iter()
+            .rposition(|list| list.iter().any(|i| i == item))
+    }
+
     /// True when the parts a person or agent edits are equal. Bookkeeping
-    /// (summary, reason, time, skipped, restored-from) is ignored: a checkpoint that would
+    /// (summary, reason, time, sequence, previous, skipped, restored-from) is ignored: a checkpoint that would
     /// change only those is not worth a commit.
     pub fn same_content(&self, other: &State) -> bool {
         self.content() == other.content()
@@ -210,17 +332,21 @@ impl State {
             reason: String::new(),
             created_at: String::new(),
             sequence: 0,
+            previous: None,
             skipped: Vec::new(),
+            // The agent's words of a turn that changed nothing else are
+            // worth keeping, not a commit: see `checkpoint`.
+            report: String::new(),
             restored_from: None,
             ..self.clone()
         }
     }
 
-    /// The state as TOML, the note's content.
-    pub fn to_toml(&self) -> String {
-        // Serialising a plain struct of strings and lists cannot fail; fall
-        // back to an empty document rather than panic if it ever did.
-        toml::to_string(self).unwrap_or_default()
+    /// The state as TOML, the note's content. A plain struct of strings
+    /// and lists should always serialise; if it ever did not, the caller
+    /// must know rather than write an empty note.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
     }
 
     /// Parse a note. Unknown keys are ignored (a newer writer may add some).
@@ -242,6 +368,10 @@ impl State {
         if self.sequence > 0 {
             one(trailer::SEQUENCE, &self.sequence.to_string());
         }
+        one(
+            trailer::PREVIOUS,
+            self.previous.as_deref().unwrap_or_default(),
+        );
         one(trailer::BRANCH, &self.branch);
         one(trailer::BASE, self.base.as_deref().unwrap_or_default());
         one(trailer::TASK, &self.task);
@@ -251,6 +381,11 @@ impl State {
             self.agent_session.as_deref().unwrap_or_default(),
         );
         one(trailer::MODEL, self.model.as_deref().unwrap_or_default());
+        one(
+            trailer::CONTINUES,
+            self.continues.as_deref().unwrap_or_default(),
+        );
+        one(trailer::REPORT, &self.report);
         one(
             trailer::RESTORED_FROM,
             self.restored_from.as_deref().unwrap_or_default(),
@@ -262,6 +397,7 @@ impl State {
             (trailer::DECISION, &self.decisions),
             (trailer::NOTE, &self.notes),
             (trailer::BLOCKER, &self.blockers),
+            (trailer::MERGED, &self.merged),
         ] {
             for item in list {
                 one(key, item);
@@ -292,12 +428,15 @@ impl State {
                 }
                 "session-reason" => state.reason = value,
                 "session-sequence" => state.sequence = value.trim().parse().unwrap_or(0),
+                "session-previous" => state.previous = Some(value),
                 "session-branch" => state.branch = value,
                 "session-base" => state.base = Some(value),
                 "session-task" => state.task = value,
                 "session-agent" => state.agent = Some(value),
                 "session-agent-session" => state.agent_session = Some(value),
                 "session-model" => state.model = Some(value),
+                "session-continues" => state.continues = Some(value),
+                "session-report" => state.report = value,
                 "session-restored-from" => state.restored_from = Some(value),
                 "session-done" => state.done.push(value),
                 "session-doing" => state.doing.push(value),
@@ -305,6 +444,7 @@ impl State {
                 "session-decision" => state.decisions.push(value),
                 "session-note" => state.notes.push(value),
                 "session-blocker" => state.blockers.push(value),
+                "session-merged" => state.merged.push(value),
                 "session-skipped" => {
                     let (reason, path) = value.split_once(' ').unwrap_or(("skipped", &value));
                     state.skipped.push(Skipped {
@@ -324,12 +464,15 @@ pub mod trailer {
     pub const SCHEMA: &str = "Session-Schema";
     pub const REASON: &str = "Session-Reason";
     pub const SEQUENCE: &str = "Session-Sequence";
+    pub const PREVIOUS: &str = "Session-Previous";
     pub const BRANCH: &str = "Session-Branch";
     pub const BASE: &str = "Session-Base";
     pub const TASK: &str = "Session-Task";
     pub const AGENT: &str = "Session-Agent";
     pub const AGENT_SESSION: &str = "Session-Agent-Session";
     pub const MODEL: &str = "Session-Model";
+    pub const CONTINUES: &str = "Session-Continues";
+    pub const REPORT: &str = "Session-Report";
     pub const RESTORED_FROM: &str = "Session-Restored-From";
     pub const DONE: &str = "Session-Done";
     pub const DOING: &str = "Session-Doing";
@@ -337,6 +480,7 @@ pub mod trailer {
     pub const DECISION: &str = "Session-Decision";
     pub const NOTE: &str = "Session-Note";
     pub const BLOCKER: &str = "Session-Blocker";
+    pub const MERGED: &str = "Session-Merged";
     pub const SKIPPED: &str = "Session-Skipped";
 }
 
@@ -435,40 +579,243 @@ pub fn unescape(value: &str) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// The trailers of a message: `(key, value)` pairs from its last paragraph,
-/// when every line of that paragraph is a `Key: value` line (or a
-/// continuation line, which is joined as git does).
+/// The trailers of a message, `(key, value)` pairs in order, as
+/// `git interpret-trailers --parse` lists them (git 2.47's trailer.c rules,
+/// with no `trailer.*` configuration and `#` as the comment character):
+///
+/// - The message ends at a patch divider (a line starting with `---` and a
+///   blank), and trailing comment lines, blank lines, an old `Conflicts:`
+///   block and everything below a scissors line are left out.
+/// - The first paragraph is the title and never holds trailers.
+/// - The trailer block is the last paragraph, when all its lines are
+///   trailers, or when it has a git-generated line (`Signed-off-by: `,
+///   `(cherry picked from commit `) and at least a quarter of its lines are
+///   trailers. Other lines in it (the cherry-pick note, free text) are not
+///   trailers but do not spoil the block.
+/// - A trailer is `token: value` with a token of ASCII letters, digits and
+///   `-` (blanks allowed before the `:`); a line starting with a blank
+///   continues the trailer above it, and the value is unfolded to one line.
+///
+/// Blanks are git's: space, tab, LF and CR (a CRLF message reads as its LF
+/// form). Values are trimmed of those only, never of other white space. A
+/// last line without a newline reads as if it had one, as git completes it.
 pub fn parse_trailers(message: &str) -> Vec<(String, String)> {
-    let message = message.trim_end();
-    let Some(start) = message.rfind("\n\n") else {
-        return Vec::new();
+    let completed;
+    let message = if message.is_empty() || message.ends_with('\n') {
+        message
+    } else {
+        completed = format!("{message}\n");
+        completed.as_str()
     };
-    let block = &message[start + 2..];
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in block.lines() {
-        if line.starts_with([' ', '\t']) {
-            match out.last_mut() {
-                Some((_, value)) => {
-                    value.push(' ');
-                    value.push_str(line.trim());
-                }
-                None => return Vec::new(),
+    let end = end_of_log_message(message.as_bytes());
+    let start = trailer_block_start(message.as_bytes(), end);
+    // A line that starts with a blank continues the trailer before it; any
+    // other line (a comment, the cherry-pick note) ends that trailer.
+    let mut lines: Vec<(String, bool)> = Vec::new();
+    for line in message[start..end].split_inclusive('\n') {
+        if let Some((last, true)) = lines.last_mut() {
+            if line.as_bytes().first().copied().is_some_and(is_git_space) {
+                last.push_str(line);
+                continue;
             }
+        }
+        let is_trailer = separator(line.as_bytes()).is_some_and(|at| at >= 1);
+        lines.push((line.to_string(), is_trailer));
+    }
+    lines
+        .into_iter()
+        .filter(|(_, is_trailer)| *is_trailer)
+        .filter_map(|(text, _)| {
+            let at = separator(text.as_bytes())?;
+            let key = git_trim(&text[..at]);
+            let value = unfold(git_trim(&text[at + 1..]));
+            Some((key.to_string(), value))
+        })
+        .collect()
+}
+
+/// git's `isspace`: space, tab, LF and CR (not VT or FF).
+fn is_git_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn git_trim(text: &str) -> &str {
+    text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+}
+
+/// A folded value on one line: each line break and the blanks after it
+/// become one space, as `--unfold` does.
+fn unfold(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(at) = rest.find('\n') {
+        out.push_str(&rest[..at]);
+        out.push(' ');
+        rest = rest[at + 1..].trim_start_matches([' ', '\t', '\n', '\r']);
+    }
+    out.push_str(rest);
+    git_trim(&out).to_string()
+}
+
+/// Where the `:` of a trailer line is: after a token of ASCII letters,
+/// digits and `-`, and optionally blanks (not at the start of the line).
+fn separator(line: &[u8]) -> Option<usize> {
+    let mut blanks = false;
+    for (at, &b) in line.iter().enumerate() {
+        match b {
+            b':' => return Some(at),
+            b if !blanks && (b.is_ascii_alphanumeric() || b == b'-') => {}
+            b' ' | b'\t' if at != 0 => blanks = true,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The line starting at `at`, up to its newline (excluded).
+fn line_at(text: &[u8], at: usize) -> &[u8] {
+    let rest = &text[at..];
+    &rest[..rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len())]
+}
+
+/// Where the line after the one starting at `at` starts.
+fn next_line(text: &[u8], at: usize) -> usize {
+    let end = at + line_at(text, at).len();
+    (end + 1).min(text.len())
+}
+
+fn is_blank_line(line: &[u8]) -> bool {
+    line.iter().copied().all(is_git_space)
+}
+
+/// The start of the last line in `text[..len]` (`None` when empty); a
+/// newline at the very end belongs to that line.
+fn last_line(text: &[u8], len: usize) -> Option<usize> {
+    match len {
+        0 => None,
+        1 => Some(0),
+        _ => Some(
+            text[..len - 1]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |at| at + 1),
+        ),
+    }
+}
+
+const COMMENT: &[u8] = b"#";
+const SCISSORS: &[u8] = b"# ------------------------ >8 ------------------------\n";
+
+/// The end of the log message proper: before a patch divider, less the
+/// ignorable lines at its end.
+fn end_of_log_message(text: &[u8]) -> usize {
+    let mut end = text.len();
+    let mut at = 0;
+    while at < text.len() {
+        if let Some(after) = text[at..].strip_prefix(b"---") {
+            if after.first().copied().is_some_and(is_git_space) {
+                end = at;
+                break;
+            }
+        }
+        at = next_line(text, at);
+    }
+    ignorable_start(text, end)
+}
+
+/// Where the trailing comments, blank lines, old `Conflicts:` block and
+/// scissors part of `text[..len]` begin (`len` when there are none).
+fn ignorable_start(text: &[u8], len: usize) -> usize {
+    let cutoff = if text.starts_with(SCISSORS) {
+        0
+    } else {
+        text[..len]
+            .windows(SCISSORS.len() + 1)
+            .position(|w| w[0] == b'\n' && &w[1..] == SCISSORS)
+            .map_or(len, |at| at + 1)
+    };
+    // `0` doubles as "no run yet", as in git.
+    let (mut run, mut at, mut conflicts) = (0, 0, false);
+    while at < cutoff {
+        let next = text[at..len]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(len, |i| at + i + 1);
+        if text[at..cutoff].starts_with(COMMENT) || text[at] == b'\n' {
+            if run == 0 {
+                run = at;
+            }
+        } else if text[at..].starts_with(b"Conflicts:\n") {
+            conflicts = true;
+            if run == 0 {
+                run = at;
+            }
+        } else if conflicts && text[at] == b'\t' {
+            // A path in the conflicts block.
+        } else if run != 0 {
+            run = 0;
+            conflicts = false;
+        }
+        at = next;
+    }
+    if run != 0 {
+        run
+    } else {
+        cutoff
+    }
+}
+
+/// Lines that git itself appends and that make a paragraph a trailer block
+/// even among other lines.
+const GIT_GENERATED: [&[u8]; 2] = [b"Signed-off-by: ", b"(cherry picked from commit "];
+
+/// Where the trailer block of `text[..len]` starts (`len` when there is
+/// none): the last paragraph, after the title, when it is all trailers or
+/// has a git-generated line and at least 25% trailers.
+fn trailer_block_start(text: &[u8], len: usize) -> usize {
+    let mut at = 0;
+    while at < len {
+        if !text[at..].starts_with(COMMENT) && is_blank_line(line_at(text, at)) {
+            break;
+        }
+        at = next_line(text, at);
+    }
+    let end_of_title = at;
+    let (mut recognized, mut trailers, mut others, mut continuations) = (false, 0, 0, 0);
+    let mut only_blanks = true;
+    let mut line = last_line(text, len);
+    while let Some(start) = line.filter(|l| *l >= end_of_title) {
+        line = last_line(text, start);
+        let bol = &text[start..];
+        if bol.starts_with(COMMENT) {
+            others += continuations;
+            continuations = 0;
             continue;
         }
-        let Some((key, value)) = line.split_once(':') else {
-            return Vec::new();
-        };
-        let key_ok = !key.is_empty()
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !key_ok {
-            return Vec::new();
+        if is_blank_line(line_at(text, start)) {
+            if only_blanks {
+                continue;
+            }
+            others += continuations;
+            let block = (recognized && trailers * 3 >= others) || (trailers > 0 && others == 0);
+            return if block { next_line(text, start) } else { len };
         }
-        out.push((key.to_string(), value.trim().to_string()));
+        only_blanks = false;
+        if GIT_GENERATED.iter().any(|prefix| bol.starts_with(prefix)) {
+            trailers += 1;
+            continuations = 0;
+            recognized = true;
+        } else if separator(line_at(text, start)).is_some_and(|at| at >= 1) {
+            trailers += 1;
+            continuations = 0;
+        } else if bol.first().copied().is_some_and(is_git_space) {
+            continuations += 1;
+        } else {
+            others += 1 + continuations;
+            continuations = 0;
+        }
     }
-    out
+    len
 }
 
 /// Render trailer pairs as the lines of the trailer paragraph.
@@ -504,9 +851,38 @@ mod tests {
                 reason: "secret".into(),
             }],
             agent: Some("claude-code".into()),
+            continues: Some("claude/old".into()),
+            report: "Added the toggle.\nRemaining: CSS variables.".into(),
             restored_from: Some("89abcdef".into()),
             ..State::default()
         }
+    }
+
+    #[test]
+    fn reports_are_capped_at_a_sentence_and_redacted() {
+        let sentence = "Added the toggle and its tests. ";
+        let long = sentence.repeat(100);
+        let report = report_text(&long);
+        assert!(
+            report.chars().count() <= MAX_REPORT_CHARS,
+            "{}",
+            report.len()
+        );
+        assert!(
+            report.ends_with("tests."),
+            "cut after a sentence: {report:?}"
+        );
+        assert!(report.chars().count() > MAX_REPORT_CHARS - sentence.len());
+        // No sentence end in the second half: cut at a word.
+        let words = "word ".repeat(1000);
+        let report = report_text(&words);
+        assert!(report.ends_with("word …"), "{report:?}");
+        assert!(report.chars().count() <= MAX_REPORT_CHARS + 2);
+        // Secrets never reach the state.
+        let key = format!("AKIA{}", "IOSFODNN7EXAMPLE");
+        let report = report_text(&format!("  Used {key} to deploy.\n"));
+        assert_eq!(report, "Used [REDACTED:aws-access-key] to deploy.");
+        assert_eq!(report_text("short"), "short");
     }
 
     #[test]
@@ -518,10 +894,12 @@ mod tests {
             reason: "stop".into(),
             created_at: "2030-01-01T00:00:00Z".into(),
             sequence: state.sequence + 1,
+            previous: Some("0123".into()),
             skipped: vec![Skipped {
                 path: "x".into(),
                 reason: "secret".into(),
             }],
+            report: "other words".into(),
             restored_from: Some("0123abc".into()),
             ..state.clone()
         };
@@ -551,6 +929,11 @@ mod tests {
                 blockers: vec!["other".into()],
                 ..state.clone()
             },
+            State {
+                continues: Some("other".into()),
+                merged: vec!["2 2026-01-02T03:04:05+00:00".into()],
+                ..state.clone()
+            },
         ];
         for other in edited {
             assert!(!state.same_content(&other), "{other:?}");
@@ -571,13 +954,56 @@ mod tests {
     #[test]
     fn toml_round_trip() {
         let state = sample();
-        assert_eq!(State::from_toml(&state.to_toml()).expect("valid"), state);
+        let toml = state.to_toml().expect("serialises");
+        assert_eq!(State::from_toml(&toml).expect("valid"), state);
     }
 
     #[test]
     fn not_a_checkpoint_without_schema() {
         assert!(State::from_trailers("fix\n\nSigned-off-by: A <a@b>").is_none());
         assert!(State::from_trailers("just a subject").is_none());
+    }
+
+    #[test]
+    fn trailers_read_as_git_reads_them() {
+        // Each answer is `git interpret-trailers --parse` (git 2.47).
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        for (message, want) in [
+            // git cherry-pick -x: the note joins the block.
+            (
+                "s\n\nSession-Schema: 1\n(cherry picked from commit abc)\n",
+                pairs(&[("Session-Schema", "1")]),
+            ),
+            // One git-generated line carries a block that is 25% trailers.
+            (
+                "s\n\nfree\nfree\nfree\nSigned-off-by: A\n",
+                pairs(&[("Signed-off-by", "A")]),
+            ),
+            ("s\n\nfree\nfree\nfree\nfree\nSigned-off-by: A\n", vec![]),
+            // Continuations unfold; CRLF reads as LF; the title is never
+            // a trailer block.
+            ("s\r\n\r\nK: a  \r\n   b\r\n", pairs(&[("K", "a  \r b")])),
+            ("K: title only\n", vec![]),
+            // Comments, a patch and the scissors are not the message.
+            (
+                "s\n\nK: v\n# comment\n\n--- \npatch: x\n",
+                pairs(&[("K", "v")]),
+            ),
+            (
+                "s\n\nK: v\n# ------------------------ >8 ------------------------\nL: w\n",
+                pairs(&[("K", "v")]),
+            ),
+            // Found by tests/fuzz.rs: git completes the last line, and a
+            // trailing "Conflicts:" block is then ignorable.
+            ("\nConflicts:", vec![]),
+            ("\nFoo:", pairs(&[("Foo", "")])),
+        ] {
+            assert_eq!(parse_trailers(message), want, "{message:?}");
+        }
     }
 
     #[test]
@@ -641,6 +1067,52 @@ mod tests {
         assert_eq!(state.done, ["a"]);
         assert_eq!(state.doing, ["b"]);
         assert_eq!(state.todo, ["by hand", "c"]);
+    }
+
+    #[test]
+    fn merging_a_concurrent_state_keeps_both_sides_work() {
+        let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let base = State {
+            task: "task".into(),
+            todo: list(&["a", "b", "c", "dropped here"]),
+            blockers: list(&["unblocked here"]),
+            ..State::default()
+        };
+        let mut ours = State {
+            task: "task".into(),
+            done: list(&["b"]),
+            doing: list(&["a"]),
+            todo: list(&["c", "ours new"]),
+            notes: list(&["ours"]),
+            ..State::default()
+        };
+        let theirs = State {
+            task: "task, refined".into(),
+            done: list(&["a"]),
+            todo: list(&["b", "c", "dropped here", "theirs new"]),
+            decisions: list(&["theirs"]),
+            notes: list(&["ours", "theirs"]),
+            blockers: list(&["unblocked here", "theirs blocked"]),
+            ..State::default()
+        };
+        ours.merge_from(&theirs, Some(&base));
+        // a: done there beats doing here; b: theirs is the base's, ours moved it.
+        assert_eq!(ours.done, ["b", "a"]);
+        assert!(ours.doing.is_empty());
+        assert_eq!(ours.todo, ["c", "ours new", "theirs new"]);
+        assert_eq!(ours.decisions, ["theirs"]);
+        assert_eq!(ours.notes, ["ours", "theirs"]);
+        assert_eq!(ours.blockers, ["theirs blocked"]);
+        assert_eq!(ours.task, "task, refined");
+        // Without a base: a union.
+        let mut alone = State {
+            todo: list(&["x"]),
+            ..State::default()
+        };
+        alone.merge_from(&theirs, None);
+        assert_eq!(alone.todo, ["x", "b", "c", "dropped here", "theirs new"]);
+        assert_eq!(alone.done, ["a"]);
+        assert_eq!(alone.task, "task, refined");
     }
 
     #[test]

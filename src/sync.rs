@@ -86,7 +86,7 @@ pub fn push(
         .into());
     }
     let remote = resolve_remote(repo, remote, Direction::Push)?;
-    let git = Git::new(repo);
+    let git = Git::new(repo).with_timeout(config.network_timeout);
     let set_upstream = repo
         .branch_remote_name(branch.as_str(), Direction::Fetch)
         .is_none();
@@ -155,7 +155,8 @@ pub fn fetch(
     fetch_with(repo, config, remote, None)
 }
 
-/// [`fetch`], giving up after `timeout` (for hooks that must not stall).
+/// [`fetch`], giving up after `timeout` or `session.networkTimeout`,
+/// whichever is shorter (for hooks that must not stall).
 pub fn fetch_with(
     repo: &mut gix::Repository,
     config: &Config,
@@ -165,10 +166,11 @@ pub fn fetch_with(
     let remote = resolve_remote(repo, remote, Direction::Fetch)?;
     let notes_ref = config.notes_ref.clone();
     let tracking = tracking_ref(&notes_ref, &remote);
-    let mut git = Git::new(repo);
-    if let Some(timeout) = timeout {
-        git = git.with_timeout(timeout);
-    }
+    let limit = match (timeout, config.network_timeout) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let git = Git::new(repo).with_timeout(limit);
     let found = git.fetch(&remote, &notes_ref, &tracking)?;
     let mut warnings = Vec::new();
     let merged = if found {
@@ -190,12 +192,12 @@ pub fn fetch_with(
 /// A notes merge may need a commit: make sure there is an identity, saying
 /// so when it is the fallback.
 fn merge_identity(repo: &mut gix::Repository, warnings: &mut Vec<String>) -> anyhow::Result<()> {
-    if crate::repo::ensure_identity(repo)? && warnings.is_empty() {
-        warnings.push(format!(
-            "no user.name/user.email configured: merging notes as {} <{}>",
-            crate::repo::FALLBACK_NAME,
-            crate::repo::FALLBACK_EMAIL
-        ));
+    if let Some(used) = crate::repo::ensure_identity(repo)? {
+        if warnings.is_empty() {
+            warnings.push(format!(
+                "no user.name/user.email configured: merging notes as {used}"
+            ));
+        }
     }
     Ok(())
 }

@@ -86,8 +86,10 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     drop(progress);
     let outcome = outcome?;
     io.warn(&outcome.warnings)?;
-    for skip in &outcome.skipped {
-        io.warn(&[format!("skipped {}: {}", skip.path, skip.detail)])?;
+    let (new_skips, known) = outcome.skip_report();
+    io.warn(&new_skips)?;
+    if let Some(line) = crate::checkpoint::still_skipped_line(known) {
+        writeln!(io.err, "{line}")?;
     }
     let branch = outcome.branch.as_deref().unwrap_or("HEAD (detached)");
     if outcome.created {

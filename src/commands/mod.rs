@@ -15,6 +15,7 @@ use crate::time::short;
 
 pub mod checkpoint;
 pub mod completions;
+pub mod r#continue;
 pub mod demo;
 pub mod diff;
 pub mod doctor;
@@ -22,8 +23,10 @@ pub mod fetch;
 pub mod finish;
 pub mod hook;
 pub mod init;
+pub mod list;
 pub mod log;
 pub mod man;
+pub mod pause;
 pub mod push;
 pub mod restore;
 pub mod resume;
@@ -112,6 +115,9 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Log(args) => log::run(args, cwd, io),
         Command::Status(args) => status::run(args, cwd, io),
         Command::Resume(args) => resume::run(args, cwd, io),
+        Command::Pause(args) => pause::run(args, cwd, io),
+        Command::List(args) => list::run(args, cwd, io),
+        Command::Continue(args) => r#continue::run(args, cwd, io),
         Command::Restore(args) => restore::run(args, cwd, io),
         Command::Diff(args) => diff::run(args, cwd, io),
         Command::Templates(args) => templates::run(args, cwd, io),
@@ -140,9 +146,12 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         reason,
         created_at,
         sequence,
+        previous,
         agent,
         agent_session,
         model,
+        continues,
+        report,
         restored_from,
         done,
         doing,
@@ -150,6 +159,7 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         decisions,
         notes,
         blockers,
+        merged,
         skipped,
     } = state;
     let mut value = json!({
@@ -161,16 +171,20 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         "reason": reason,
         "created_at": created_at,
         "sequence": sequence,
+        "previous": previous,
         "done": done,
         "doing": doing,
         "todo": todo,
         "decisions": decisions,
         "notes": notes,
         "blockers": blockers,
+        "merged": merged,
         "skipped": skipped,
         "agent": agent,
         "agent_session": agent_session,
         "model": model,
+        "continues": continues,
+        "report": (!report.is_empty()).then_some(report),
         "restored_from": restored_from,
     });
     if let (Some(cp), Some(map)) = (checkpoint, value.as_object_mut()) {
@@ -200,6 +214,7 @@ pub fn counts(state: &State) -> String {
 pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> std::io::Result<()> {
     let heading = |text: &str| io.color.out(Style::Heading, text);
     let (task, open_heading) = (heading("Task:"), heading("Open:"));
+    let sessions_heading = heading("Other sessions at work on this branch:");
     let headings = [
         heading("Done:"),
         heading("Decisions:"),
@@ -229,6 +244,13 @@ pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> s
             writeln!(out, "  {}", state.summary)?;
         }
         writeln!(out)?;
+        if !cp.sessions.is_empty() {
+            writeln!(out, "{sessions_heading}")?;
+            for session in &cp.sessions {
+                writeln!(out, "  {}", session_line(session))?;
+            }
+            writeln!(out)?;
+        }
     }
     if !state.task.is_empty() {
         writeln!(out, "{task}")?;
@@ -276,6 +298,35 @@ pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> s
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// `9f8e7d6c (claude-code): checkpoint 5d6e7f8, 4 hours ago, …`: another
+/// session at work on the branch, as `show` lists it.
+pub fn session_line(session: &crate::history::Session) -> String {
+    let name = match &session.agent_session {
+        Some(id) => id.chars().take(8).collect(),
+        None => "checkpoints by hand".to_string(),
+    };
+    let agent = session
+        .agent
+        .as_ref()
+        .map(|agent| format!(" ({agent})"))
+        .unwrap_or_default();
+    let merged = if session.merged {
+        "; its checkpoints were rebased under this one's, its items are merged below"
+    } else {
+        ""
+    };
+    format!(
+        "{name}{agent}: checkpoint {}, {}{}{merged}",
+        short(session.checkpoint),
+        crate::time::ago(session.time),
+        if session.summary.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", one_line(&session.summary))
+        }
+    )
 }
 
 /// Multi-line items print on one line, continuation lines joined.

@@ -56,6 +56,8 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     );
     let state = newest.as_ref().map(|cp| &cp.state);
     let open: Vec<&String> = state.map(|s| s.open_items().collect()).unwrap_or_default();
+    // What keeps a checkpoint from the branch now (it would refuse).
+    let blocked = blocked(&repo)?;
 
     if args.json {
         let value = json!({
@@ -72,8 +74,9 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             "open": open,
             "blockers": state.map(|s| s.blockers.clone()).unwrap_or_default(),
             "changes": {"modified": modified, "added": added, "deleted": deleted},
-            "skipped": skipped,
+            "skipped": skipped.iter().map(|s| json!({"path": s.path, "reason": s.reason, "detail": s.detail})).collect::<Vec<_>>(),
             "rescue": crate::rescue::pending(&repo).map(|(reference, id, _)| json!({"ref": reference, "commit": id.to_string()})),
+            "blocked": blocked,
         });
         return print_json(io, &value);
     }
@@ -124,7 +127,13 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         if !open.is_empty() {
             writeln!(out, "\n{open_heading}")?;
             for (n, item) in open.iter().enumerate() {
-                writeln!(out, "  {}. {item}", n + 1)?;
+                // As `show` marks them: doing comes first.
+                let marker = if n < state.doing.len() {
+                    " (in progress)"
+                } else {
+                    ""
+                };
+                writeln!(out, "  {}. {item}{marker}", n + 1)?;
             }
         }
         if !state.blockers.is_empty() {
@@ -134,14 +143,34 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             }
         }
     }
-    if changes.is_empty() {
-        writeln!(out, "\nNo changes since the last checkpoint.")?;
-    } else {
-        writeln!(
+    let files = format!(
+        "{} file{}",
+        changes.len(),
+        if changes.len() == 1 { "" } else { "s" }
+    );
+    let todo = match (&blocked, newest.is_some()) {
+        (Some(_), _) => String::new(),
+        (None, true) => ": run 'git session checkpoint'".to_string(),
+        (None, false) => {
+            ": run 'git session start \"TASK\"' or 'git session checkpoint'".to_string()
+        }
+    };
+    match (changes.is_empty(), &newest, head) {
+        (true, Some(_), _) => writeln!(out, "\nNo changes since the last checkpoint.")?,
+        (true, None, Some(_)) => writeln!(out, "\nNo changes since HEAD.")?,
+        (true, None, None) => writeln!(out, "\nNo files yet: the branch has no commits.")?,
+        (false, Some(_), _) => {
+            writeln!(out, "\nChanged since the last checkpoint ({files}){todo}")?
+        }
+        (false, None, Some(_)) => writeln!(
             out,
-            "\nChanged since the last checkpoint ({} files): run 'git session checkpoint'",
-            changes.len()
-        )?;
+            "\nChanged since HEAD ({files}), in no checkpoint yet{todo}"
+        )?,
+        (false, None, None) => {
+            writeln!(out, "\nIn the work tree ({files}), in no commit yet{todo}")?
+        }
+    }
+    if !changes.is_empty() {
         for (label, list) in [
             ("modified", &modified),
             ("added", &added),
@@ -152,6 +181,14 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             }
         }
     }
+    if let Some(why) = &blocked {
+        writeln!(
+            out,
+            "\n{why}: checkpoints wait until it is over, and meanwhile the agents' hooks save the work tree to {}{} instead.",
+            crate::rescue::PREFIX,
+            crate::rescue::branch_name(&repo)
+        )?;
+    }
     if let Some((reference, id, time)) = crate::rescue::pending(&repo) {
         writeln!(
             out,
@@ -161,13 +198,32 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         )?;
     }
     if !skipped.is_empty() {
-        writeln!(
-            out,
-            "\nLeft out of checkpoints (secret-looking or too large):"
-        )?;
-        for path in &skipped {
-            writeln!(out, "  {path}")?;
+        writeln!(out, "\nLeft out of checkpoints (never committed):")?;
+        for skip in &skipped {
+            writeln!(out, "  {}: {}", skip.path, skip.detail)?;
         }
     }
     Ok(())
+}
+
+/// What makes a checkpoint refuse right now, in words: an operation in
+/// progress (`A merge is in progress`) or conflicts in the index.
+fn blocked(repo: &gix::Repository) -> anyhow::Result<Option<String>> {
+    if let Err(crate::error::Error::InProgress(what)) = crate::repo::refuse_in_progress(repo) {
+        return Ok(Some(format!("A {what} is in progress")));
+    }
+    let index = repo.index_or_empty()?;
+    let conflicted: std::collections::BTreeSet<_> = index
+        .entries()
+        .iter()
+        .filter(|e| e.stage_raw() != 0)
+        .map(|e| e.path(&index).to_string())
+        .collect();
+    Ok(conflicted.first().map(|first| {
+        format!(
+            "The index has unresolved conflicts in {} path{}, first '{first}'",
+            conflicted.len(),
+            if conflicted.len() == 1 { "" } else { "s" }
+        )
+    }))
 }

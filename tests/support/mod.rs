@@ -198,6 +198,28 @@ impl Repo {
         String::from_utf8(out.stdout).expect("git-session output is UTF-8")
     }
 
+    /// Run `git-session ARGS` with `input` on its standard input, as an
+    /// agent runs a hook; whatever the exit status.
+    pub fn session_stdin<S: AsRef<OsStr>>(&self, args: &[S], input: impl AsRef<[u8]>) -> Output {
+        use std::io::Write as _;
+        let mut child = self
+            .session_command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn git-session");
+        // A process that exits without reading closes the pipe; its output
+        // says why.
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(input.as_ref());
+        child.wait_with_output().expect("wait for git-session")
+    }
+
     /// `git-session ARGS --json`, parsed.
     pub fn session_json<S: AsRef<OsStr>>(&self, args: &[S]) -> serde_json::Value {
         let mut all: Vec<&OsStr> = args.iter().map(|a| a.as_ref()).collect();

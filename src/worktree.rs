@@ -640,9 +640,8 @@ fn files_under(workdir: &Path, dir: &BStr, out: &mut Vec<BString>) -> anyhow::Re
     Ok(())
 }
 
-/// Whether every directory the plan changes can be written: one file
-/// created and removed in each (the nearest existing one for a directory
-/// still to be made).
+/// Whether every directory the plan changes can be written (the nearest
+/// existing one for a directory still to be made).
 fn probe(workdir: &Path, changes: &[Change], look: &mut Looker<'_>) -> Vec<Blocked> {
     let mut dirs: BTreeSet<BString> = BTreeSet::new();
     for change in changes {
@@ -659,29 +658,47 @@ fn probe(workdir: &Path, changes: &[Change], look: &mut Looker<'_>) -> Vec<Block
         dirs.insert(dir.to_owned());
     }
     let mut blocked = Vec::new();
-    for (n, dir) in dirs.into_iter().enumerate() {
+    for dir in dirs {
         let Ok(rel) = gix::path::from_bstr(dir.as_bstr()) else {
             continue;
         };
-        let probe = workdir
-            .join(rel)
-            .join(format!(".git-session-probe-{}-{n}", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&probe)
-        {
-            Ok(file) => {
-                drop(file);
-                let _ = std::fs::remove_file(&probe);
-            }
-            Err(err) => blocked.push(Blocked {
+        if let Err(err) = writable(&workdir.join(rel)) {
+            blocked.push(Blocked {
                 path: if dir.is_empty() { ".".into() } else { dir },
                 why: Why::NotWritable(err.kind().to_string()),
-            }),
+            });
         }
     }
     blocked
+}
+
+/// Whether entries can be made and removed in `dir`, asked of the kernel
+/// (access(2) with the effective ids: permissions, ACLs, read-only mounts,
+/// immutable directories), since a file created to find out is left in
+/// the work tree by a kill at that moment, and the next checkpoint would
+/// take it for the user's.
+#[cfg(unix)]
+fn writable(dir: &Path) -> std::io::Result<()> {
+    use rustix::fs::{accessat, Access, AtFlags, CWD};
+    accessat(
+        CWD,
+        dir,
+        Access::WRITE_OK | Access::EXEC_OK,
+        AtFlags::EACCESS,
+    )
+    .map_err(std::io::Error::from)
+}
+
+/// Elsewhere: one file created and removed.
+#[cfg(not(unix))]
+fn writable(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".git-session-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// Whether a work-tree file still holds what `from` has, as `git status`

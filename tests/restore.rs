@@ -879,10 +879,13 @@ fn every_refusal_leaves_the_repository_byte_identical() {
         let (repo, args, expected) = setup(&sb);
         let locked = repo.path.join("locked");
         if locked.exists() && fs::write(locked.join("probe"), "").is_ok() {
-            // Running as root: permissions do not stop a write.
+            // Running as root: permissions do not stop a write, an
+            // immutable directory does (where the file system has them).
             let _ = fs::remove_file(locked.join("probe"));
-            eprintln!("skipped '{name}': directory permissions do not apply to this user");
-            continue;
+            if !chattr(&locked, "+i") {
+                eprintln!("skipped '{name}': nothing stops this user writing a directory");
+                continue;
+            }
         }
         let before = untouched(&repo);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -893,8 +896,21 @@ fn every_refusal_leaves_the_repository_byte_identical() {
         );
         assert!(out.contains("hint:"), "{name}: no hint:\n{out}");
         assert_untouched(&repo, &before, name);
-        let _ = fs::set_permissions(repo.path.join("locked"), fs::Permissions::from_mode(0o755));
+        if locked.exists() {
+            chattr(&locked, "-i");
+            let _ = fs::set_permissions(&locked, fs::Permissions::from_mode(0o755));
+        }
     }
+}
+
+/// `chattr FLAG path`; false where it cannot be set.
+fn chattr(path: &Path, flag: &str) -> bool {
+    std::process::Command::new("chattr")
+        .arg(flag)
+        .arg(path)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 #[test]

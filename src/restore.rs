@@ -190,9 +190,21 @@ pub fn restore(
         })
         .collect();
     let kept = prepared.snap.skipped.clone();
-    let nothing_to_do = plan.result == saved_tree && state.same_content(&prepared.state);
+    // Nothing to do only when HEAD already records it: a work tree that
+    // is the checkpoint's but not HEAD's (a restore killed after its
+    // writes, files put back by hand) still gets its two checkpoints.
+    let nothing_to_do = plan.result == saved_tree
+        && saved_tree == locked.tree
+        && state.same_content(&prepared.state);
     let saved_created = !prepared.unchanged();
     if request.dry_run || nothing_to_do {
+        // A restore killed after its commit left the old index behind:
+        // the one of the work tree as it is (HEAD's tree) goes in now, so
+        // that running the same restore again ends with git status clean.
+        if !request.dry_run && nothing_to_do && prepared.snap.index_changed {
+            let snap = prepared.snap;
+            checkpoint::write_index(locked.locks, snap.index, &snap.cache_tree)?;
+        }
         return Ok(Outcome {
             target,
             branch,

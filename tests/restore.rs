@@ -442,6 +442,62 @@ fn nothing_changed_means_no_pre_restore_checkpoint() {
     assert_untouched(&repo, &before, "restore of the newest with nothing changed");
 }
 
+/// What a restore killed after its last file and before its commit leaves:
+/// the work tree already the checkpoint's, HEAD the pre-restore checkpoint.
+/// Restoring again records the restore instead of saying there is nothing
+/// to do.
+#[test]
+fn a_work_tree_already_at_the_checkpoint_but_not_at_head_is_still_recorded() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    repo.write("f.txt", "old\n");
+    let old = checkpoint(&repo, "old");
+    repo.write("f.txt", "new\n");
+    repo.write("added.txt", "added\n");
+    checkpoint(&repo, "new");
+    // Put the old files back by hand, leaving the index and HEAD as they are.
+    repo.write("f.txt", "old\n");
+    fs::remove_file(repo.path.join("added.txt")).expect("rm");
+    repo.session_ok(&["restore", &old]);
+    assert_restored(&repo, &old, "");
+    assert_eq!(
+        repo.git(&[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Session-Reason,valueonly)",
+            "HEAD^"
+        ])
+        .trim(),
+        "pre-restore"
+    );
+}
+
+/// What a restore killed after its commit and before its index leaves:
+/// HEAD the restore, the old index on disk. The same restore again puts
+/// the index right, so git status is clean.
+#[test]
+fn the_same_restore_again_after_a_kill_before_the_index_resyncs_the_index() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    repo.write("f.txt", "old\n");
+    let old = checkpoint(&repo, "old");
+    repo.write("f.txt", "new\n");
+    repo.write("added.txt", "added\n");
+    checkpoint(&repo, "new");
+    let index = repo.path.join(".git/index");
+    let stale = fs::read(&index).expect("read the index");
+    repo.session_ok(&["restore", &old]);
+    let restored = repo.rev("HEAD");
+    fs::write(&index, stale).expect("put the old index back");
+    assert!(
+        !repo.status().is_empty(),
+        "test bug: the old index looks right"
+    );
+    repo.session_ok(&["restore", &old]);
+    assert_eq!(repo.rev("HEAD"), restored, "nothing more to record");
+    assert_restored(&repo, &old, "");
+}
+
 #[test]
 fn hash_n_counts_checkpoints_back_as_log_lists_them() {
     let sb = Sandbox::new();

@@ -1199,3 +1199,20 @@ fn diff_of_the_work_tree_includes_untracked_files_and_leaves_out_skipped_ones() 
     checkpoint(&repo, "all");
     assert_eq!(repo.session_ok(&["diff"]), "");
 }
+
+#[test]
+fn diff_across_a_restore_shows_the_items_it_reopened() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    let old = checkpoint(&repo, "first item open");
+    repo.write("x.txt", "x\n");
+    repo.session_ok(&["checkpoint", "-q", "-m", "done", "--done", "first item"]);
+    let done = repo.rev("HEAD");
+    repo.session_ok(&["restore", &old]);
+    let out = repo.session_ok(&["diff", &done, "HEAD"]);
+    assert!(out.contains("reopened: first item"), "{out}");
+    assert!(out.contains("deleted file mode"), "{out}");
+    let json = repo.session_json(&["diff", &done, "HEAD"]);
+    assert_eq!(json["state"]["reopened"], serde_json::json!(["first item"]));
+    assert_eq!(json["files"][0]["status"], "D");
+}

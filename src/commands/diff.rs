@@ -33,7 +33,7 @@ use crate::time::short;
 /// of checkpoints not); without A either, the newest checkpoint is. The
 /// patch is git's own 'git diff' of the two trees, with your diff settings.
 /// Before it, the state change: items done, items added, items dropped,
-/// decisions added.
+/// items reopened (done before, open again: a restore), decisions added.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  git session diff                 # since the newest checkpoint\n  git session diff '#3' '#1' --stat\n  git session diff HEAD~2 -- src/\n  git session diff '#2' --json     # files, counts, state change and patch"
@@ -66,6 +66,9 @@ pub struct StateChange {
     pub added: Vec<String>,
     /// Open items that are gone without being done.
     pub dropped: Vec<String>,
+    /// Items done on the older side and open again on the newer one (what
+    /// a restore to before they were done shows).
+    pub reopened: Vec<String>,
     /// Decisions recorded since.
     pub decisions: Vec<String>,
 }
@@ -84,6 +87,11 @@ impl StateChange {
             done: new(&b.done, &[&a.done]),
             added: new(&b_open, &[&a_open, &a.done]),
             dropped: new(&a_open, &[&b_open, &b.done]),
+            reopened: b_open
+                .iter()
+                .filter(|item| a.done.contains(item) && !a_open.contains(item))
+                .cloned()
+                .collect(),
             decisions: new(&b.decisions, &[&a.decisions]),
         }
     }
@@ -92,6 +100,7 @@ impl StateChange {
         self.done.is_empty()
             && self.added.is_empty()
             && self.dropped.is_empty()
+            && self.reopened.is_empty()
             && self.decisions.is_empty()
     }
 }
@@ -216,6 +225,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             ("done", &change.done),
             ("added", &change.added),
             ("dropped", &change.dropped),
+            ("reopened", &change.reopened),
             ("decision", &change.decisions),
         ] {
             for item in list {
@@ -273,9 +283,9 @@ mod tests {
             ..State::default()
         };
         let b = State {
-            done: list(&["one", "two"]),
+            done: list(&["two"]),
             doing: list(&["three"]),
-            todo: list(&["five"]),
+            todo: list(&["five", "one"]),
             decisions: list(&["use toml", "no server"]),
             ..State::default()
         };
@@ -285,6 +295,7 @@ mod tests {
                 done: list(&["two"]),
                 added: list(&["five"]),
                 dropped: list(&["four"]),
+                reopened: list(&["one"]),
                 decisions: list(&["no server"]),
             }
         );

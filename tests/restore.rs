@@ -581,6 +581,35 @@ fn state_is_the_checkpoints_and_log_and_status_show_the_restore() {
     );
 }
 
+/// The oracle, in one repository holding both kinds of file no
+/// checkpoint has: git diff against the checkpoint is empty, and git status
+/// lists nothing but the skipped file (ignored files it does not list).
+#[test]
+fn git_diff_and_status_are_empty_after_a_restore_except_for_ignored_and_skipped_files() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    repo.write("src/lib.rs", "old\n");
+    let old = checkpoint(&repo, "old");
+    repo.write("src/lib.rs", "new\n");
+    repo.write("src/new.rs", "new\n");
+    repo.write("build/out.bin", "ignored\n");
+    repo.write(".env", "SECRET=1\n");
+    checkpoint(&repo, "new");
+    repo.write("src/lib.rs", "uncommitted\n");
+    let ignored_before = ignored(&repo);
+    repo.session_ok(&["restore", &old]);
+    let skipped: BTreeMap<PathBuf, Entry> = snapshot_work_tree(&repo.path)
+        .into_iter()
+        .filter(|(path, _)| path == Path::new(".env"))
+        .collect();
+    assert_eq!(skipped.len(), 1, "the secret is still there");
+    assert_restored_but(&repo, &old, &skipped, "");
+    assert_eq!(
+        differences(&ignored_before, &ignored(&repo)),
+        Vec::<String>::new()
+    );
+}
+
 #[test]
 fn skipped_files_are_never_deleted_and_are_reported() {
     let sb = Sandbox::new();

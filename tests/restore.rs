@@ -896,6 +896,42 @@ fn every_refusal_leaves_the_repository_byte_identical() {
                 "a merge is in progress",
             )
         }),
+        ("a rebase in progress", |sb| {
+            let repo = crate::bad_input::diverged(sb);
+            repo.session_ok(&["checkpoint", "-q", "-m", "on main"]);
+            let rebase = repo.git_output(&["rebase", "-q", "other"]);
+            assert!(
+                !rebase.status.success(),
+                "test bug: the rebase did not stop"
+            );
+            (
+                repo,
+                vec!["restore".into(), "HEAD~1".into()],
+                "a rebase is in progress",
+            )
+        }),
+        ("a cherry-pick in progress", |sb| {
+            let repo = crate::bad_input::diverged(sb);
+            repo.session_ok(&["checkpoint", "-q", "-m", "on main"]);
+            let pick = repo.git_output(&["cherry-pick", "other"]);
+            assert!(
+                !pick.status.success(),
+                "test bug: the cherry-pick did not stop"
+            );
+            (
+                repo,
+                vec!["restore".into(), "HEAD~1".into()],
+                "a cherry-pick is in progress",
+            )
+        }),
+        ("a bisect in progress", |sb| {
+            let repo = session(sb);
+            let old = checkpoint(&repo, "old");
+            repo.write("x.txt", "x\n");
+            checkpoint(&repo, "x");
+            repo.git(&["bisect", "start"]);
+            (repo, vec!["restore".into(), old], "a bisect is in progress")
+        }),
         ("conflicts in the index", |sb| {
             let repo = crate::bad_input::diverged(sb);
             repo.session_ok(&["checkpoint", "-q", "-m", "on main"]);

@@ -1281,3 +1281,56 @@ fn diff_across_a_restore_shows_the_items_it_reopened() {
     assert_eq!(json["state"]["reopened"], serde_json::json!(["first item"]));
     assert_eq!(json["files"][0]["status"], "D");
 }
+
+/// A write that fails after the checks (an immutable file, which rename
+/// cannot replace and no directory permission shows): the error names the
+/// pre-restore checkpoint, which brings the work tree back; once the cause
+/// is gone the same restore finishes.
+#[test]
+fn a_write_that_fails_midway_names_the_pre_restore_checkpoint_that_brings_the_work_tree_back() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    repo.write("a.txt", "a1\n");
+    repo.write("z.txt", "z1\n");
+    let old = checkpoint(&repo, "old");
+    repo.write("a.txt", "a2\n");
+    repo.write("z.txt", "z2\n");
+    checkpoint(&repo, "new");
+    repo.write("a.txt", "uncommitted\n");
+    let before = contents(&repo.path);
+    let stuck = repo.path.join("z.txt");
+    if !chattr(&stuck, "+i") {
+        eprintln!("skipped: this file system cannot make a file immutable");
+        return;
+    }
+    let out = repo.session(&["restore", &old]);
+    chattr(&stuck, "-i");
+    assert!(!out.status.success(), "{}", text(&out));
+    let message = text(&out);
+    let saved = repo.rev("HEAD");
+    assert_eq!(
+        repo.git(&[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Session-Reason,valueonly)"
+        ])
+        .trim(),
+        "pre-restore"
+    );
+    assert!(
+        message.contains("stopped midway")
+            && message.contains(&format!("git session restore {}", &saved[..7])),
+        "{message}"
+    );
+    assert_eq!(repo.read("a.txt"), b"a1\n", "written before z.txt failed");
+    repo.fsck();
+    // The way back the error names.
+    repo.session_ok(&["restore", &saved]);
+    assert_eq!(
+        differences(&before, &contents(&repo.path)),
+        Vec::<String>::new()
+    );
+    // And forward again, now that the file can be replaced.
+    repo.session_ok(&["restore", &old]);
+    assert_restored(&repo, &old, "");
+}

@@ -1,8 +1,8 @@
 //! `restore`: back to any checkpoint, without losing anything on the way.
 //!
 //! The branch only moves forward. The work tree as it is gets saved first
-//! as a `pre-restore` checkpoint (none when nothing changed since the
-//! newest one), then the work tree is made equal to the checkpoint's tree
+//! as a `pre-restore` checkpoint (none when the work tree is HEAD's),
+//! then the work tree is made equal to the checkpoint's tree
 //! ([`crate::worktree`]), then a `restore` checkpoint records that tree and
 //! the checkpoint's state, with a `Session-Restored-From` trailer. So every
 //! restore is undone by restoring the checkpoint before it.

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::differential::{
     assert_work_tree_unchanged, build_base, mutate_many, snapshot_work_tree, Entry, Rng, Twins,
 };
-use crate::support::{text, Fingerprint, Repo, Sandbox};
+use crate::support::{text, transcript, Fingerprint, Repo, Sandbox};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -1333,4 +1333,60 @@ fn a_write_that_fails_midway_names_the_pre_restore_checkpoint_that_brings_the_wo
     // And forward again, now that the file can be replaced.
     repo.session_ok(&["restore", &old]);
     assert_restored(&repo, &old, "");
+}
+
+// ---------------------------------------------------------------------------
+// What people see
+
+/// Snapshot `args` run in `repo` as `name` (the whole transcript).
+fn snapshot(name: &str, sb: &Sandbox, repo: &Repo, args: &[&str]) {
+    let out = repo.session(args);
+    insta::with_settings!({
+        description => format!("git session {}", args.join(" ")),
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, transcript(&out, sb));
+    });
+}
+
+/// The human output of a restore and of what shows it afterwards: the dry
+/// run, the restore, log, status, diff across it, and a refusal.
+#[test]
+fn restore_and_diff_output_as_people_see_it() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    repo.write("src/app.rs", "fn main() {}\n");
+    repo.session_ok(&["checkpoint", "-q", "-m", "the app", "--todo", "tests"]);
+    repo.write("src/app.rs", "fn main() { run() }\n");
+    repo.write("src/run.rs", "pub fn run() {}\n");
+    repo.session_ok(&[
+        "checkpoint",
+        "-q",
+        "-m",
+        "run it",
+        "--done",
+        "tests",
+        "--decision",
+        "one binary",
+    ]);
+    repo.write("notes.txt", "uncommitted\n");
+    snapshot(
+        "restore_dry_run",
+        &sb,
+        &repo,
+        &["restore", "--dry-run", "#2"],
+    );
+    snapshot("restore", &sb, &repo, &["restore", "#2"]);
+    snapshot("restore_log", &sb, &repo, &["log"]);
+    snapshot("restore_status", &sb, &repo, &["status"]);
+    snapshot("diff_across_a_restore", &sb, &repo, &["diff", "#3", "#1"]);
+    snapshot("diff_stat", &sb, &repo, &["diff", "#3", "#1", "--stat"]);
+    // A refusal: an ignored file where the checkpoint has a tracked one.
+    repo.write("out.log", "tracked once\n");
+    repo.git(&["add", "-f", "out.log"]);
+    let tracked = checkpoint(&repo, "tracks out.log");
+    repo.git(&["rm", "-q", "--cached", "out.log"]);
+    repo.write("out.log", "precious\n");
+    checkpoint(&repo, "untracked it");
+    snapshot("restore_refused", &sb, &repo, &["restore", &tracked]);
 }

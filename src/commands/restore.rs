@@ -13,7 +13,7 @@ use crate::time::short;
 /// Make the work tree equal to a checkpoint, saving what it holds first.
 ///
 /// The work tree as it is now is checkpointed first (reason pre-restore;
-/// skipped when nothing changed since the newest checkpoint). Then every
+/// skipped when the work tree is HEAD's, as committed). Then every
 /// file is made as CHECKPOINT has it, modes and symbolic links included;
 /// files that CHECKPOINT does not have are removed, tracked or untracked,
 /// and so are directories left empty. Ignored files, files left out of

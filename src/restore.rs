@@ -143,6 +143,13 @@ pub fn restore(
     let prepared = checkpoint::prepare(repo, config, &pre_request, &locked, interrupt)?;
     warnings.extend(prepared.warnings.iter().cloned());
     let saved_tree = prepared.snap.tree;
+    if let Some(path) = unmatched(repo, &workdir, request, &[saved_tree, target_tree])? {
+        return Err(Error::RestoreNoMatch {
+            path,
+            target: short(target),
+        }
+        .into());
+    }
     let plan = worktree::plan(
         repo,
         &prepared.snap.index,
@@ -193,15 +200,21 @@ pub fn restore(
     // Nothing to do only when HEAD already records it: a work tree that
     // is the checkpoint's but not HEAD's (a restore killed after its
     // writes, files put back by hand) still gets its two checkpoints.
-    let nothing_to_do = plan.result == saved_tree
+    // With paths that all match but need no change, nothing is written.
+    let nothing_to_do = (plan.result == saved_tree
         && saved_tree == locked.tree
-        && state.same_content(&prepared.state);
+        && state.same_content(&prepared.state))
+        || (search.is_some() && plan.changes.is_empty());
     let saved_created = !prepared.unchanged();
     if request.dry_run || nothing_to_do {
         // A restore killed after its commit left the old index behind:
         // the one of the work tree as it is (HEAD's tree) goes in now, so
         // that running the same restore again ends with git status clean.
-        if !request.dry_run && nothing_to_do && prepared.snap.index_changed {
+        if !request.dry_run
+            && nothing_to_do
+            && saved_tree == locked.tree
+            && prepared.snap.index_changed
+        {
             let snap = prepared.snap;
             checkpoint::write_index(locked.locks, snap.index, &snap.cache_tree)?;
         }
@@ -337,6 +350,59 @@ fn describe(blocked: &worktree::Blocked, skipped: &[Skip]) -> String {
         ),
         _ => blocked.describe(),
     }
+}
+
+/// The first of the request's paths that selects no file in any of
+/// `trees` (as `git restore` refuses a pathspec that matches nothing);
+/// exclusions are not checked.
+fn unmatched(
+    repo: &gix::Repository,
+    workdir: &Path,
+    request: &Request,
+    trees: &[ObjectId],
+) -> anyhow::Result<Option<String>> {
+    if request.paths.is_empty() {
+        return Ok(None);
+    }
+    let mut files: Vec<BString> = Vec::new();
+    for tree in trees {
+        if tree.is_empty_tree() {
+            continue;
+        }
+        let mut recorder = gix::traverse::tree::Recorder::default();
+        repo.find_tree(*tree)?
+            .traverse()
+            .breadthfirst(&mut recorder)
+            .with_context(|| format!("could not read tree {tree}"))?;
+        files.extend(
+            recorder
+                .records
+                .into_iter()
+                .filter(|entry| !entry.mode.is_tree())
+                .map(|entry| entry.filepath),
+        );
+    }
+    let defaults = repo.pathspec_defaults()?;
+    for path in &request.paths {
+        let excludes = gix::pathspec::parse(path.as_bytes(), defaults)
+            .is_ok_and(|pattern| pattern.is_excluded());
+        if excludes {
+            continue;
+        }
+        let Some(mut search) = pathspec(repo, workdir, &request.cwd, std::slice::from_ref(path))?
+        else {
+            continue;
+        };
+        let hit = files.iter().any(|file| {
+            search
+                .pattern_matching_relative_path(file.as_ref(), Some(false), &mut |_, _, _, _| false)
+                .is_some_and(|m| !m.is_excluded())
+        });
+        if !hit {
+            return Ok(Some(path.clone()));
+        }
+    }
+    Ok(None)
 }
 
 /// The pathspecs `paths`, relative to `cwd`, as git reads them.

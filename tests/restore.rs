@@ -677,6 +677,23 @@ fn paths_restore_only_those_paths() {
     );
 }
 
+/// Paths that match, but are already as the checkpoint has them: no
+/// pre-restore and no restore checkpoint of zero files.
+#[test]
+fn paths_already_as_in_the_checkpoint_write_no_checkpoint() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    repo.write("same.txt", "same\n");
+    let old = checkpoint(&repo, "old");
+    repo.write("other.txt", "other\n");
+    checkpoint(&repo, "new");
+    repo.write("other.txt", "uncommitted\n");
+    let before = untouched(&repo);
+    let out = repo.session_ok(&["restore", &old, "--", "same.txt"]);
+    assert!(out.contains("nothing to restore"), "{out}");
+    assert_untouched(&repo, &before, "");
+}
+
 #[test]
 fn restoring_from_a_subdirectory_keeps_it_when_it_empties() {
     let sb = Sandbox::new();
@@ -894,6 +911,18 @@ fn every_refusal_leaves_the_repository_byte_identical() {
                 repo,
                 vec!["restore".into(), "HEAD~1".into()],
                 "a merge is in progress",
+            )
+        }),
+        ("a path that matches nothing", |sb| {
+            let repo = session(sb);
+            let old = checkpoint(&repo, "old");
+            repo.write("x.txt", "x\n");
+            checkpoint(&repo, "x");
+            repo.write("x.txt", "uncommitted\n");
+            (
+                repo,
+                vec!["restore".into(), old, "--".into(), "no-such-file".into()],
+                "pathspec 'no-such-file' matches no file",
             )
         }),
         ("a rebase in progress", |sb| {

@@ -5,7 +5,7 @@
 //! then the work tree is made equal to the checkpoint's tree
 //! ([`crate::worktree`]), then a `restore` checkpoint records that tree and
 //! the checkpoint's state, with a `Session-Restored-From` trailer. So every
-//! restore is undone by restoring the checkpoint before it.
+//! restore is undone by restoring the commit before it (its parent).
 //!
 //! Everything that can refuse does so before the first write, with the
 //! repository as it was: an operation in progress or conflicts, a detached

@@ -564,7 +564,11 @@ fn state_is_the_checkpoints_and_log_and_status_show_the_restore() {
 
     let status = repo.session_ok(&["status"]);
     assert!(
-        status.contains(&format!("a restore of {}", &old[..7])) && status.contains("restore #2"),
+        status.contains(&format!("a restore of {}", &old[..7]))
+            && status.contains(&format!(
+                "'git session restore {}' undoes it",
+                &repo.rev("HEAD^")[..7]
+            )),
         "{status}"
     );
     assert_eq!(
@@ -608,6 +612,28 @@ fn git_diff_and_status_are_empty_after_a_restore_except_for_ignored_and_skipped_
         differences(&ignored_before, &ignored(&repo)),
         Vec::<String>::new()
     );
+}
+
+/// With commits after the newest checkpoint and nothing else changed, no
+/// pre-restore is taken: HEAD (a plain commit) holds the work tree, and
+/// status names it as the undo, not the checkpoint '#2' would be.
+#[test]
+fn status_names_the_commit_that_undoes_a_restore_after_plain_commits() {
+    let sb = Sandbox::new();
+    let repo = session(&sb);
+    let old = checkpoint(&repo, "old");
+    repo.write("by-git.txt", "committed by git\n");
+    repo.commit_all("by git");
+    let plain = repo.rev("HEAD");
+    repo.session_ok(&["restore", &old]);
+    assert_eq!(repo.rev("HEAD^"), plain, "the restore follows HEAD");
+    let status = repo.session_ok(&["status"]);
+    assert!(
+        status.contains(&format!("'git session restore {}' undoes it", &plain[..7])),
+        "{status}"
+    );
+    repo.session_ok(&["restore", &plain]);
+    assert_eq!(repo.read("by-git.txt"), b"committed by git\n");
 }
 
 #[test]

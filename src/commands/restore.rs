@@ -22,13 +22,13 @@ use crate::time::short;
 /// writes anything, naming each. Last, a new checkpoint (reason restore)
 /// records CHECKPOINT's tree and state with a Session-Restored-From trailer.
 /// The branch only moves forward, so a restore is undone by restoring the
-/// checkpoint before it ('#2' right after).
+/// commit before it (HEAD^ right after).
 ///
 /// With paths, only those are restored (the pre-restore checkpoint is still
 /// taken, and the session state is kept as it is).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  git session restore '#2'              # the checkpoint before the newest, as 'log' lists them\n  git session restore HEAD~3 -- src/    # only what is under src/\n  git session restore --dry-run 4f2a9c1 # what would change\n  git session restore '#2'              # right after a restore: undo it\n\n'#N' counts checkpoints back from the newest, as 'git session log' lists\nthem: '#1' is the newest (restoring it drops the changes made since,\nafter saving them); quote it, since '#' starts a comment in shells."
+    after_help = "Examples:\n  git session restore '#2'              # the checkpoint before the newest, as 'log' lists them\n  git session restore HEAD~3 -- src/    # only what is under src/\n  git session restore --dry-run 4f2a9c1 # what would change\n  git session restore HEAD^             # right after a restore: undo it\n\n'#N' counts checkpoints back from the newest, as 'git session log' lists\nthem: '#1' is the newest (restoring it drops the changes made since,\nafter saving them); quote it, since '#' starts a comment in shells."
 )]
 pub struct Args {
     /// The checkpoint: '#N' (the N-th in 'git session log'), or any

@@ -60,6 +60,18 @@ fn git_add_all_tree(repo: &Repo) -> String {
     let dir = git_dir(repo);
     let scratch = dir.join("index.reliability-scratch");
     fs::copy(dir.join("index"), &scratch).expect("copy the index");
+    // With the index's own mtime: git takes an entry as racily clean (and
+    // reads the file) by comparing with it, and a copy made now would let
+    // git trust the stat data of a file changed in the same clock tick as
+    // the index was written (same size), missing the change.
+    let mtime = fs::metadata(dir.join("index"))
+        .and_then(|m| m.modified())
+        .expect("the index's mtime");
+    fs::File::options()
+        .write(true)
+        .open(&scratch)
+        .and_then(|f| f.set_modified(mtime))
+        .expect("set the copy's mtime");
     let run = |args: &[&str]| {
         let out = repo
             .git_command()

@@ -102,6 +102,8 @@ pub enum Command {
     Pause(commands::pause::Args),
     List(commands::list::Args),
     Continue(commands::r#continue::Args),
+    Restore(commands::restore::Args),
+    Diff(commands::diff::Args),
     Templates(commands::templates::Args),
     Hook(commands::hook::Args),
     Push(commands::push::Args),

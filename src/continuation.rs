@@ -114,6 +114,7 @@ pub fn continue_session(
                     paths: None,
                     probe: true,
                     keep_dir: None,
+                    keep_ignored: None,
                 },
             )?;
             if let Some(first) = plan.blocked.first() {

@@ -70,6 +70,11 @@ pub enum Error {
     /// holds, or cannot write a path; `paths` are `path: why` lines.
     #[error("cannot restore {target}: {} path{} in the way, nothing was changed:\n  {}", .paths.len(), if .paths.len() == 1 { "" } else { "s" }, .paths.join("\n  "))]
     RestoreBlocked { target: String, paths: Vec<String> },
+    /// `restore -- PATH` where PATH names no file on either side.
+    #[error(
+        "pathspec '{path}' matches no file in {target} or in the work tree: nothing was changed"
+    )]
+    RestoreNoMatch { path: String, target: String },
     /// A write failed after the work tree was partly changed.
     #[error("the restore stopped midway, the work tree is partly restored: {cause}")]
     RestoreIncomplete { pre_restore: String, cause: String },
@@ -272,6 +277,9 @@ impl Error {
                 "move what is in the way elsewhere (no checkpoint holds an ignored file or one left out as a secret or too large), then restore again".into(),
                 "'git session restore --dry-run CHECKPOINT' lists what a restore would change".into(),
             ],
+            Error::RestoreNoMatch { target, .. } => vec![format!(
+                "'git session diff {target} --stat' lists the files that differ; paths are relative to the current directory"
+            )],
             Error::RestoreIncomplete { pre_restore, .. } => vec![
                 format!("the work tree as it was is saved: 'git session restore {pre_restore}' brings it back"),
                 "or fix the cause and run the same restore again".into(),

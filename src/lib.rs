@@ -57,6 +57,7 @@ pub mod remote;
 pub mod render;
 pub mod repo;
 pub mod rescue;
+pub mod restore;
 pub mod resume;
 pub mod secrets;
 pub mod sessions;

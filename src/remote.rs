@@ -1,5 +1,6 @@
 //! The one place that runs the user's `git` binary: push, fetch, git
-//! config writes, signed commits, and its version for `doctor`.
+//! config writes, signed commits, the patch text of `diff`, and its
+//! version for `doctor`.
 //!
 //! gix cannot push (gitoxide #306), and going through the user's own `git`
 //! means credentials, ssh config, proxies and hosting rules behave exactly as
@@ -14,7 +15,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -267,6 +268,48 @@ impl Git {
         out
     }
 
+    /// `git diff ARGS` for a person or a program: run in `cwd` with the
+    /// work tree at `workdir`, so that pathspecs mean what they mean to
+    /// the user's own git there; returns what git printed. The user's diff
+    /// settings apply (algorithm, drivers, textconv, renames, prefixes);
+    /// colour is git's, mapped onto the few sequences the terminal filter
+    /// lets through (see [`crate::terminal`]) so that file contents still
+    /// cannot reach the terminal raw.
+    pub fn diff(
+        &self,
+        workdir: &Path,
+        cwd: &Path,
+        color: bool,
+        args: &[OsString],
+    ) -> Result<Vec<u8>, Error> {
+        let mut cmd = self.command();
+        let mut work_tree = OsString::from("--work-tree=");
+        work_tree.push(workdir);
+        cmd.arg(work_tree).current_dir(cwd);
+        if color {
+            for (key, value) in DIFF_PALETTE {
+                cmd.arg("-c").arg(format!("{key}={value}"));
+            }
+        }
+        cmd.arg("diff")
+            .arg(if color {
+                "--color=always"
+            } else {
+                "--color=never"
+            })
+            .args(args);
+        let out = cmd
+            .output()
+            .map_err(|err| Error::GitNotRunnable(err.to_string()))?;
+        if !out.status.success() {
+            return Err(Error::GitFailed {
+                what: "git diff".into(),
+                detail: detail(&String::from_utf8_lossy(&out.stderr)),
+            });
+        }
+        Ok(out.stdout)
+    }
+
     /// `git config --local KEY VALUE`: set one value, replacing it.
     pub fn config_set(&self, key: &str, value: &str) -> Result<(), Error> {
         self.config(&["config", "--local", "--", key, value])
@@ -372,6 +415,19 @@ impl Drain {
         std::mem::take(&mut *data)
     }
 }
+/// git's diff colours as the SGR sequences of [`crate::color::Style`]:
+/// headers bold, hunk lines yellow, removals bold red, additions green,
+/// and no moved-line colours (their sequences are not in the palette).
+const DIFF_PALETTE: [(&str, &str); 8] = [
+    ("color.diff.meta", "bold"),
+    ("color.diff.frag", "yellow"),
+    ("color.diff.func", "normal"),
+    ("color.diff.old", "bold red"),
+    ("color.diff.new", "green"),
+    ("color.diff.whitespace", "bold red"),
+    ("color.diff.commit", "yellow"),
+    ("diff.colorMoved", "no"),
+];
 
 /// `git` with the environment every process gets (see the module comment),
 /// before any repository is named.

@@ -132,6 +132,14 @@ pub struct Options<'a> {
     /// A directory never removed even when left empty: the caller's
     /// current directory, relative to the work tree root.
     pub keep_dir: Option<BString>,
+    /// `Some(tracked)`: leave in place a file that `from` has and `to`
+    /// lacks when `to`'s own ignore rules ignore it and the tree `tracked`
+    /// (HEAD's, before `from` was saved) does not hold it; it only leaves
+    /// the index. Restore wants this: its pre-restore checkpoint takes in
+    /// every untracked file the current rules do not ignore, and deleting
+    /// what the restored rules ignore would delete build output and the
+    /// like that the checkpoint being restored never held.
+    pub keep_ignored: Option<ObjectId>,
 }
 
 /// What making the work tree equal to `to` takes.
@@ -148,9 +156,14 @@ pub struct Plan {
     pub blocked: Vec<Blocked>,
     /// Problems that do not stop it (a submodule left as it is).
     pub warnings: Vec<String>,
+    /// Paths that leave the index but stay in the work tree, since `to`'s
+    /// ignore rules ignore them (see [`Options::keep_ignored`]).
+    pub kept: Vec<BString>,
     /// Directories in the work tree where a file must go, emptied of
     /// what the plan removes and then removed.
     clear: Vec<BString>,
+    /// Paths whose file already holds what `to` has: not written again.
+    already: BTreeSet<BString>,
     keep_dir: Option<BString>,
 }
 
@@ -340,9 +353,14 @@ pub fn plan(
         edit(repo, from, &changes)?
     };
 
+    let kept = match options.keep_ignored {
+        Some(tracked) => ignored_by(repo, to, tracked, &changes)?,
+        None => BTreeSet::new(),
+    };
     let removable: BTreeSet<&BStr> = changes
         .iter()
         .filter(|c| c.old.is_some_and(|l| l.kind != EntryKind::Commit))
+        .filter(|c| !kept.contains(&c.path))
         .map(|c| c.path.as_ref())
         .collect();
     let mut look = Looker {
@@ -352,6 +370,7 @@ pub fn plan(
     let mut blocked: Vec<Blocked> = Vec::new();
     let mut warnings = Vec::new();
     let mut clear = Vec::new();
+    let mut already = BTreeSet::new();
     let mut content = ContentCheck::new(repo, index, workdir)?;
     let validate = gix::validate::path::component::Options {
         protect_windows: cfg!(windows),
@@ -362,6 +381,9 @@ pub fn plan(
 
     for change in &changes {
         let path: &BStr = change.path.as_ref();
+        if kept.contains(&change.path) {
+            continue;
+        }
         if let Some(new) = change.new {
             let mode = (new.kind == EntryKind::Link)
                 .then_some(gix::validate::path::component::Mode::Symlink);
@@ -418,6 +440,9 @@ pub fn plan(
                 }
             }
             (Found::Dir, _, None) => {}
+            (Found::Other, None, Some(new)) if content.holds(path, new)? => {
+                already.insert(change.path.clone());
+            }
             (Found::Other, None, _) => unsaved.push(change.path.clone()),
             (Found::Other, Some(old), _) if old.kind == EntryKind::Commit => {
                 unsaved.push(change.path.clone())
@@ -472,8 +497,89 @@ pub fn plan(
         blocked,
         warnings,
         clear,
+        already,
         keep_dir: options.keep_dir,
+        kept: kept.into_iter().collect(),
     })
+}
+
+/// The paths `changes` removes that `tracked` does not hold and that the
+/// ignore rules of `tree` (its `.gitignore` files, plus `.git/info/exclude`
+/// and `core.excludesFile`) ignore, unless the plan writes a file where one
+/// of their parents is.
+fn ignored_by(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    tracked: ObjectId,
+    changes: &[Change],
+) -> anyhow::Result<BTreeSet<BString>> {
+    let written: BTreeSet<&BStr> = changes
+        .iter()
+        .filter(|c| c.new.is_some())
+        .map(|c| c.path.as_ref())
+        .collect();
+    let candidates: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.new.is_none() && c.old.is_some_and(|l| l.kind != EntryKind::Commit))
+        .filter(|c| !parents(c.path.as_ref()).any(|p| written.contains(p)))
+        .collect();
+    let mut untracked = Vec::with_capacity(candidates.len());
+    for change in candidates {
+        if !tracked_in(repo, tracked, change.path.as_ref())? {
+            untracked.push(change);
+        }
+    }
+    let candidates = untracked;
+    if candidates.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    // An index of just the `.gitignore` files along the candidates' paths,
+    // as the tree has them: what gix's ignore stack reads them from.
+    let mut dirs: BTreeSet<&BStr> = BTreeSet::new();
+    dirs.insert(b"".as_bstr());
+    for change in &candidates {
+        dirs.extend(parents(change.path.as_ref()));
+    }
+    let mut state = gix::index::State::new(repo.object_hash());
+    if !tree.is_empty_tree() {
+        let tree = repo.find_tree(tree)?;
+        for dir in dirs {
+            let mut path: BString = dir.to_owned();
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(b".gitignore");
+            if let Some(entry) = tree.lookup_entry(path.split(|b| *b == b'/'))? {
+                if entry.mode().is_blob() {
+                    state.dangerously_push_entry(
+                        Stat::default(),
+                        entry.object_id(),
+                        Flags::empty(),
+                        Mode::FILE,
+                        path.as_ref(),
+                    );
+                }
+            }
+        }
+        state.sort_entries();
+    }
+    let mut excludes = repo
+        .excludes(
+            &state,
+            None,
+            gix::worktree::stack::state::ignore::Source::IdMapping,
+        )
+        .context("could not read the ignore rules")?;
+    let mut out = BTreeSet::new();
+    for change in candidates {
+        let ignored = excludes
+            .at_entry(change.path.as_bstr(), Some(Mode::FILE))
+            .is_ok_and(|p| p.is_excluded());
+        if ignored {
+            out.insert(change.path.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// Whether `search` selects the file `path`.
@@ -534,9 +640,8 @@ fn files_under(workdir: &Path, dir: &BStr, out: &mut Vec<BString>) -> anyhow::Re
     Ok(())
 }
 
-/// Whether every directory the plan changes can be written: one file
-/// created and removed in each (the nearest existing one for a directory
-/// still to be made).
+/// Whether every directory the plan changes can be written (the nearest
+/// existing one for a directory still to be made).
 fn probe(workdir: &Path, changes: &[Change], look: &mut Looker<'_>) -> Vec<Blocked> {
     let mut dirs: BTreeSet<BString> = BTreeSet::new();
     for change in changes {
@@ -553,29 +658,47 @@ fn probe(workdir: &Path, changes: &[Change], look: &mut Looker<'_>) -> Vec<Block
         dirs.insert(dir.to_owned());
     }
     let mut blocked = Vec::new();
-    for (n, dir) in dirs.into_iter().enumerate() {
+    for dir in dirs {
         let Ok(rel) = gix::path::from_bstr(dir.as_bstr()) else {
             continue;
         };
-        let probe = workdir
-            .join(rel)
-            .join(format!(".git-session-probe-{}-{n}", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&probe)
-        {
-            Ok(file) => {
-                drop(file);
-                let _ = std::fs::remove_file(&probe);
-            }
-            Err(err) => blocked.push(Blocked {
+        if let Err(err) = writable(&workdir.join(rel)) {
+            blocked.push(Blocked {
                 path: if dir.is_empty() { ".".into() } else { dir },
                 why: Why::NotWritable(err.kind().to_string()),
-            }),
+            });
         }
     }
     blocked
+}
+
+/// Whether entries can be made and removed in `dir`, asked of the kernel
+/// (access(2) with the effective ids: permissions, ACLs, read-only mounts,
+/// immutable directories), since a file created to find out is left in
+/// the work tree by a kill at that moment, and the next checkpoint would
+/// take it for the user's.
+#[cfg(unix)]
+fn writable(dir: &Path) -> std::io::Result<()> {
+    use rustix::fs::{accessat, Access, AtFlags, CWD};
+    accessat(
+        CWD,
+        dir,
+        Access::WRITE_OK | Access::EXEC_OK,
+        AtFlags::EACCESS,
+    )
+    .map_err(std::io::Error::from)
+}
+
+/// Elsewhere: one file created and removed.
+#[cfg(not(unix))]
+fn writable(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".git-session-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// Whether a work-tree file still holds what `from` has, as `git status`
@@ -619,22 +742,44 @@ impl<'repo> ContentCheck<'repo> {
         let Ok(meta) = gix::index::fs::Metadata::from_path_no_follow(&full) else {
             return Ok(true); // gone: nothing to lose
         };
-        let is_link = old.kind == EntryKind::Link && self.symlinks;
-        if meta.is_symlink() != is_link {
-            return Ok(false);
-        }
-        if self.executable_bit
-            && !is_link
-            && meta.is_executable() != (old.kind == EntryKind::BlobExecutable)
-        {
-            return Ok(false);
-        }
         let stat = Stat::from_fs(&meta).unwrap_or_default();
-        if entry.stat.matches(&stat, self.stat)
+        if self.same_type(&meta, old)
+            && entry.stat.matches(&stat, self.stat)
             && !entry.stat.is_racy(self.index.timestamp(), self.stat)
         {
             return Ok(true);
         }
+        self.holds(path, old)
+    }
+
+    /// Whether the type (file, symlink, exec bit where it counts) of what
+    /// `meta` describes is the one of `leaf`.
+    fn same_type(&self, meta: &gix::index::fs::Metadata, leaf: Leaf) -> bool {
+        let is_link = leaf.kind == EntryKind::Link && self.symlinks;
+        meta.is_symlink() == is_link
+            && (!self.executable_bit
+                || is_link
+                || meta.is_executable() == (leaf.kind == EntryKind::BlobExecutable))
+    }
+
+    /// Whether the work-tree file at `path` holds exactly `leaf`, whatever
+    /// the index says: a file in the way that is already what the plan
+    /// would write is not in the way.
+    fn holds(&mut self, path: &BStr, leaf: Leaf) -> anyhow::Result<bool> {
+        if !matches!(
+            leaf.kind,
+            EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Link
+        ) {
+            return Ok(false);
+        }
+        let full = self.workdir.join(gix::path::from_bstr(path)?);
+        let Ok(meta) = gix::index::fs::Metadata::from_path_no_follow(&full) else {
+            return Ok(false);
+        };
+        if !self.same_type(&meta, leaf) || !(meta.is_file() || meta.is_symlink()) {
+            return Ok(false);
+        }
+        let old = leaf;
         let data = if meta.is_symlink() {
             gix::path::into_bstr(std::fs::read_link(&full)?)?
                 .into_owned()
@@ -723,6 +868,9 @@ impl Plan {
         let mut emptied: BTreeSet<BString> = BTreeSet::new();
         for change in &self.changes {
             let Some(old) = change.old else { continue };
+            if self.kept.contains(&change.path) {
+                continue;
+            }
             let replaced_by_dir_or_link = change.new.is_some_and(|n| n.kind == EntryKind::Commit);
             if change.new.is_some() && !replaced_by_dir_or_link {
                 continue; // renamed over below
@@ -785,7 +933,9 @@ impl Plan {
         if !gone.is_empty() {
             index.remove_entries(|_, path, _| gone.contains(path));
         }
-        let mut pushed = false;
+        // Existing entries are updated while the entries are still sorted
+        // (lookups are binary searches); new ones are pushed after.
+        let mut new_entries = Vec::new();
         for change in &self.changes {
             let Some(new) = change.new else { continue };
             let mode = mode_of(new.kind);
@@ -797,19 +947,13 @@ impl Plan {
                     entry.flags = Flags::empty();
                     entry.stat = Stat::default();
                 }
-                Err(_) => {
-                    index.dangerously_push_entry(
-                        Stat::default(),
-                        new.id,
-                        Flags::empty(),
-                        mode,
-                        change.path.as_ref(),
-                    );
-                    pushed = true;
-                }
+                Err(_) => new_entries.push((change.path.as_bstr(), new.id, mode)),
             }
         }
-        if pushed {
+        if !new_entries.is_empty() {
+            for (path, id, mode) in new_entries {
+                index.dangerously_push_entry(Stat::default(), id, Flags::empty(), mode, path);
+            }
             index.sort_entries();
         }
 
@@ -835,7 +979,9 @@ impl Plan {
                 written += 1;
                 continue;
             }
-            if mode_only {
+            if self.already.contains(&change.path) {
+                // Already there, byte for byte: leave it as it is.
+            } else if mode_only {
                 if fs.executable_bit {
                     set_executable(&full, new.kind == EntryKind::BlobExecutable)?;
                 }

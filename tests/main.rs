@@ -26,6 +26,7 @@ mod platforms;
 // Unix only: signals: SIGKILL, SIGINT and SIGTERM sent with kill.
 #[cfg(unix)]
 mod reliability;
+mod restore;
 mod resume;
 mod state_cli;
 mod support;

@@ -17,6 +17,7 @@ pub mod checkpoint;
 pub mod completions;
 pub mod r#continue;
 pub mod demo;
+pub mod diff;
 pub mod doctor;
 pub mod fetch;
 pub mod finish;
@@ -27,6 +28,7 @@ pub mod log;
 pub mod man;
 pub mod pause;
 pub mod push;
+pub mod restore;
 pub mod resume;
 pub mod show;
 pub mod start;
@@ -116,6 +118,8 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Pause(args) => pause::run(args, cwd, io),
         Command::List(args) => list::run(args, cwd, io),
         Command::Continue(args) => r#continue::run(args, cwd, io),
+        Command::Restore(args) => restore::run(args, cwd, io),
+        Command::Diff(args) => diff::run(args, cwd, io),
         Command::Templates(args) => templates::run(args, cwd, io),
         Command::Hook(args) => hook::run(args, cwd, io),
         Command::Push(args) => push::run(args, cwd, io),

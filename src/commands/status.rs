@@ -87,6 +87,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
                 "created_at": cp.state.created_at,
                 "reason": cp.state.reason,
                 "summary": cp.state.summary,
+                "restored_from": cp.state.restored_from,
                 "is_head": Some(cp.id) == head,
             })),
             "task": state.map(|s| s.task.as_str()),
@@ -125,6 +126,21 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
                 cp.state.reason,
                 cp.state.summary
             )?;
+            if let Some(from) = &cp.state.restored_from {
+                // The restore's parent holds the work tree as it was before
+                // it (the pre-restore checkpoint, or HEAD then), whatever
+                // the checkpoints before it are.
+                let before = repo
+                    .find_commit(cp.id)
+                    .ok()
+                    .and_then(|c| c.parent_ids().next().map(|id| short(id.detach())));
+                writeln!(
+                    out,
+                    "  (a restore of {}: 'git session restore {}' undoes it)",
+                    from.get(..7).unwrap_or(from),
+                    before.as_deref().unwrap_or("#2")
+                )?;
+            }
             if Some(cp.id) != head {
                 writeln!(out, "  (commits were made after it)")?;
             }

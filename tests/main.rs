@@ -2,6 +2,7 @@
 //! binary and real `git` in an isolated temporary repository, and where git can
 //! answer the same question, asks git and compares.
 
+mod agents;
 mod bad_input;
 mod cache_tree;
 mod cli_conventions;

@@ -1075,6 +1075,10 @@ fn codex_rollout_is_read_incrementally() {
 fn codex_rollout_100_mb_timing() {
     let (cold, warm) = rollout_round(100_000_000);
     if !cfg!(debug_assertions) {
-        assert!(warm * 4 < cold, "incremental {warm:?} vs cold {cold:?}");
+        // Most lines are never parsed (a byte search passes them over), so
+        // even the cold read is cheap; the incremental one reads only the
+        // appended line and costs the checkpoint itself.
+        assert!(cold < Duration::from_millis(1500), "cold {cold:?}");
+        assert!(warm <= cold, "incremental {warm:?} vs cold {cold:?}");
     }
 }

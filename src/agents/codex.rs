@@ -54,7 +54,7 @@ impl Integration for Codex {
     }
 
     fn install_hint(&self) -> Option<&'static str> {
-        Some("Codex runs hooks only with `[features] hooks` on in ~/.codex/config.toml (the default in current Codex; older versions need `codex_hooks = true`), and runs new hooks only after you review and trust them (/hooks in Codex)")
+        Some("Codex runs new hooks only after you review and trust them (/hooks in Codex), and only with `[features] hooks` on in ~/.codex/config.toml: the default in current Codex; older versions need `codex_hooks = true` there")
     }
 
     fn binaries(&self) -> &'static [&'static str] {

@@ -101,11 +101,21 @@ fn resume_prints_the_prompt_for_the_next_session() {
     snapshot("resume", &sb, &repo, &["resume"]);
 }
 
-/// `doctor` with the binary on PATH, as after `cargo install`.
+/// `doctor` with the binary on PATH, as after `cargo install`, and git;
+/// no agent's program (whether this machine has one installed must not
+/// change the snapshot).
 fn doctor(name: &str, sb: &Sandbox, repo: &Repo) {
+    let git = std::env::split_paths(&path_with_bin())
+        .find(|dir| dir.join("git").is_file())
+        .expect("git is on PATH");
+    let bin = std::path::Path::new(crate::support::BIN)
+        .parent()
+        .expect("the binary has a directory")
+        .to_path_buf();
+    let path = std::env::join_paths([bin, git]).expect("join PATH");
     let out = repo
         .session_command()
-        .env("PATH", path_with_bin())
+        .env("PATH", path)
         .arg("doctor")
         .output()
         .expect("run doctor");

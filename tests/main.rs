@@ -3,6 +3,7 @@
 //! answer the same question, asks git and compares.
 
 mod after_squash;
+mod agents;
 // Unix only: uses the differential work-tree snapshot.
 #[cfg(unix)]
 mod bad_input;

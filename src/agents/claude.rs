@@ -65,6 +65,10 @@ impl Integration for Claude {
         })
     }
 
+    fn binaries(&self) -> &'static [&'static str] {
+        &["claude"]
+    }
+
     fn read_transcript(&self, path: &Path, cache: Option<&[u8]>) -> Option<Reading> {
         let cached: Option<Scan> = cache.and_then(|bytes| serde_json::from_slice(bytes).ok());
         let previous = cached

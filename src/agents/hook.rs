@@ -6,8 +6,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use serde_json::json;
-
 use super::{Action, Agent, HookInput, Reading};
 use crate::checkpoint::{Outcome, Request};
 use crate::config::Config;
@@ -27,6 +25,8 @@ pub enum Handled {
     Rescued(crate::rescue::Rescued),
     /// SessionStart printed context; the warnings are for stderr.
     Context(Vec<String>),
+    /// Another hook of ours answers this event (named).
+    LeftToOther(&'static str),
     /// Nothing to do for this event or repository.
     Nothing,
 }
@@ -43,8 +43,8 @@ pub fn handle(
 ) -> anyhow::Result<Handled> {
     let cwd = input.cwd.as_deref().unwrap_or(fallback_cwd);
     let reason = match input.action {
-        Action::Context => return session_start(cwd, out, warnings),
-        Action::Prompt => return prompt_context(input, cwd, out, warnings),
+        Action::Context => return session_start(agent, &input.event, cwd, out, warnings),
+        Action::Prompt => return prompt_context(agent, input, cwd, out, warnings),
         Action::Checkpoint(reason) => reason,
         Action::Nothing => return Ok(Handled::Nothing),
     };
@@ -110,6 +110,12 @@ pub fn handle(
         if request.model.is_none() {
             request.model = findings.model;
         }
+    }
+    if request.task_if_empty.is_none() {
+        // No transcript told: the first prompt the prompt hook saw.
+        request.task_if_empty = first_prompt_path(&repo, input.session_id.as_deref())
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .filter(|text| !text.trim().is_empty());
     }
     match crate::checkpoint::checkpoint(&mut repo, &config, &request, &AtomicBool::new(false)) {
         Ok(mut outcome) => {
@@ -185,6 +191,8 @@ fn first_notice(repo: &gix::Repository, reference: &str) -> bool {
 /// SessionStart: when the branch has a checkpoint, hand the agent the
 /// `agent-context` rendering; otherwise print nothing.
 fn session_start(
+    agent: Agent,
+    event: &str,
     cwd: &Path,
     out: &mut dyn std::io::Write,
     warnings: &mut Vec<String>,
@@ -209,7 +217,7 @@ fn session_start(
         // A new session on a branch of its own: say which sessions wait
         // to be continued.
         return match waiting_sessions(&repo, &config)? {
-            Some(text) => print_context(out, "SessionStart", &text, std::mem::take(warnings)),
+            Some(text) => print_context(out, agent, event, &text, std::mem::take(warnings)),
             None => Ok(Handled::Nothing),
         };
     }
@@ -221,23 +229,21 @@ fn session_start(
         &context,
         &mut warnings,
     )?;
-    print_context(out, "SessionStart", &text, warnings)
+    print_context(out, agent, event, &text, warnings)
 }
 
-/// Hand `text` to the agent as context for `event` (the JSON Claude Code
-/// and Codex read from SessionStart and UserPromptSubmit hooks).
+/// Hand `text` to the agent as context for `event`, in the JSON the agent
+/// reads there; nothing where it takes none.
 fn print_context(
     out: &mut dyn std::io::Write,
+    agent: Agent,
     event: &str,
     text: &str,
     warnings: Vec<String>,
 ) -> anyhow::Result<Handled> {
-    let value = json!({
-        "hookSpecificOutput": {
-            "hookEventName": event,
-            "additionalContext": text,
-        }
-    });
+    let Some(value) = agent.integration().context_output(event, text) else {
+        return Ok(Handled::Nothing);
+    };
     writeln!(out, "{}", crate::terminal::json(&value, false)?)?;
     Ok(Handled::Context(warnings))
 }
@@ -294,7 +300,10 @@ pub const PROMPT_FETCH: std::time::Duration = std::time::Duration::from_millis(6
 /// the checked-out one), fetch that branch (bounded by [`PROMPT_FETCH`])
 /// and hand the agent its context with the command that continues it.
 /// A prompt naming no such branch costs no fetch and prints nothing.
+/// The session's first prompt is kept as its task for the checkpoints of
+/// an agent whose transcript does not give it (Cursor's may be off).
 fn prompt_context(
+    agent: Agent,
     input: &HookInput,
     cwd: &Path,
     out: &mut dyn std::io::Write,
@@ -307,6 +316,20 @@ fn prompt_context(
         Ok(repo) => repo,
         Err(_) => return Ok(Handled::Nothing),
     };
+    if let Some(path) = first_prompt_path(&repo, input.session_id.as_deref()) {
+        if !path.exists() {
+            if let Some(task) = super::jsonl::capped(prompt) {
+                let _ = super::settings::write_atomically(&path, task.as_bytes());
+            }
+        }
+    }
+    if agent
+        .integration()
+        .context_output(&input.event, "")
+        .is_none()
+    {
+        return Ok(Handled::Nothing);
+    }
     let config = load_config(&repo, warnings);
     let Some(named) = crate::sessions::named_in(&repo, prompt)? else {
         return Ok(Handled::Nothing);
@@ -334,7 +357,7 @@ fn prompt_context(
         &mut render_warnings,
     )?;
     warnings.extend(render_warnings);
-    print_context(out, "UserPromptSubmit", &text, std::mem::take(warnings))
+    print_context(out, agent, &input.event, &text, std::mem::take(warnings))
 }
 
 /// The settings for a hook run: a setting that cannot be used is left out
@@ -354,9 +377,25 @@ fn read_transcript(agent: Agent, cache: Option<&Path>, path: &Path) -> Option<Re
     agent.integration().read_transcript(path, cached.as_deref())
 }
 
-/// `<git dir>/session/transcripts/<session id>.json`; the id is reduced to
-/// file-name-safe characters.
+/// `<git dir>/session/transcripts/<session id>.json`.
 fn cache_path(repo: &gix::Repository, session: Option<&str>) -> Option<PathBuf> {
+    session_file(repo, "transcripts", session, "json")
+}
+
+/// `<git dir>/session/prompts/<session id>.txt`: the first prompt of the
+/// session, as the prompt hook saw it.
+fn first_prompt_path(repo: &gix::Repository, session: Option<&str>) -> Option<PathBuf> {
+    session_file(repo, "prompts", session, "txt")
+}
+
+/// `<git dir>/session/<dir>/<session id>.<ext>`; the id is reduced to
+/// file-name-safe characters.
+fn session_file(
+    repo: &gix::Repository,
+    dir: &str,
+    session: Option<&str>,
+    ext: &str,
+) -> Option<PathBuf> {
     let id: String = session?
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
@@ -364,8 +403,8 @@ fn cache_path(repo: &gix::Repository, session: Option<&str>) -> Option<PathBuf> 
         .collect();
     (!id.is_empty()).then(|| {
         crate::repo::session_dir(repo)
-            .join("transcripts")
-            .join(format!("{id}.json"))
+            .join(dir)
+            .join(format!("{id}.{ext}"))
     })
 }
 

@@ -7,9 +7,9 @@
 //! - [`hook`]: what runs on every hook event (the event's checkpoint or the
 //!   SessionStart context, the transcript cache, `hook.log`).
 //! - [`settings`]: installing our hook entries into a settings file, once.
-//! - [`claude`], [`codex`]: the agents.
+//! - [`claude`], [`codex`], [`gemini`], [`cursor`]: the agents.
 //!
-//! Adding an agent (Gemini CLI, Cursor, …) is adding its file with an
+//! Adding an agent is adding its file with an
 //! [`Integration`], a variant of [`Agent`] mapped to it in
 //! [`Agent::integration`], and its `git session hook NAME` entry point in
 //! `commands/hook.rs`.
@@ -17,12 +17,16 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 use crate::state::TodoStatus;
 
 pub mod claude;
 pub mod codex;
+pub mod cursor;
+pub mod gemini;
 pub mod hook;
+pub mod jsonl;
 pub mod settings;
 
 /// The agents git-session integrates with, as the command line names them.
@@ -30,17 +34,21 @@ pub mod settings;
 pub enum Agent {
     Claude,
     Codex,
+    Gemini,
+    Cursor,
 }
 
 impl Agent {
     /// Every agent, in the order `doctor` lists them.
-    pub const ALL: [Agent; 2] = [Agent::Claude, Agent::Codex];
+    pub const ALL: [Agent; 4] = [Agent::Claude, Agent::Codex, Agent::Gemini, Agent::Cursor];
 
     /// What this agent's file provides.
     pub fn integration(self) -> &'static dyn Integration {
         match self {
             Agent::Claude => &claude::Claude,
             Agent::Codex => &codex::Codex,
+            Agent::Gemini => &gemini::Gemini,
+            Agent::Cursor => &cursor::Cursor,
         }
     }
 
@@ -91,12 +99,69 @@ pub trait Integration: Sync {
         None
     }
 
+    /// How the settings file lists hooks under each event.
+    fn layout(&self) -> Layout {
+        Layout::Grouped
+    }
+
+    /// Our handler entry for one event, running `command`.
+    fn hook_entry(&self, command: &str) -> Value {
+        json!({"type": "command", "command": command})
+    }
+
+    /// The member a settings file of this agent starts with, when we
+    /// write it new (Cursor's `"version": 1`).
+    fn file_header(&self) -> Option<(&'static str, Value)> {
+        None
+    }
+
+    /// The switch that turns the agent's hooks on, as (object, key) at the
+    /// top of the settings file; set to `true` where the file does not say.
+    fn hooks_switch(&self) -> Option<(&'static str, &'static str)> {
+        None
+    }
+
+    /// The programs on PATH that run this agent (`doctor` looks for them).
+    fn binaries(&self) -> &'static [&'static str];
+
+    /// What to print for `event` to hand the agent `text` as context;
+    /// `None` where the agent takes no context on that event. By default
+    /// the JSON Claude Code, Codex and Gemini CLI read.
+    fn context_output(&self, event: &str, text: &str) -> Option<Value> {
+        Some(json!({
+            "hookSpecificOutput": {
+                "hookEventName": event,
+                "additionalContext": text,
+            }
+        }))
+    }
+
+    /// Where the transcript of `session` is, when the hook input does not
+    /// say; `env` reads an environment variable (`CODEX_HOME`, `HOME`).
+    fn locate_transcript(
+        &self,
+        _session: &str,
+        _env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Option<PathBuf> {
+        None
+    }
+
     /// Read the transcript at `path`, continuing from `cache` (what the
     /// previous read of this session kept). `None` for an agent whose
     /// transcript is not read.
     fn read_transcript(&self, _path: &Path, _cache: Option<&[u8]>) -> Option<Reading> {
         None
     }
+}
+
+/// How a settings file lists the hooks of one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Claude Code's, Codex's and Gemini CLI's: groups, each with a
+    /// matcher and a `hooks` list of handlers.
+    Grouped,
+    /// Cursor's: the handlers themselves.
+    Flat,
 }
 
 /// A hook input, whatever agent sent it.
@@ -139,11 +204,12 @@ pub enum Action {
 /// Where an agent's settings file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scope {
-    /// Shared with the team, committed (`.claude/settings.json`, `.codex/hooks.json`).
+    /// Shared with the team, committed (`.claude/settings.json`,
+    /// `.codex/hooks.json`, `.gemini/settings.json`, `.cursor/hooks.json`).
     Project,
     /// This clone only, not committed (`.claude/settings.local.json`).
     Local,
-    /// Every project of this user (`~/.claude/settings.json`, `~/.codex/hooks.json`).
+    /// Every project of this user (the same files under `~/`).
     User,
 }
 

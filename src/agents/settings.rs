@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde_json::{json, Map, Value};
 
-use super::{Agent, Scope};
+use super::{Agent, Layout, Scope};
 
 mod json_text;
 
@@ -82,8 +82,12 @@ fn scope_name(scope: Scope) -> &'static str {
 ///
 /// A file of the user's is edited in place: our entries are added to its
 /// text in the layout it has, every other byte stays, and so does its mode.
-/// A file that did not exist (or was empty) is written whole.
+/// A file that did not exist (or was empty) is written whole. Where the
+/// agent has a switch that turns hooks on and the file does not set it,
+/// it is set (Gemini CLI's `hooksConfig.enabled`); a switch the user
+/// turned off stays off.
 pub fn install(agent: Agent, path: &Path) -> anyhow::Result<Vec<&'static str>> {
+    let integration = agent.integration();
     let text = read_text(path)?;
     let root = parse_settings(path, &text)?;
     let hooks = match root.as_ref().and_then(|(value, _)| value.get("hooks")) {
@@ -92,15 +96,10 @@ pub fn install(agent: Agent, path: &Path) -> anyhow::Result<Vec<&'static str>> {
         Some(_) => return Err(settings_file(path, "\"hooks\" is not an object")),
     };
     let mut added = Vec::new();
-    for event in agent.integration().events() {
+    for event in integration.events() {
         let present = match hooks.as_ref().and_then(|h| h.get(*event)) {
             None => false,
-            Some(Value::Array(groups)) => groups.iter().any(|group| {
-                group
-                    .get("hooks")
-                    .and_then(Value::as_array)
-                    .is_some_and(|list| list.iter().any(|h| is_our_hook(agent, h)))
-            }),
+            Some(Value::Array(entries)) => entries.iter().any(|entry| has_our_hook(agent, entry)),
             Some(_) => return Err(settings_file(path, &format!("hooks.{event} is not a list"))),
         };
         if !present {
@@ -110,36 +109,66 @@ pub fn install(agent: Agent, path: &Path) -> anyhow::Result<Vec<&'static str>> {
     if added.is_empty() {
         return Ok(added);
     }
-    let group = || json!({"hooks": [{"type": "command", "command": agent.command()}]});
-    let Some((_, tree)) = root else {
-        // Ours from the start: written whole.
+    let entry = || {
+        let handler = integration.hook_entry(&agent.command());
+        match integration.layout() {
+            Layout::Grouped => json!({ "hooks": [handler] }),
+            Layout::Flat => handler,
+        }
+    };
+    let events = || {
         let mut events = Map::new();
         for event in &added {
-            events.insert((*event).to_string(), json!([group()]));
+            events.insert((*event).to_string(), json!([entry()]));
         }
-        let mut text = serde_json::to_string_pretty(&json!({ "hooks": events }))?;
+        Value::Object(events)
+    };
+    let Some((value, tree)) = root else {
+        // Ours from the start: written whole.
+        let mut file = Map::new();
+        if let Some((key, header)) = integration.file_header() {
+            file.insert(key.to_string(), header);
+        }
+        if let Some((object, key)) = integration.hooks_switch() {
+            file.insert(object.to_string(), json!({ key: true }));
+        }
+        file.insert("hooks".to_string(), events());
+        let mut text = serde_json::to_string_pretty(&Value::Object(file))?;
         text.push('\n');
         replace_file(path, text.as_bytes())
             .with_context(|| format!("could not write '{}'", path.display()))?;
         return Ok(added);
     };
     let mut edits = json_text::Edits::default();
+    // New members of the root, added in one edit.
+    let mut root_values = Vec::new();
+    let mut root_keys = Vec::new();
+    if let Some((object, key)) = integration.hooks_switch() {
+        match (value.get(object), tree.member(object)) {
+            (None, _) => {
+                root_values.push(json!({ key: true }));
+                root_keys.push(object);
+            }
+            (Some(Value::Object(switches)), Some(member)) if !switches.contains_key(key) => {
+                edits.append(&text, &member.value, &[json!(true)], Some(&[key]));
+            }
+            // Set (either way), or not an object: the user's to decide.
+            _ => {}
+        }
+    }
     match tree.member("hooks") {
         None => {
-            let mut events = Map::new();
-            for event in &added {
-                events.insert((*event).to_string(), json!([group()]));
-            }
-            edits.append(&text, &tree, &[Value::Object(events)], Some(&["hooks"]));
+            root_values.push(events());
+            root_keys.push("hooks");
         }
         Some(hooks) => {
             let mut new_events = Vec::new();
             let mut new_names = Vec::new();
             for event in &added {
                 match hooks.value.member(event) {
-                    Some(groups) => edits.append(&text, &groups.value, &[group()], None),
+                    Some(entries) => edits.append(&text, &entries.value, &[entry()], None),
                     None => {
-                        new_events.push(json!([group()]));
+                        new_events.push(json!([entry()]));
                         new_names.push(*event);
                     }
                 }
@@ -147,18 +176,21 @@ pub fn install(agent: Agent, path: &Path) -> anyhow::Result<Vec<&'static str>> {
             edits.append(&text, &hooks.value, &new_events, Some(&new_names));
         }
     }
+    edits.append(&text, &tree, &root_values, Some(&root_keys));
     write_edited(path, &text, edits)?;
     Ok(added)
 }
 
 /// Remove our hooks from the settings file at `path`, and the lists and
 /// objects that only they filled, editing its text in place. A file left
-/// holding nothing (only our hooks were in it) is removed. Returns the
-/// events they were removed from.
+/// holding nothing (only our hooks were in it, with what install adds to
+/// a file it writes new) is removed. Returns the events they were removed
+/// from.
 pub fn uninstall(agent: Agent, path: &Path) -> anyhow::Result<Vec<String>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
+    let integration = agent.integration();
     let text = read_text(path)?;
     let Some((_, tree)) = parse_settings(path, &text)? else {
         return Ok(Vec::new());
@@ -173,65 +205,99 @@ pub fn uninstall(agent: Agent, path: &Path) -> anyhow::Result<Vec<String>> {
     let mut edits = json_text::Edits::default();
     let mut emptied_events = Vec::new();
     for (event_index, event) in events.iter().enumerate() {
-        let json_text::Kind::Array(groups) = &event.value.kind else {
+        let json_text::Kind::Array(entries) = &event.value.kind else {
             continue;
         };
-        let mut emptied_groups = Vec::new();
-        let mut group_edits = Vec::new();
-        for (group_index, group) in groups.iter().enumerate() {
-            let Some(list) = group.member("hooks") else {
-                continue;
-            };
-            let json_text::Kind::Array(entries) = &list.value.kind else {
-                continue;
-            };
-            let mut ours = Vec::new();
-            for (i, entry) in entries.iter().enumerate() {
-                if is_our_hook(agent, &entry.value(&text)?) {
-                    ours.push(i);
+        // Per entry: emptied (all ours), or the handler list and our
+        // handlers' indexes in it.
+        let mut emptied_entries = Vec::new();
+        let mut entry_edits = Vec::new();
+        for (entry_index, entry) in entries.iter().enumerate() {
+            match integration.layout() {
+                Layout::Flat => {
+                    if is_our_hook(agent, &entry.value(&text)?) {
+                        emptied_entries.push(entry_index);
+                    }
+                }
+                Layout::Grouped => {
+                    let Some(list) = entry.member("hooks") else {
+                        continue;
+                    };
+                    let json_text::Kind::Array(handlers) = &list.value.kind else {
+                        continue;
+                    };
+                    let mut ours = Vec::new();
+                    for (i, handler) in handlers.iter().enumerate() {
+                        if is_our_hook(agent, &handler.value(&text)?) {
+                            ours.push(i);
+                        }
+                    }
+                    if ours.is_empty() {
+                        continue;
+                    }
+                    if ours.len() == handlers.len() {
+                        emptied_entries.push(entry_index);
+                    } else {
+                        entry_edits.push((&list.value, ours));
+                    }
                 }
             }
-            if ours.is_empty() {
-                continue;
-            }
-            if ours.len() == entries.len() {
-                emptied_groups.push(group_index);
-            } else {
-                group_edits.push((&list.value, ours));
-            }
         }
-        if emptied_groups.is_empty() && group_edits.is_empty() {
+        if emptied_entries.is_empty() && entry_edits.is_empty() {
             continue;
         }
         removed.push(event.key.clone());
-        if emptied_groups.len() == groups.len() {
+        if emptied_entries.len() == entries.len() {
             emptied_events.push(event_index);
             continue;
         }
-        edits.remove(&event.value, &emptied_groups);
-        for (list, ours) in group_edits {
+        edits.remove(&event.value, &emptied_entries);
+        for (list, ours) in entry_edits {
             edits.remove(list, &ours);
         }
     }
     if removed.is_empty() {
         return Ok(removed);
     }
-    if emptied_events.len() == events.len() {
-        let index = tree
-            .children()
-            .iter()
-            .rposition(|(start, _)| *start == hooks.start)
-            .context("the hooks key is a member of the root")?;
-        if tree.children().len() == 1 {
-            // Nothing but our hooks was in the file.
-            std::fs::remove_file(path)
-                .with_context(|| format!("could not remove '{}'", path.display()))?;
-            return Ok(removed);
-        }
-        edits.remove(&tree, &[index]);
-    } else {
+    if emptied_events.len() < events.len() {
         edits.remove(&hooks.value, &emptied_events);
+        write_edited(path, &text, edits)?;
+        return Ok(removed);
     }
+    // No hooks left in the file: the hooks object goes, and so does what
+    // install adds to a file, when it is as install wrote it.
+    let members = match &tree.kind {
+        json_text::Kind::Object(members) => members,
+        _ => return Ok(removed),
+    };
+    let mut gone = Vec::new();
+    for (index, member) in members.iter().enumerate() {
+        let value = member.value.value(&text)?;
+        let scaffold = integration
+            .file_header()
+            .is_some_and(|(key, header)| member.key == key && value == header)
+            || integration
+                .hooks_switch()
+                .is_some_and(|(object, key)| member.key == object && value == json!({ key: true }));
+        if member.start == hooks.start || scaffold {
+            gone.push(index);
+        }
+    }
+    let only_scaffold = gone.len() == members.len();
+    if only_scaffold {
+        std::fs::remove_file(path)
+            .with_context(|| format!("could not remove '{}'", path.display()))?;
+        return Ok(removed);
+    }
+    // A header is the file's format, not ours to take from a file the user
+    // keeps; a switch in a file with no hooks left turns on nothing.
+    let keep_header = |index: &usize| {
+        integration
+            .file_header()
+            .is_none_or(|(key, _)| members[*index].key != key)
+    };
+    let gone: Vec<usize> = gone.into_iter().filter(keep_header).collect();
+    edits.remove(&tree, &gone);
     write_edited(path, &text, edits)?;
     Ok(removed)
 }
@@ -261,6 +327,18 @@ pub fn exclude_from_git(repo: &gix::Repository, rel: &str) -> anyhow::Result<boo
     replace_file(&path, new.as_bytes())
         .with_context(|| format!("could not write '{}'", path.display()))?;
     Ok(true)
+}
+
+/// Whether an entry of an event's list runs our hook: it is our handler
+/// (flat layout) or a group holding it.
+fn has_our_hook(agent: Agent, entry: &Value) -> bool {
+    match agent.integration().layout() {
+        Layout::Flat => is_our_hook(agent, entry),
+        Layout::Grouped => entry
+            .get("hooks")
+            .and_then(Value::as_array)
+            .is_some_and(|list| list.iter().any(|h| is_our_hook(agent, h))),
+    }
 }
 
 fn is_our_hook(agent: Agent, hook: &Value) -> bool {

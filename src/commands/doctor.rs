@@ -60,7 +60,7 @@ pub enum Status {
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
     /// A stable name for scripts: `path`, `git`, `config`, `identity`, `init`, `hooks`,
-    /// `commits`, `skipped`, `rescue`, `remote`, `notes`, `repository`.
+    /// `agent`, `commits`, `skipped`, `rescue`, `remote`, `notes`, `repository`.
     pub name: &'static str,
     pub status: Status,
     pub message: String,
@@ -118,6 +118,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
                 ),
             });
             checks.push(check_hooks(None, home.as_deref()));
+            checks.extend(check_agents(None, home.as_deref()));
         }
     }
     let problems = checks
@@ -184,6 +185,7 @@ fn repository_checks(
     let mut checks = check_config(&problems);
     checks.extend([check_identity(repo), check_init(repo, &config)]);
     checks.push(check_hooks(repo.workdir(), home));
+    checks.extend(check_agents(repo.workdir(), home));
     checks.push(check_commits(repo));
     if repo.workdir().is_some() {
         checks.push(check_skipped(repo, &config));
@@ -492,6 +494,123 @@ fn check_hooks(workdir: Option<&Path>, home: Option<&Path>) -> Check {
             format!("agent hooks installed: {}", found.join(", ")),
         )
     }
+}
+
+/// Per agent: where its hooks are installed (here and for the user),
+/// whether its program is on PATH, and, where its hooks are installed,
+/// whether the agent's own switch lets them run.
+fn check_agents(workdir: Option<&Path>, home: Option<&Path>) -> Vec<Check> {
+    Agent::ALL
+        .into_iter()
+        .map(|agent| {
+            let integration = agent.integration();
+            let installed: Vec<String> = settings::known_files(agent, workdir, home)
+                .into_iter()
+                .filter(|(path, _)| {
+                    std::fs::read_to_string(path)
+                        .is_ok_and(|text| text.contains(&agent.command_tail()))
+                })
+                .map(|(_, shown)| shown)
+                .collect();
+            let program = integration
+                .binaries()
+                .iter()
+                .find(|name| on_path(name))
+                .map_or_else(
+                    || format!("'{}' is not on PATH", integration.binaries()[0]),
+                    |name| format!("'{name}' is on PATH"),
+                );
+            let hooks = if installed.is_empty() {
+                "no hooks installed".to_string()
+            } else {
+                format!("hooks in {}", installed.join(", "))
+            };
+            let message = format!("{}: {hooks}; {program}", integration.display_name());
+            let off = match agent {
+                _ if installed.is_empty() => None,
+                Agent::Codex => codex_hooks_off(workdir, home),
+                Agent::Gemini => gemini_hooks_off(workdir, home),
+                Agent::Claude | Agent::Cursor => None,
+            };
+            match off {
+                Some((why, hint)) => {
+                    Check::warning("agent", format!("{message}, but {why}"), vec![hint])
+                }
+                None => Check::ok("agent", message),
+            }
+        })
+        .collect()
+}
+
+/// Whether a program is on PATH.
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| crate::repo::is_executable(&dir.join(name)))
+    })
+}
+
+/// Codex's `[features] hooks` (or the older `codex_hooks`) set to false
+/// in its config (`$CODEX_HOME/config.toml`, the project's
+/// `.codex/config.toml`): why, and the fix.
+fn codex_hooks_off(workdir: Option<&Path>, home: Option<&Path>) -> Option<(String, String)> {
+    let codex_home = crate::agents::codex::codex_home(&|name| match name {
+        "HOME" => home.map(|h| h.as_os_str().to_os_string()),
+        other => std::env::var_os(other),
+    });
+    let files = [
+        workdir.map(|w| w.join(".codex/config.toml")),
+        codex_home.map(|h| h.join("config.toml")),
+    ];
+    for path in files.into_iter().flatten() {
+        let Some(features) = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| text.parse::<toml::Table>().ok())
+            .and_then(|table| table.get("features").and_then(|f| f.as_table()).cloned())
+        else {
+            continue;
+        };
+        for key in ["hooks", "codex_hooks"] {
+            if features.get(key).and_then(toml::Value::as_bool) == Some(false) {
+                return Some((
+                    format!(
+                        "'{key} = false' under [features] in {} turns them off",
+                        path.display()
+                    ),
+                    format!("set '{key} = true' under [features] there"),
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Gemini CLI's `hooksConfig.enabled` set to false in the settings that
+/// win (the project's over the user's): why, and the fix.
+fn gemini_hooks_off(workdir: Option<&Path>, home: Option<&Path>) -> Option<(String, String)> {
+    let files = [
+        workdir.map(|w| w.join(".gemini/settings.json")),
+        home.map(|h| h.join(".gemini/settings.json")),
+    ];
+    for path in files.into_iter().flatten() {
+        let enabled = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|v| v.pointer("/hooksConfig/enabled").and_then(|e| e.as_bool()));
+        match enabled {
+            Some(false) => {
+                return Some((
+                    format!(
+                        "\"hooksConfig\": {{\"enabled\": false}} in {} turns them off",
+                        path.display()
+                    ),
+                    "set hooksConfig.enabled to true there, and restart Gemini CLI".into(),
+                ))
+            }
+            Some(true) => return None,
+            None => {}
+        }
+    }
+    None
 }
 
 /// A remote to push checkpoints to, and its notes fetched.

@@ -12,12 +12,14 @@ use crate::time::short;
 
 /// Run git-session from an agent's hooks, or install those hooks.
 ///
-/// 'git session hook claude' and 'git session hook codex' read the hook's
-/// JSON on standard input and act on its event: SessionStart prints the
-/// session context for the agent (when the branch has checkpoints); Stop,
-/// PreCompact and SessionEnd take a checkpoint (nothing is written when
-/// nothing changed). For Claude Code the todo list, first prompt and model
-/// are read from the transcript. Hooks checkpoint on the branches of
+/// 'git session hook claude|codex|gemini|cursor' read the hook's JSON on
+/// standard input and act on its event: a session's start prints the
+/// session context for the agent (when the branch has checkpoints); the
+/// end of a turn (Stop, AfterAgent, stop), compaction and the session's
+/// end take a checkpoint (nothing is written when nothing changed). The
+/// todo list or plan, first prompt and model are read from the agent's
+/// transcript (Codex's rollout is found by session id when the input
+/// names none). Hooks checkpoint on the branches of
 /// session.hookBranches (default: every branch but the default one); on
 /// another branch, or a detached HEAD, they save the work tree to
 /// refs/session/rescue/BRANCH instead and say so once. A hook never breaks
@@ -28,7 +30,7 @@ use crate::time::short;
 /// still saved.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  git session hook install claude\n  git session hook install codex --scope user\n  git session hook uninstall claude\n  git session hook pre-cancel"
+    after_help = "Examples:\n  git session hook install claude\n  git session hook install codex --scope user\n  git session hook install gemini\n  git session hook install cursor\n  git session hook uninstall claude\n  git session hook pre-cancel"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -41,6 +43,10 @@ pub enum HookCommand {
     Claude(RunArgs),
     /// Codex CLI hook entry point: reads the hook JSON on stdin.
     Codex(RunArgs),
+    /// Gemini CLI hook entry point: reads the hook JSON on stdin.
+    Gemini(RunArgs),
+    /// Cursor hook entry point: reads the hook JSON on stdin.
+    Cursor(RunArgs),
     /// Add git-session's hooks to an agent's settings (idempotent).
     Install(InstallArgs),
     /// Remove git-session's hooks from an agent's settings, and only those.
@@ -60,11 +66,12 @@ pub struct RunArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
-    /// The agent: claude or codex.
+    /// The agent: claude (.claude/settings.json), codex (.codex/hooks.json),
+    /// gemini (.gemini/settings.json) or cursor (.cursor/hooks.json).
     #[arg(value_enum)]
     pub agent: Agent,
     /// Which settings file: project (committed), local (this clone; Claude
-    /// only) or user (all projects).
+    /// Code only) or user (all projects, under ~/).
     #[arg(long, value_enum, default_value = "project")]
     pub scope: Scope,
 }
@@ -86,6 +93,8 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     match args.command {
         HookCommand::Claude(run) => run_hook(Agent::Claude, run.strict, cwd, io),
         HookCommand::Codex(run) => run_hook(Agent::Codex, run.strict, cwd, io),
+        HookCommand::Gemini(run) => run_hook(Agent::Gemini, run.strict, cwd, io),
+        HookCommand::Cursor(run) => run_hook(Agent::Cursor, run.strict, cwd, io),
         HookCommand::Install(args) => install(args, cwd, io),
         HookCommand::Uninstall(args) => uninstall(args, cwd, io),
         HookCommand::PreCancel(args) => pre_cancel(args, cwd, io),
@@ -95,13 +104,27 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
 fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let mut raw = Vec::new();
     let read = std::io::stdin().take(MAX_INPUT).read_to_end(&mut raw);
-    let parsed: anyhow::Result<HookInput> = read
+    let parsed: anyhow::Result<(Agent, HookInput)> = read
         .context("could not read the hook input")
         .and_then(|_| parse_input(agent, &raw));
     let mut warnings = Vec::new();
     let (input, result) = match parsed {
-        Ok(input) => {
-            let result = hook::handle(agent, &input, cwd, &mut *io.out, &mut warnings);
+        Ok((sender, mut input)) => {
+            // Cursor running a Claude Code hook of ours.
+            let through_claude = agent == Agent::Claude && sender == Agent::Cursor;
+            let agent = sender;
+            let result = if !through_claude || !left_to_cursor_hook(&input, cwd) {
+                if input.transcript_path.is_none() {
+                    input.transcript_path = input.session_id.as_deref().and_then(|id| {
+                        agent
+                            .integration()
+                            .locate_transcript(id, &|name| std::env::var_os(name))
+                    });
+                }
+                hook::handle(agent, &input, cwd, &mut *io.out, &mut warnings)
+            } else {
+                Ok(Handled::LeftToOther("git session hook cursor"))
+            };
             (Some(input), result)
         }
         Err(err) => (None, Err(err)),
@@ -145,6 +168,7 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
                     }
                     line
                 }
+                Handled::LeftToOther(other) => format!("{event}: left to '{other}'"),
                 Handled::Nothing => return Ok(()),
             };
             match &handled {
@@ -176,10 +200,11 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
     }
 }
 
-/// The hook input: a JSON object, read as `agent` shapes it. (Serde would
-/// also read a struct from a JSON array, field by field, which no agent
-/// sends.)
-fn parse_input(agent: Agent, raw: &[u8]) -> anyhow::Result<HookInput> {
+/// The hook input: a JSON object, read as `agent` shapes it, and the agent
+/// that sent it: Cursor runs Claude Code's hooks too, with its own input.
+/// (Serde would also read a struct from a JSON array, field by field,
+/// which no agent sends.)
+fn parse_input(agent: Agent, raw: &[u8]) -> anyhow::Result<(Agent, HookInput)> {
     let value: serde_json::Value = serde_json::from_slice(raw).map_err(|err| {
         crate::error::Error::Usage(format!("the hook input is not a JSON object: {err}"))
     })?;
@@ -196,7 +221,30 @@ fn parse_input(agent: Agent, raw: &[u8]) -> anyhow::Result<HookInput> {
         ))
         .into());
     }
-    agent.integration().hook_input(value)
+    let agent = match agent {
+        Agent::Claude if crate::agents::cursor::is_cursor_input(&value) => Agent::Cursor,
+        other => other,
+    };
+    Ok((agent, agent.integration().hook_input(value)?))
+}
+
+/// Whether a Cursor input reached a Claude Code hook while Cursor's own
+/// hook of ours is installed (in the repository or the user's
+/// `~/.cursor/hooks.json`): Cursor runs both, and that one answers, so
+/// the event is handled once.
+fn left_to_cursor_hook(input: &HookInput, cwd: &Path) -> bool {
+    if input.event.is_empty() {
+        return false;
+    }
+    let here = input.cwd.as_deref().unwrap_or(cwd);
+    let workdir = crate::repo::open(here)
+        .ok()
+        .and_then(|r| r.workdir().map(Path::to_path_buf));
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let tail = Agent::Cursor.command_tail();
+    settings::known_files(Agent::Cursor, workdir.as_deref(), home.as_deref())
+        .iter()
+        .any(|(path, _)| std::fs::read_to_string(path).is_ok_and(|text| text.contains(&tail)))
 }
 
 /// The settings file `args` names, from `cwd`.

@@ -8,6 +8,10 @@ use crate::commands::{counts, print_json, Io, Workspace};
 use crate::time::short;
 
 /// List checkpoints on first-parent history, newest first.
+///
+/// Each line: commit, age, reason, summary, the item counts, and the agent
+/// that took the checkpoint (claude-code, codex, gemini-cli, cursor) when
+/// a hook did.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  git session log\n  git session log -n 3 --json")]
 pub struct Args {
@@ -42,6 +46,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
                     "commit": cp.id.to_string(),
                     "created_at": cp.state.created_at,
                     "reason": cp.state.reason,
+                    "agent": cp.state.agent,
                     "summary": cp.state.summary,
                     "restored_from": cp.state.restored_from,
                     "source": cp.source,
@@ -55,9 +60,16 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         return print_json(io, &json!(list));
     }
     for cp in &found {
+        // Who took it, when an agent did: a branch may pass between agents.
+        let agent = cp
+            .state
+            .agent
+            .as_deref()
+            .map(|agent| format!("  [{}]", crate::terminal::neutralize(agent)))
+            .unwrap_or_default();
         writeln!(
             io.out,
-            "{} {:>16}  {:<11} {}  ({})",
+            "{} {:>16}  {:<11} {}  ({}){agent}",
             short(cp.id),
             crate::time::ago(cp.time),
             cp.state.reason,

@@ -34,6 +34,8 @@
 //!   they start from; [`cli`] parses; [`color`] and [`progress`] are how
 //!   output looks on a terminal; [`terminal`] keeps control sequences in
 //!   repository data off it; [`time`] writes times and ids.
+//! - [`transcripts`]: the agent's own conversation, stored redacted under
+//!   refs of our own (opt-in), for `resume --native`.
 
 pub mod agents;
 pub mod checkpoint;
@@ -63,4 +65,5 @@ pub mod state;
 pub mod sync;
 pub mod terminal;
 pub mod time;
+pub mod transcripts;
 pub mod worktree;

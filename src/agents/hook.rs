@@ -118,6 +118,9 @@ pub fn handle(
             if let (Some(path), Some(bytes)) = (&cache, &new_cache) {
                 let _ = super::settings::write_atomically(path, bytes);
             }
+            if config.transcripts {
+                store_transcript(&mut repo, agent, input, cwd, &mut outcome.warnings);
+            }
             // SessionEnd is the last chance before the machine may go away.
             if reason == "session-end" && config.auto_push {
                 match crate::sync::push(&mut repo, &config.within_hook(), None, true) {
@@ -135,6 +138,35 @@ pub fn handle(
             )?)),
             None => Err(err),
         },
+    }
+}
+
+/// `session.transcripts`: store the growth of the session's transcript,
+/// at most [`crate::transcripts::HOOK_BUDGET_BYTES`] per run. A failure
+/// costs only the stored copy, never the checkpoint.
+fn store_transcript(
+    repo: &mut gix::Repository,
+    agent: Agent,
+    input: &HookInput,
+    cwd: &Path,
+    warnings: &mut Vec<String>,
+) {
+    let (Some(session), Some(path)) = (&input.session_id, &input.transcript_path) else {
+        return;
+    };
+    let Some(worktree) = repo.workdir().map(Path::to_path_buf) else {
+        return;
+    };
+    let source = crate::transcripts::Source {
+        agent: agent.integration().name(),
+        session,
+        path,
+        cwd,
+        worktree: &worktree,
+    };
+    let budget = Some(crate::transcripts::HOOK_BUDGET_BYTES);
+    if let Err(err) = crate::transcripts::store(repo, &source, budget) {
+        warnings.push(format!("the transcript was not stored: {err:#}"));
     }
 }
 

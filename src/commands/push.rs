@@ -6,7 +6,7 @@ use crate::commands::{Io, Workspace};
 use crate::config::Config;
 use crate::error::Error;
 use crate::remote::Pushed;
-use crate::sync::{NotesPush, PushReport};
+use crate::sync::{NotesPush, PushReport, TranscriptSync};
 use crate::time::short;
 
 /// Push the current branch and the session notes to a remote.
@@ -107,6 +107,12 @@ pub fn report_warnings(report: &PushReport) -> Vec<String> {
         )),
         _ => {}
     }
+    if let TranscriptSync::Failed { remote, reason } = &report.transcripts {
+        warnings.push(format!(
+            "could not push the stored transcripts to '{remote}' ({reason}): the branch is pushed; set session.transcriptRemote to a remote that accepts {}*",
+            crate::transcripts::PREFIX
+        ));
+    }
     warnings
 }
 
@@ -144,6 +150,9 @@ pub fn report_lines(report: &PushReport) -> Vec<String> {
             Pushed::UpToDate => format!("{notes_ref} is up to date on {remote}"),
             _ => format!("pushed {notes_ref} to {remote}{merged}"),
         });
+    }
+    if let TranscriptSync::Done { remote, count } = &report.transcripts {
+        lines.push(format!("pushed {count} stored transcript(s) to {remote}"));
     }
     lines
 }

@@ -208,6 +208,14 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             writeln!(out, "  {}: {}", skip.path, skip.detail)?;
         }
     }
+    // Said only when on: off is the default, and the quiet case.
+    if config.transcripts {
+        let stored = crate::transcripts::list(&repo).map_or(0, |l| l.len());
+        writeln!(
+            out,
+            "\nTranscripts: stored at each hook checkpoint, redacted (session.transcripts on; {stored} stored)"
+        )?;
+    }
     Ok(())
 }
 

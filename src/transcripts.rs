@@ -361,8 +361,14 @@ pub fn find(repo: &gix::Repository, agent: &str, session: &str) -> anyhow::Resul
     }))
 }
 
-/// The whole (redacted) transcript of the chain ending at `tip`.
-pub fn assemble(repo: &gix::Repository, tip: ObjectId) -> anyhow::Result<Vec<u8>> {
+/// The whole (redacted) transcript of the chain ending at `tip`, with the
+/// paths under each commit's work tree moved to `worktree` when given
+/// (a chain continued on another clone holds both clones' paths).
+pub fn assemble(
+    repo: &gix::Repository,
+    tip: ObjectId,
+    worktree: Option<&str>,
+) -> anyhow::Result<Vec<u8>> {
     let mut chain = Vec::new();
     let mut next = Some(tip);
     while let Some(id) = next {
@@ -387,6 +393,7 @@ pub fn assemble(repo: &gix::Repository, tip: ObjectId) -> anyhow::Result<Vec<u8>
         );
         expected_offset = meta.length;
         let tree = repo.find_commit(id)?.tree()?;
+        let start = out.len();
         for part in 0..meta.parts {
             let name = format!("part-{part:04}.jsonl.gz");
             let entry = tree
@@ -401,6 +408,11 @@ pub fn assemble(repo: &gix::Repository, tip: ObjectId) -> anyhow::Result<Vec<u8>
                 (out.len() as u64) <= MAX_RESTORED_BYTES,
                 "the stored transcript is larger than {MAX_RESTORED_BYTES} bytes: refusing it"
             );
+        }
+        if let Some(new) = worktree.filter(|new| *new != meta.worktree) {
+            let moved = rewrite_cwd(&out[start..], &meta.worktree, new);
+            out.truncate(start);
+            out.extend_from_slice(&moved);
         }
     }
     Ok(out)
@@ -438,9 +450,13 @@ pub fn restore(
         .strip_prefix(&meta.worktree)
         .unwrap_or(Path::new(""))
         .to_path_buf();
-    let cwd = worktree.join(relative);
-    let transcript = assemble(repo, entry.tip)?;
-    let transcript = rewrite_cwd(&transcript, &meta.worktree, &worktree.to_string_lossy());
+    // `join("")` would add a trailing '/', and change the agent's folder.
+    let cwd = if relative.as_os_str().is_empty() {
+        worktree.clone()
+    } else {
+        worktree.join(relative)
+    };
+    let transcript = assemble(repo, entry.tip, Some(&worktree.to_string_lossy()))?;
     let first = transcript.split(|&c| c == b'\n').next().unwrap_or_default();
     let (path, command) = native_target(&meta.agent, &meta.session, &cwd, first, env)?;
     let written = match std::fs::read(&path) {

@@ -22,5 +22,6 @@ mod support;
 mod sync;
 mod templates;
 mod terminal;
+mod transcripts;
 mod trust;
 mod unusual;

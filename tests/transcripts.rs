@@ -540,3 +540,59 @@ fn codex_resume_native_writes_a_rollout_under_codex_home() {
         "same machine, same cwd"
     );
 }
+
+/// Issue 15's "huge transcript within budget": 100 MB, stored by Stop
+/// hooks at most `HOOK_BUDGET` (64 MiB) per run. Run it in release (the
+/// debug build takes about 20 s per hook):
+/// `cargo test --release --test integration huge -- --ignored --nocapture`.
+#[test]
+#[ignore = "100 MB; run in release with --ignored"]
+fn huge_transcript_within_budget() {
+    const BUDGET: u64 = 64 * 1024 * 1024;
+    let sb = Sandbox::new();
+    let repo = session_repo(&sb, "a", true);
+    let transcript = sb.path("t.jsonl");
+    let mut text = String::with_capacity(101 * 1024 * 1024);
+    let filler = "let x = compute(a, b); // a line of code the agent read\n".repeat(60);
+    let mut n = 0;
+    while text.len() < 100_000_000 {
+        text.push_str(&line(&repo.path, n, &format!("{n}: {filler}")));
+        n += 1;
+    }
+    std::fs::write(&transcript, &text).expect("write");
+    let mut times = Vec::new();
+    for run in 0..3 {
+        repo.write("a.txt", format!("{run}\n"));
+        let started = std::time::Instant::now();
+        stop(&repo, &transcript);
+        times.push(started.elapsed());
+    }
+    let meta = |rev: &str| -> toml::Table {
+        repo.git(&["cat-file", "blob", &format!("{rev}:meta.toml")])
+            .parse()
+            .expect("TOML")
+    };
+    let first = meta(&format!("{REF}~1"));
+    let last = meta(REF);
+    let first_len = first["length"].as_integer().expect("length") as u64;
+    assert!(first_len <= BUDGET, "the first run stored {first_len}");
+    assert_eq!(last["length"].as_integer(), Some(text.len() as i64));
+    assert_eq!(repo.git(&["rev-list", "--count", REF]).trim(), "2");
+    let size: u64 = repo
+        .git(&[
+            "cat-file",
+            "--batch-all-objects",
+            "--batch-check=%(objectsize)",
+        ])
+        .lines()
+        .filter_map(|l| l.parse::<u64>().ok())
+        .sum();
+    eprintln!(
+        "100 MB transcript: runs {times:?}, {} bytes in all objects",
+        size
+    );
+    if !cfg!(debug_assertions) {
+        // Each run well within what an agent gives a Stop hook.
+        assert!(times.iter().all(|t| t.as_secs_f64() < 5.0), "{times:?}");
+    }
+}

@@ -119,7 +119,7 @@ pub fn handle(
                 let _ = super::settings::write_atomically(path, bytes);
             }
             if config.transcripts {
-                store_transcript(&mut repo, agent, input, cwd, &mut outcome.warnings);
+                store_transcript(&mut repo, agent, input, cwd, reason, &mut outcome.warnings);
             }
             // SessionEnd is the last chance before the machine may go away.
             if reason == "session-end" && config.auto_push {
@@ -142,13 +142,16 @@ pub fn handle(
 }
 
 /// `session.transcripts`: store the growth of the session's transcript,
-/// at most [`crate::transcripts::HOOK_BUDGET_BYTES`] per run. A failure
-/// costs only the stored copy, never the checkpoint.
+/// at most [`crate::transcripts::HOOK_BUDGET_BYTES`] per run (SessionEnd,
+/// which may be killed after about 1.5 s:
+/// [`crate::transcripts::SESSION_END_BUDGET_BYTES`]). A failure costs only
+/// the stored copy, never the checkpoint.
 fn store_transcript(
     repo: &mut gix::Repository,
     agent: Agent,
     input: &HookInput,
     cwd: &Path,
+    reason: &str,
     warnings: &mut Vec<String>,
 ) {
     let (Some(session), Some(path)) = (&input.session_id, &input.transcript_path) else {
@@ -164,7 +167,11 @@ fn store_transcript(
         cwd,
         worktree: &worktree,
     };
-    let budget = Some(crate::transcripts::HOOK_BUDGET_BYTES);
+    let budget = Some(if reason == "session-end" {
+        crate::transcripts::SESSION_END_BUDGET_BYTES
+    } else {
+        crate::transcripts::HOOK_BUDGET_BYTES
+    });
     if let Err(err) = crate::transcripts::store(repo, &source, budget) {
         warnings.push(format!("the transcript was not stored: {err:#}"));
     }

@@ -451,6 +451,15 @@ pub fn restore(
         .context("resume --native needs a work tree")?
         .to_path_buf();
     let meta = &entry.meta;
+    // A fetched chain is a remote's data: its names make a file name, so
+    // they must be the ones the ref was found under (no '/', no '..').
+    anyhow::ensure!(
+        ref_name(&meta.agent, &meta.session).as_deref() == Some(entry.reference.as_str()),
+        "{} describes another session ({} {}): refusing it",
+        entry.reference,
+        meta.agent,
+        meta.session
+    );
     let relative = Path::new(&meta.cwd)
         .strip_prefix(&meta.worktree)
         .unwrap_or(Path::new(""))

@@ -408,6 +408,63 @@ fn incremental_storing_stores_only_growth_with_a_bounded_object_count() {
 }
 
 #[test]
+fn finish_squash_keeps_transcripts_reachable() {
+    let sb = Sandbox::new();
+    let repo = session_repo(&sb, "a", true);
+    let transcript = sb.path("t.jsonl");
+    std::fs::write(&transcript, line(&repo.path, 0, MARKER)).expect("write");
+    repo.write("a.txt", "work\n");
+    stop(&repo, &transcript);
+    let stored = repo.git(&["rev-parse", REF]);
+    repo.session_ok(&["finish", "--squash", "-m", "Dark mode"]);
+    assert_eq!(repo.git(&["rev-parse", REF]), stored);
+    repo.git(&["gc", "-q", "--prune=now"]);
+    assert!(contains(&every_object(&repo), MARKER));
+    // prune-transcripts deletes them; the branch is untouched.
+    let head = repo.rev("HEAD");
+    let out = repo.session_ok(&["prune-transcripts", "--older-than", "1d"]);
+    assert!(out.contains("no stored transcript to delete"), "{out}");
+    let out = repo.session_ok(&["prune-transcripts"]);
+    assert!(out.contains(&format!("deleted {REF}")), "{out}");
+    assert_eq!(repo.git(&["for-each-ref", "refs/session/transcripts/"]), "");
+    assert_eq!(repo.rev("HEAD"), head);
+}
+
+/// A chain fetched from a hostile remote cannot name a file outside the
+/// agent's store.
+#[test]
+fn a_stored_session_id_cannot_climb_out_of_the_agents_store() {
+    let sb = Sandbox::new();
+    let repo = session_repo(&sb, "a", true);
+    let transcript = sb.path("t.jsonl");
+    std::fs::write(&transcript, line(&repo.path, 0, MARKER)).expect("write");
+    repo.write("a.txt", "work\n");
+    stop(&repo, &transcript);
+    // Rewrite the chain's metadata to name '../../evil'.
+    let meta = repo.git(&["cat-file", "blob", &format!("{REF}:meta.toml")]);
+    let evil = meta.replace(
+        &format!("session = \"{SESSION}\""),
+        "session = \"../../../evil\"",
+    );
+    let blob = repo.git_stdin(&["hash-object", "-w", "--stdin"], evil);
+    let part = repo.git(&["rev-parse", &format!("{REF}:part-0000.jsonl.gz")]);
+    let tree = repo.git_stdin(
+        &["mktree"],
+        format!(
+            "100644 blob {}\tmeta.toml\n100644 blob {}\tpart-0000.jsonl.gz\n",
+            blob.trim(),
+            part.trim()
+        ),
+    );
+    let commit = repo.git(&["commit-tree", tree.trim(), "-m", "evil"]);
+    repo.git(&["update-ref", REF, commit.trim()]);
+    let out = repo.session(&["resume", "--native"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("describes another session"));
+    assert!(!sb.path("evil.jsonl").exists() && !repo.home.join("evil.jsonl").exists());
+}
+
+#[test]
 fn a_host_that_refuses_the_transcript_ref_still_gets_the_branch() {
     let sb = Sandbox::new();
     let a = session_repo(&sb, "a", true);

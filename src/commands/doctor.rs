@@ -216,9 +216,13 @@ fn check_transcripts(repo: &gix::Repository, config: &Config) -> Check {
             format!("session.transcripts is on: hooks store the agent's transcript, redacted, under {} ({stored} stored); 'git session push' sends them", crate::transcripts::PREFIX),
         )
     } else {
+        let before = match stored {
+            0 => String::new(),
+            n => format!(" ({n} stored while it was on)"),
+        };
         Check::ok(
             "transcripts",
-            format!("session.transcripts is off: agents' transcripts are not stored ({stored} stored before); 'git session resume --native' needs them"),
+            format!("session.transcripts is off: agents' transcripts are not stored{before}; 'git session resume --native' needs them"),
         )
     }
 }

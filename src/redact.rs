@@ -34,7 +34,8 @@
 //! mangle the transcript). The replacement text holds only letters, `-`, `:`
 //! and brackets, so JSON stays valid: redacting a JSON Lines transcript
 //! yields JSON Lines. A value stops at a backslash, so JSON escapes are
-//! never cut in half.
+//! never cut in half, and the letter of an escape (`\n`, `\u0020`) is not
+//! read as the start of the word after it, so `\nAKIA…` is still a key.
 
 use std::borrow::Cow;
 
@@ -591,6 +592,21 @@ mod tests {
 #[cfg(test)]
 mod json_escape_tests {
     use super::*;
+
+    /// What a transcript line is full of and must come out byte for byte:
+    /// ids, digests, tool-use ids, timestamps, paths after escapes.
+    #[test]
+    fn transcript_ids_after_escapes_are_left_alone() {
+        let line = serde_json::json!({
+            "parentUuid": "4d7c1e2a-9b3f-4a60-8e15-c2d9f0a7b8e4",
+            "sessionId": "5f3c9a2e-1b7d-4c1e-9a0f-2d6b8e4c7a10",
+            "message": {"content": [{"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9",
+                "input": {"command": "git show e34d346f0c2b9a8d7e6f5a4b3c2d1e0f9a8b7c6d\n\tcat src/commands/checkpoint.rs"}}]},
+            "timestamp": "2026-12-03T16:04:49.123Z",
+        })
+        .to_string();
+        assert_eq!(redact(&line), line);
+    }
 
     /// A secret right after a JSON escape (`\n`, `\t`, `\u0020`) in a
     /// transcript line is still found, and the escape is kept whole.

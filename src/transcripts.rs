@@ -49,7 +49,7 @@ pub const TAIL_BYTES: u64 = 64 * 1024;
 /// Most original bytes one hook run stores (see README, Native resume):
 /// the rest waits for the next run, so a Stop hook stays within its budget
 /// whatever the transcript's size. Measured in release on 2 cores: 64 MiB
-/// take 1.6 s (redaction and gzip level 1, about 40 MB/s each way).
+/// take 1.6–1.8 s (redaction and gzip level 1 together, about 40 MB/s).
 pub const HOOK_BUDGET_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The budget at SessionEnd, which the agent may kill after about 1.5 s:

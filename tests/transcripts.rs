@@ -653,3 +653,29 @@ fn huge_transcript_within_budget() {
         assert!(times.iter().all(|t| t.as_secs_f64() < 5.0), "{times:?}");
     }
 }
+
+/// Everything taken from a transcript is redacted, not only the report:
+/// the first prompt becomes the task, in the commit's trailers.
+#[test]
+fn a_task_taken_from_the_transcript_is_redacted() {
+    let sb = Sandbox::new();
+    let repo = sb.init("a");
+    repo.write("README.md", "hello\n");
+    repo.commit_all("initial");
+    repo.git(&["switch", "-q", "-c", "feat/deploy"]);
+    let token = &corpus()[1];
+    let transcript = sb.path("t.jsonl");
+    std::fs::write(
+        &transcript,
+        line(&repo.path, 0, &format!("Deploy it, the token is {token}")),
+    )
+    .expect("write");
+    repo.write("a.txt", "work\n");
+    stop(&repo, &transcript);
+    let message = repo.git(&["log", "-1", "--format=%B"]);
+    assert!(
+        message.contains("Session-Task: Deploy it, the token is [REDACTED:github-token]"),
+        "{message}"
+    );
+    assert!(!contains(&every_object(&repo), token));
+}

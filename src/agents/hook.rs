@@ -86,6 +86,24 @@ pub fn handle(
     }) = reading
     {
         new_cache = Some(cache);
+        // What a transcript says is redacted like the report: a task or
+        // todo item goes into the commit's trailers, published with it.
+        let clean = |text: String| crate::redact::redact(&text).into_owned();
+        let clean_todos = |todos: Vec<super::Todo>| {
+            todos
+                .into_iter()
+                .map(|t| super::Todo {
+                    content: clean(t.content),
+                    status: t.status,
+                })
+                .collect::<Vec<_>>()
+        };
+        let previous_todos = previous_todos.map(clean_todos);
+        let findings = super::Findings {
+            todos: findings.todos.map(clean_todos),
+            first_prompt: findings.first_prompt.map(clean),
+            ..findings
+        };
         // A list already taken is not taken again: what was recorded since
         // (by hand, `checkpoint --done '#1'`) wins over an older list.
         if let Some(todos) = findings.todos.filter(|_| !todos_seen) {

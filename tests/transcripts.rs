@@ -679,3 +679,29 @@ fn a_task_taken_from_the_transcript_is_redacted() {
     );
     assert!(!contains(&every_object(&repo), token));
 }
+
+/// The team file may turn transcripts on, but not choose where they go;
+/// git config validates both.
+#[test]
+fn transcript_settings_are_validated_and_the_remote_is_the_users_choice() {
+    let sb = Sandbox::new();
+    let repo = session_repo(&sb, "a", false);
+    repo.write(".git-session.toml", "transcripts = true\n");
+    let doctor = crate::support::text(&repo.session(&["doctor"]));
+    assert!(doctor.contains("session.transcripts is on"), "{doctor}");
+    repo.write(".git-session.toml", "transcript_remote = \"origin\"\n");
+    let out = repo.session(&["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("transcript_remote"));
+    std::fs::remove_file(repo.path.join(".git-session.toml")).expect("rm");
+    for (key, value) in [
+        ("session.transcripts", "maybe"),
+        ("session.transcriptRemote", "-x"),
+    ] {
+        repo.git(&["config", key, value]);
+        let out = repo.session(&["status"]);
+        assert_eq!(out.status.code(), Some(1), "{key}={value}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(key), "{key}");
+        repo.git(&["config", "--unset", key]);
+    }
+}

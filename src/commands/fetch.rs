@@ -12,7 +12,9 @@ use crate::sync::TranscriptSync;
 /// (refs/notes/session-remotes/REMOTE), never straight over your own, and
 /// then merged: per commit, notes only one side has are kept; when both
 /// annotate a commit differently, the newer state wins. Branches are not
-/// fetched: use 'git fetch' or 'git pull' for those.
+/// fetched: use 'git fetch' or 'git pull' for those. With
+/// session.transcripts on, the stored transcripts come too (from
+/// session.transcriptRemote when it is set), for 'resume --native'.
 ///
 /// REMOTE defaults to the branch's remote, then 'origin'.
 #[derive(Debug, clap::Args)]

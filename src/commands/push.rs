@@ -19,6 +19,10 @@ use crate::time::short;
 /// warning, not a failure: the branch carries the state in its commit
 /// trailers.
 ///
+/// With session.transcripts on, the stored transcripts
+/// (refs/session/transcripts/*) follow, best-effort too, to
+/// session.transcriptRemote when it is set.
+///
 /// REMOTE defaults to the branch's push remote, then 'origin'. Network
 /// work runs your own 'git', so credentials and ssh config apply as usual.
 #[derive(Debug, clap::Args)]

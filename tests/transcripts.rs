@@ -689,6 +689,7 @@ fn transcript_settings_are_validated_and_the_remote_is_the_users_choice() {
     repo.write(".git-session.toml", "transcripts = true\n");
     let doctor = crate::support::text(&repo.session(&["doctor"]));
     assert!(doctor.contains("session.transcripts is on"), "{doctor}");
+    assert_eq!(repo.session_json(&["status"])["transcripts"], true);
     repo.write(".git-session.toml", "transcript_remote = \"origin\"\n");
     let out = repo.session(&["status"]);
     assert_eq!(out.status.code(), Some(1));
@@ -704,4 +705,9 @@ fn transcript_settings_are_validated_and_the_remote_is_the_users_choice() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(key), "{key}");
         repo.git(&["config", "--unset", key]);
     }
+    assert_eq!(repo.session_json(&["status"])["transcripts"], false);
+    let out = repo.session_ok(&["init", "--transcripts"]);
+    assert!(out.contains("set session.transcripts true"), "{out}");
+    assert_eq!(repo.git(&["config", "session.transcripts"]), "true\n");
+    assert_eq!(repo.session_json(&["status"])["transcripts"], true);
 }

@@ -83,6 +83,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             "rescue": crate::rescue::pending(&repo).map(|(reference, id, _)| json!({"ref": reference, "commit": id.to_string()})),
             "blocked": blocked,
             "published": published,
+            "transcripts": config.transcripts,
         });
         return print_json(io, &value);
     }

@@ -110,6 +110,7 @@ pub enum Command {
     Fetch(commands::fetch::Args),
     Init(commands::init::Args),
     Finish(commands::finish::Args),
+    PruneTranscripts(commands::prune_transcripts::Args),
     Demo(commands::demo::Args),
     Doctor(commands::doctor::Args),
     Completions(commands::completions::Args),

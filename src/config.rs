@@ -47,6 +47,8 @@ pub mod key {
     pub const TRUST_REPO_TEMPLATES: &str = "session.trustRepoTemplates";
     pub const NETWORK_TIMEOUT: &str = "session.networkTimeout";
     pub const HOOK_BRANCHES: &str = "session.hookBranches";
+    pub const TRANSCRIPTS: &str = "session.transcripts";
+    pub const TRANSCRIPT_REMOTE: &str = "session.transcriptRemote";
 }
 
 /// Untracked files larger than this are left out (20 MiB).
@@ -100,6 +102,17 @@ pub struct Config {
     /// hooks checkpoint; `None`: every branch but the default branch.
     /// Elsewhere, and on a detached HEAD, hooks save to a rescue ref.
     pub hook_branches: Option<Vec<String>>,
+    /// Store the agent's transcript at each hook checkpoint, and push and
+    /// fetch the stored ones (see [`crate::transcripts`]). Off by default.
+    pub transcripts: bool,
+    /// The remote stored transcripts are pushed to and fetched from
+    /// (default: the one the branch goes to). Read from git config only:
+    /// a cloned repository must not choose where a conversation is sent.
+    pub transcript_remote: Option<String>,
+    /// Whether stored transcripts are pushed: only when the user's own git
+    /// config turns `session.transcripts` on. A committed
+    /// `.git-session.toml` may have them stored, never published.
+    pub publish_transcripts: bool,
 }
 
 impl Default for Config {
@@ -115,6 +128,9 @@ impl Default for Config {
             search_depth: DEFAULT_SEARCH_DEPTH,
             network_timeout: Some(DEFAULT_NETWORK_TIMEOUT),
             hook_branches: None,
+            transcripts: false,
+            transcript_remote: None,
+            publish_transcripts: false,
         }
     }
 }
@@ -341,6 +357,32 @@ const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        git: key::TRANSCRIPTS,
+        file: InFile::Key("transcripts"),
+        multi: false,
+        apply: |config, given| {
+            config.transcripts = boolean(given)?;
+            Ok(())
+        },
+    },
+    Setting {
+        git: key::TRANSCRIPT_REMOTE,
+        file: InFile::TrustedOnly("transcript_remote"),
+        multi: false,
+        apply: |config, given| {
+            let remote = text(given)?.trim();
+            if remote.is_empty() || remote.starts_with('-') || remote.chars().any(char::is_control)
+            {
+                return Err(format!(
+                    "{} is not a remote; give a remote's name or URL, such as 'private'",
+                    shown(given)
+                ));
+            }
+            config.transcript_remote = Some(remote.to_string());
+            Ok(())
+        },
+    },
+    Setting {
         git: key::AUTO_PUSH,
         file: InFile::TrustedOnly("auto_push"),
         multi: false,
@@ -443,6 +485,10 @@ impl Config {
             }
         }
         apply_git(&mut config, repo, problems);
+        // What git config alone says (its problems are reported above).
+        let mut own = Config::default();
+        apply_git(&mut own, repo, &mut Vec::new());
+        config.publish_transcripts = config.transcripts && own.transcripts;
         config
     }
 }

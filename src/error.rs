@@ -194,12 +194,25 @@ pub enum Error {
         them = if *.0 == 1 { "it" } else { "them" }
     )]
     DoctorProblems(usize),
+    /// `resume --native` found no stored transcript; what was looked for.
+    #[error("no stored transcript for {0}")]
+    NoTranscript(String),
+    /// `resume --native` would overwrite a different file.
+    #[error("'{}' exists and differs from the stored transcript: not overwriting it", .0.display())]
+    TranscriptTargetExists(PathBuf),
 }
 
 impl Error {
     /// What the user can do about it, as git prints after `hint:`.
     pub fn hints(&self) -> Vec<String> {
         match self {
+            Error::NoTranscript(_) => vec![
+                "transcripts are stored only with 'git config session.transcripts true' (or 'git session init --transcripts'), at each hook checkpoint; on another machine 'git session fetch' brings them".into(),
+                "the summary prompt needs no transcript: git session resume".into(),
+            ],
+            Error::TranscriptTargetExists(_) => vec![
+                "the agent already has this session here: resume it as it is, or move the file away and run 'git session resume --native' again".into(),
+            ],
             Error::NotARepository(_) => vec![
                 "run git-session inside a git work tree, or create one with 'git init'".into(),
             ],

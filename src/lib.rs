@@ -35,6 +35,8 @@
 //!   they start from; [`cli`] parses; [`color`] and [`progress`] are how
 //!   output looks on a terminal; [`terminal`] keeps control sequences in
 //!   repository data off it; [`time`] writes times and ids.
+//! - [`transcripts`]: the agent's own conversation, stored redacted under
+//!   refs of our own (opt-in), for `resume --native`.
 
 pub mod agents;
 pub mod checkpoint;
@@ -66,4 +68,5 @@ pub mod state;
 pub mod sync;
 pub mod terminal;
 pub mod time;
+pub mod transcripts;
 pub mod worktree;

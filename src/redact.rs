@@ -34,7 +34,8 @@
 //! mangle the transcript). The replacement text holds only letters, `-`, `:`
 //! and brackets, so JSON stays valid: redacting a JSON Lines transcript
 //! yields JSON Lines. A value stops at a backslash, so JSON escapes are
-//! never cut in half.
+//! never cut in half, and the letter of an escape (`\n`, `\u0020`) is not
+//! read as the start of the word after it, so `\nAKIA…` is still a key.
 
 use std::borrow::Cow;
 
@@ -125,6 +126,24 @@ pub fn find(text: &str) -> Vec<(std::ops::Range<usize>, Kind)> {
             i += 1;
             continue;
         }
+        // The letter of a JSON escape (`\n`, `\u0020`) is not part of the
+        // word after it: `\nAKIA…` must still be seen as a key, and the
+        // escape must stay whole for the line to stay JSON.
+        if escaped(bytes, i) {
+            let hex4 = |at: usize| {
+                bytes
+                    .get(at..at + 4)
+                    .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+            };
+            i += match b {
+                b'u' if hex4(i + 1) => 5,
+                b'n' | b't' | b'r' | b'b' | b'f' | b'/' => 1,
+                _ => 0,
+            };
+            if i >= bytes.len() || !is_word(bytes[i]) {
+                continue;
+            }
+        }
         // A word starts here: the base64 alphabet plus `-`, `_` and `.`,
         // with its `=` padding (an `=` inside splits `name=value`).
         let start = i;
@@ -151,6 +170,17 @@ pub fn find(text: &str) -> Vec<(std::ops::Range<usize>, Kind)> {
         i = end.max(start + 1);
     }
     found
+}
+
+/// Whether `bytes[at]` follows an odd run of backslashes (an escape).
+fn escaped(bytes: &[u8], at: usize) -> bool {
+    bytes[..at]
+        .iter()
+        .rev()
+        .take_while(|&&c| c == b'\\')
+        .count()
+        % 2
+        == 1
 }
 
 /// A byte of a word: base64 (`+` and `/`), `-`, `_` and `.` (JWTs).
@@ -556,5 +586,51 @@ mod tests {
             text,
             "token [REDACTED:github-token]\npassword=\"[REDACTED:secret]\""
         );
+    }
+}
+
+#[cfg(test)]
+mod json_escape_tests {
+    use super::*;
+
+    /// What a transcript line is full of and must come out byte for byte:
+    /// ids, digests, tool-use ids, timestamps, paths after escapes.
+    #[test]
+    fn transcript_ids_after_escapes_are_left_alone() {
+        let line = serde_json::json!({
+            "parentUuid": "4d7c1e2a-9b3f-4a60-8e15-c2d9f0a7b8e4",
+            "sessionId": "5f3c9a2e-1b7d-4c1e-9a0f-2d6b8e4c7a10",
+            "message": {"content": [{"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9",
+                "input": {"command": "git show e34d346f0c2b9a8d7e6f5a4b3c2d1e0f9a8b7c6d\n\tcat src/commands/checkpoint.rs"}}]},
+            "timestamp": "2026-12-03T16:04:49.123Z",
+        })
+        .to_string();
+        assert_eq!(redact(&line), line);
+    }
+
+    /// A secret right after a JSON escape (`\n`, `\t`, `\u0020`) in a
+    /// transcript line is still found, and the escape is kept whole.
+    #[test]
+    fn secrets_after_json_escapes_are_redacted_and_escapes_kept() {
+        let aws = format!("AKIA{}", "IOSFODNN7EXAMPLE");
+        let gh = format!("ghp_{}", "q8Zr2LmX0vNf7TgH5kWc3JpYs1AeD9UbAb12");
+        for (secret, kind) in [
+            (aws.as_str(), "aws-access-key"),
+            (gh.as_str(), "github-token"),
+        ] {
+            for escape in ["\\n", "\\t", "\\r", "\\u0020", "\\\"", "\\/"] {
+                let line = format!(r#"{{"text":"key:{escape}{secret}"}}"#);
+                let out = redact(&line);
+                assert_eq!(
+                    out,
+                    format!(r#"{{"text":"key:{escape}[REDACTED:{kind}]"}}"#),
+                    "{line}"
+                );
+                serde_json::from_str::<serde_json::Value>(&out).expect("still JSON");
+            }
+        }
+        // An escaped backslash before a letter is no escape of that letter.
+        let line = format!(r#"{{"text":"C:\\{aws}"}}"#);
+        assert_eq!(redact(&line), r#"{"text":"C:\\[REDACTED:aws-access-key]"}"#);
     }
 }

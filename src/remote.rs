@@ -196,6 +196,29 @@ impl Git {
         ))
     }
 
+    /// `git fetch REMOTE SRC:DST`, not forced: a local ref that is not an
+    /// ancestor of the remote's is kept (and the fetch reports it).
+    pub fn fetch_unforced(&self, remote: &str, src: &str, dst: &str) -> Result<(), Error> {
+        let refspec = format!("{src}:{dst}");
+        let out = self.run([
+            "fetch",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--quiet",
+            "--",
+            remote,
+            &refspec,
+        ])?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(failure(
+            &format!("git fetch from '{remote}'"),
+            remote,
+            &String::from_utf8_lossy(&out.stderr),
+        ))
+    }
+
     /// `git fetch REMOTE` with the remote's configured refspecs (its
     /// branches, and its notes after `git session init`), no tags.
     pub fn fetch_remote(&self, remote: &str) -> Result<(), Error> {

@@ -41,6 +41,21 @@ pub enum NotesPush {
     Failed(String),
 }
 
+/// What happened to the stored transcripts (`session.transcripts`) in a
+/// push or fetch: best-effort, like the notes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TranscriptSync {
+    /// `session.transcripts` is off, or (push) none is stored.
+    Off,
+    /// Stored because `.git-session.toml` says so, but not pushed: only
+    /// the user's own git config publishes a conversation.
+    NotChosen { count: usize },
+    /// Pushed or fetched with `remote`.
+    Done { remote: String, count: usize },
+    /// The remote refused them or the transfer failed; the reason.
+    Failed { remote: String, reason: String },
+}
+
 /// What `push` did.
 #[derive(Clone, Debug)]
 pub struct PushReport {
@@ -55,6 +70,7 @@ pub struct PushReport {
     pub upstream_set: bool,
     pub notes_ref: String,
     pub notes: NotesPush,
+    pub transcripts: TranscriptSync,
     /// Problems that did not stop the push.
     pub warnings: Vec<String>,
 }
@@ -144,6 +160,7 @@ pub struct FetchReport {
     /// False when the remote has no notes ref.
     pub found: bool,
     pub merged: Merged,
+    pub transcripts: TranscriptSync,
     pub warnings: Vec<String>,
 }
 
@@ -229,6 +246,7 @@ pub fn push(
     } else {
         NotesPush::Skipped
     };
+    let transcripts = push_transcripts(repo, &git, config, &remote);
     Ok(PushReport {
         remote,
         branch,
@@ -237,8 +255,66 @@ pub fn push(
         upstream_set: set_upstream,
         notes_ref: config.notes_ref.clone(),
         notes,
+        transcripts,
         warnings,
     })
+}
+
+/// Push every stored transcript (`session.transcripts` on) to
+/// `session.transcriptRemote`, else the branch's remote. Never fails the
+/// push: the branch is already there.
+fn push_transcripts(
+    repo: &gix::Repository,
+    git: &Git,
+    config: &Config,
+    remote: &str,
+) -> TranscriptSync {
+    if !config.transcripts {
+        return TranscriptSync::Off;
+    }
+    let count = crate::transcripts::list(repo).map_or(0, |list| list.len());
+    if count == 0 {
+        return TranscriptSync::Off;
+    }
+    if !config.publish_transcripts {
+        return TranscriptSync::NotChosen { count };
+    }
+    let remote = config.transcript_remote.as_deref().unwrap_or(remote);
+    let spec = crate::transcripts::REFSPEC;
+    let (src, dst) = spec.split_once(':').expect("the refspec has a ':'");
+    match git.push(remote, src, dst, false) {
+        Ok(_) => TranscriptSync::Done {
+            remote: remote.into(),
+            count,
+        },
+        Err(err) => TranscriptSync::Failed {
+            remote: remote.into(),
+            reason: err.to_string(),
+        },
+    }
+}
+
+/// Fetch every transcript `remote` stores (`session.transcripts` on)
+/// into the local transcript refs; ones that diverged from a local chain
+/// are left as they are, with a warning.
+fn fetch_transcripts(git: &Git, config: &Config, remote: &str) -> TranscriptSync {
+    if !config.transcripts {
+        return TranscriptSync::Off;
+    }
+    let remote = config.transcript_remote.as_deref().unwrap_or(remote);
+    let (src, dst) = crate::transcripts::REFSPEC
+        .split_once(':')
+        .expect("the refspec has a ':'");
+    match git.fetch_unforced(remote, src, dst) {
+        Ok(()) => TranscriptSync::Done {
+            remote: remote.into(),
+            count: 0,
+        },
+        Err(err) => TranscriptSync::Failed {
+            remote: remote.into(),
+            reason: err.to_string(),
+        },
+    }
 }
 
 /// Push the notes ref; on a moved remote ref fetch, merge and try again.
@@ -310,12 +386,14 @@ pub fn fetch_with(
     } else {
         Merged::UpToDate
     };
+    let transcripts = fetch_transcripts(&git, config, &remote);
     Ok(FetchReport {
         remote,
         notes_ref,
         tracking_ref: tracking,
         found,
         merged,
+        transcripts,
         warnings,
     })
 }

@@ -34,6 +34,7 @@ mod support;
 mod sync;
 mod templates;
 mod terminal;
+mod transcripts;
 // Unix only: symlinks and FIFOs.
 #[cfg(unix)]
 mod trust;

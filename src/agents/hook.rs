@@ -86,6 +86,24 @@ pub fn handle(
     }) = reading
     {
         new_cache = Some(cache);
+        // What a transcript says is redacted like the report: a task or
+        // todo item goes into the commit's trailers, published with it.
+        let clean = |text: String| crate::redact::redact(&text).into_owned();
+        let clean_todos = |todos: Vec<super::Todo>| {
+            todos
+                .into_iter()
+                .map(|t| super::Todo {
+                    content: clean(t.content),
+                    status: t.status,
+                })
+                .collect::<Vec<_>>()
+        };
+        let previous_todos = previous_todos.map(clean_todos);
+        let findings = super::Findings {
+            todos: findings.todos.map(clean_todos),
+            first_prompt: findings.first_prompt.map(clean),
+            ..findings
+        };
         // A list already taken is not taken again: what was recorded since
         // (by hand, `checkpoint --done '#1'`) wins over an older list.
         if let Some(todos) = findings.todos.filter(|_| !todos_seen) {
@@ -124,6 +142,9 @@ pub fn handle(
             if let (Some(path), Some(bytes)) = (&cache, &new_cache) {
                 let _ = super::settings::write_atomically(path, bytes);
             }
+            if config.transcripts {
+                store_transcript(&mut repo, agent, input, cwd, reason, &mut outcome.warnings);
+            }
             // SessionEnd is the last chance before the machine may go away.
             if reason == "session-end" && config.auto_push {
                 match crate::sync::push(&mut repo, &config.within_hook(), None, true) {
@@ -141,6 +162,42 @@ pub fn handle(
             )?)),
             None => Err(err),
         },
+    }
+}
+
+/// `session.transcripts`: store the growth of the session's transcript,
+/// at most [`crate::transcripts::HOOK_BUDGET_BYTES`] per run (SessionEnd,
+/// which may be killed after about 1.5 s:
+/// [`crate::transcripts::SESSION_END_BUDGET_BYTES`]). A failure costs only
+/// the stored copy, never the checkpoint.
+fn store_transcript(
+    repo: &mut gix::Repository,
+    agent: Agent,
+    input: &HookInput,
+    cwd: &Path,
+    reason: &str,
+    warnings: &mut Vec<String>,
+) {
+    let (Some(session), Some(path)) = (&input.session_id, &input.transcript_path) else {
+        return;
+    };
+    let Some(worktree) = repo.workdir().map(Path::to_path_buf) else {
+        return;
+    };
+    let source = crate::transcripts::Source {
+        agent: agent.integration().name(),
+        session,
+        path,
+        cwd,
+        worktree: &worktree,
+    };
+    let budget = Some(if reason == "session-end" {
+        crate::transcripts::SESSION_END_BUDGET_BYTES
+    } else {
+        crate::transcripts::HOOK_BUDGET_BYTES
+    });
+    if let Err(err) = crate::transcripts::store(repo, &source, budget) {
+        warnings.push(format!("the transcript was not stored: {err:#}"));
     }
 }
 

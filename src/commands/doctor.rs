@@ -60,7 +60,7 @@ pub enum Status {
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
     /// A stable name for scripts: `path`, `git`, `config`, `identity`, `init`, `hooks`,
-    /// `agent`, `commits`, `skipped`, `rescue`, `remote`, `notes`, `repository`.
+    /// `agent`, `commits`, `skipped`, `rescue`, `remote`, `notes`, `transcripts`, `repository`.
     pub name: &'static str,
     pub status: Status,
     pub message: String,
@@ -206,7 +206,28 @@ fn repository_checks(
         None => Check::ok("rescue", "no rescue snapshot is waiting"),
     });
     checks.extend(check_remotes(repo, &config));
+    checks.push(check_transcripts(repo, &config));
     Ok(checks)
+}
+
+/// Whether the agent's transcripts are stored (`session.transcripts`).
+fn check_transcripts(repo: &gix::Repository, config: &Config) -> Check {
+    let stored = crate::transcripts::list(repo).map_or(0, |l| l.len());
+    if config.transcripts {
+        Check::ok(
+            "transcripts",
+            format!("session.transcripts is on: hooks store the agent's transcript, redacted, under {} ({stored} stored); 'git session push' sends them", crate::transcripts::PREFIX),
+        )
+    } else {
+        let before = match stored {
+            0 => String::new(),
+            n => format!(" ({n} stored while it was on)"),
+        };
+        Check::ok(
+            "transcripts",
+            format!("session.transcripts is off: agents' transcripts are not stored{before}; 'git session resume --native' needs them"),
+        )
+    }
 }
 
 /// Every setting must be usable: the other commands refuse to run

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use crate::commands::{Io, Workspace};
 use crate::notes::merge::Merged;
+use crate::sync::TranscriptSync;
 
 /// Fetch a remote's session notes and merge them into yours.
 ///
@@ -11,7 +12,9 @@ use crate::notes::merge::Merged;
 /// (refs/notes/session-remotes/REMOTE), never straight over your own, and
 /// then merged: per commit, notes only one side has are kept; when both
 /// annotate a commit differently, the newer state wins. Branches are not
-/// fetched: use 'git fetch' or 'git pull' for those.
+/// fetched: use 'git fetch' or 'git pull' for those. With
+/// session.transcripts on, the stored transcripts come too (from
+/// session.transcriptRemote when it is set), for 'resume --native'.
 ///
 /// REMOTE defaults to the branch's remote, then 'origin'.
 #[derive(Debug, clap::Args)]
@@ -26,6 +29,15 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let Workspace { mut repo, config } = Workspace::open(cwd)?;
     let report = crate::sync::fetch(&mut repo, &config, args.remote.as_deref())?;
     io.warn(&report.warnings)?;
+    match &report.transcripts {
+        TranscriptSync::Done { remote, .. } => {
+            writeln!(io.out, "fetched the stored transcripts of '{remote}'")?
+        }
+        TranscriptSync::Failed { remote, reason } => io.warn(&[format!(
+            "could not fetch every stored transcript of '{remote}' ({reason})"
+        )])?,
+        TranscriptSync::Off | TranscriptSync::NotChosen { .. } => {}
+    }
     let (remote, notes_ref) = (&report.remote, &report.notes_ref);
     if !report.found {
         writeln!(io.out, "'{remote}' has no {notes_ref}: nothing to fetch")?;

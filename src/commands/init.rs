@@ -17,18 +17,33 @@ use crate::commands::{Io, Workspace};
 ///
 /// Running it again changes nothing and says so.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  git session init\n  git session init upstream")]
+#[command(
+    after_help = "Examples:\n  git session init\n  git session init upstream\n  git session init --transcripts"
+)]
 pub struct Args {
     /// Configure only this remote's fetch refspec (default: every remote).
     #[arg(value_name = "REMOTE")]
     pub remote: Option<String>,
+    /// Also store the agents' transcripts at each hook checkpoint
+    /// (git config session.transcripts true), for 'resume --native'. A
+    /// transcript holds everything the agent saw: see README, Native resume.
+    #[arg(long)]
+    pub transcripts: bool,
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     // Like checkpoint: a bare repository has no session to configure for.
     let Workspace { repo, config } = Workspace::open_worktree(cwd)?;
     let changes = crate::sync::init(&repo, &config, args.remote.as_deref())?;
-    if changes.is_empty() {
+    if args.transcripts && !config.transcripts {
+        crate::remote::Git::new(&repo).config_set(crate::config::key::TRANSCRIPTS, "true")?;
+        writeln!(
+            io.out,
+            "set {} true: hooks store the agent's transcript, redacted, under {}",
+            crate::config::key::TRANSCRIPTS,
+            crate::transcripts::PREFIX
+        )?;
+    } else if changes.is_empty() {
         writeln!(io.out, "already configured")?;
     }
     for change in changes {

@@ -27,6 +27,7 @@ pub mod list;
 pub mod log;
 pub mod man;
 pub mod pause;
+pub mod prune_transcripts;
 pub mod push;
 pub mod restore;
 pub mod resume;
@@ -126,6 +127,7 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Fetch(args) => fetch::run(args, cwd, io),
         Command::Init(args) => init::run(args, cwd, io),
         Command::Finish(args) => finish::run(args, cwd, io),
+        Command::PruneTranscripts(args) => prune_transcripts::run(args, cwd, io),
         Command::Demo(args) => demo::run(args, io),
         Command::Doctor(args) => doctor::run(args, cwd, io),
         Command::Completions(args) => completions::run(args, io),

@@ -6,7 +6,7 @@ use crate::commands::{Io, Workspace};
 use crate::config::Config;
 use crate::error::Error;
 use crate::remote::Pushed;
-use crate::sync::{NotesPush, PushReport};
+use crate::sync::{NotesPush, PushReport, TranscriptSync};
 use crate::time::short;
 
 /// Push the current branch and the session notes to a remote.
@@ -22,6 +22,10 @@ use crate::time::short;
 /// hosting proxy or server hook that accepts only branches) that is a
 /// warning, not a failure: the branch carries the state in its commit
 /// trailers.
+///
+/// With session.transcripts on, the stored transcripts
+/// (refs/session/transcripts/*) follow, best-effort too, to
+/// session.transcriptRemote when it is set.
 ///
 /// REMOTE defaults to the branch's push remote, then 'origin'. Network
 /// work runs your own 'git', so credentials and ssh config apply as usual.
@@ -111,6 +115,18 @@ pub fn report_warnings(report: &PushReport) -> Vec<String> {
         )),
         _ => {}
     }
+    if let TranscriptSync::NotChosen { count } = &report.transcripts {
+        warnings.push(format!(
+            "{count} stored transcript(s) not pushed: the repository's {} turns storing on, and only your own git config publishes a conversation ('git config session.transcripts true')",
+            crate::config::FILE_NAME
+        ));
+    }
+    if let TranscriptSync::Failed { remote, reason } = &report.transcripts {
+        warnings.push(format!(
+            "could not push the stored transcripts to '{remote}' ({reason}): the branch is pushed; set session.transcriptRemote to a remote that accepts {}*",
+            crate::transcripts::PREFIX
+        ));
+    }
     warnings
 }
 
@@ -153,6 +169,9 @@ pub fn report_lines(report: &PushReport) -> Vec<String> {
             Pushed::UpToDate => format!("{notes_ref} is up to date on {remote}"),
             _ => format!("pushed {notes_ref} to {remote}{merged}"),
         });
+    }
+    if let TranscriptSync::Done { remote, count } = &report.transcripts {
+        lines.push(format!("pushed {count} stored transcript(s) to {remote}"));
     }
     lines
 }

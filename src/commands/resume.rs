@@ -20,9 +20,17 @@ use crate::render;
 /// looked up in .git-session/templates/NAME.j2, then
 /// $XDG_CONFIG_HOME/git-session/templates/NAME.j2, then the built-in; see
 /// 'git session templates'.
+///
+/// With --native (session.transcripts on where the session ran): the
+/// agent's own conversation, as stored beside the branch, is written into
+/// the agent's store for this clone (Claude Code:
+/// ~/.claude/projects/<path>/<id>.jsonl; Codex: a rollout file under
+/// $CODEX_HOME/sessions/YYYY/MM/DD/), its recorded directories moved to
+/// this work tree, and the command that resumes it is printed. A different
+/// file already there is never overwritten.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  git session resume\n  git session resume origin/feat/dark-mode\n  git session resume --template handoff -o HANDOFF.md\n  git session resume --format json\n  git session resume --max-chars 4000 | pbcopy"
+    after_help = "Examples:\n  git session resume\n  git session resume --native\n  git session resume --native --agent codex\n  git session resume origin/feat/dark-mode\n  git session resume --template handoff -o HANDOFF.md\n  git session resume --format json\n  git session resume --max-chars 4000 | pbcopy"
 )]
 pub struct Args {
     /// Where to resume from (default HEAD): a branch, remote-tracking branch or commit.
@@ -45,6 +53,14 @@ pub struct Args {
     /// Write to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Put the stored transcript of the branch's newest session back into
+    /// the agent's own store and print the command that resumes it.
+    #[arg(long, conflicts_with_all = ["template", "format", "max_chars", "output"])]
+    pub native: bool,
+    /// With --native: the newest session of this agent (default: the
+    /// newest session of any agent).
+    #[arg(long, value_enum, requires = "native")]
+    pub agent: Option<crate::agents::Agent>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -54,6 +70,9 @@ pub enum Format {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    if args.native {
+        return native(&args, cwd, io);
+    }
     if let (Format::Json, Some(template)) = (args.format, &args.template) {
         return Err(Error::Usage(format!(
             "--template {template} has no effect with --format json: the JSON is what every template is given; use one or the other"
@@ -98,5 +117,63 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         })?,
         None => io.out.write_all(text.as_bytes())?,
     }
+    Ok(())
+}
+
+/// `--native`: the newest checkpoint (from REV) that names an agent session
+/// of `--agent`'s kind, its stored transcript restored.
+fn native(args: &Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    use crate::agents::Agent;
+    let mut ws = Workspace::open_worktree(cwd)?;
+    let mut session = None;
+    {
+        let (_, tip, mut history) = ws.history_from(args.rev.as_deref())?;
+        history.walk(tip, |cp| {
+            let agent = Agent::ALL.into_iter().find(|a| {
+                cp.state.agent.as_deref() == Some(a.integration().state_name())
+                    && args.agent.is_none_or(|wanted| wanted == *a)
+            });
+            match (agent, cp.state.agent_session.clone()) {
+                (Some(agent), Some(id)) => {
+                    session = Some((agent, id));
+                    false
+                }
+                _ => true,
+            }
+        })?;
+    }
+    let what = match args.agent {
+        Some(agent) => format!("a {} session", agent.integration().display_name()),
+        None => "an agent session".to_string(),
+    };
+    let rev = args.rev.as_deref().unwrap_or("HEAD");
+    let Some((agent, id)) = session else {
+        return Err(
+            Error::NoTranscript(format!("'{rev}': no checkpoint there names {what}")).into(),
+        );
+    };
+    let name = agent.integration().name();
+    let Some(entry) = crate::transcripts::find(&ws.repo, name, &id)? else {
+        return Err(Error::NoTranscript(format!(
+            "the {} session {id}, the newest at '{rev}'",
+            agent.integration().display_name()
+        ))
+        .into());
+    };
+    let env = |key: &str| std::env::var_os(key);
+    let restored = crate::transcripts::restore(&mut ws.repo, &entry, &env)?;
+    let verb = if restored.written {
+        "wrote"
+    } else {
+        "already in place:"
+    };
+    writeln!(
+        io.out,
+        "{verb} the {} session {id} at {}",
+        agent.integration().display_name(),
+        restored.path.display()
+    )?;
+    writeln!(io.out, "resume it in {} with:", restored.cwd.display())?;
+    writeln!(io.out, "  {}", restored.command)?;
     Ok(())
 }

@@ -103,6 +103,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             "rescue": crate::rescue::pending(&repo).map(|(reference, id, _)| json!({"ref": reference, "commit": id.to_string()})),
             "blocked": blocked,
             "published": published,
+            "transcripts": config.transcripts,
         });
         return print_json(io, &value);
     }
@@ -258,6 +259,14 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         for skip in &skipped {
             writeln!(out, "  {}: {}", skip.path, skip.detail)?;
         }
+    }
+    // Said only when on: off is the default, and the quiet case.
+    if config.transcripts {
+        let stored = crate::transcripts::list(&repo).map_or(0, |l| l.len());
+        writeln!(
+            out,
+            "\nTranscripts: stored at each hook checkpoint, redacted (session.transcripts on; {stored} stored)"
+        )?;
     }
     Ok(())
 }

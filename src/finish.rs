@@ -355,11 +355,22 @@ fn commits_since(
     base: ObjectId,
     branch: &str,
 ) -> anyhow::Result<Vec<ObjectId>> {
+    let shallow = crate::history::shallow_boundary(repo)?;
     let mut commits = Vec::new();
     let mut next = Some(head);
     while let Some(id) = next {
         if id == base {
             return Ok(commits);
+        }
+        if shallow.binary_search(&id).is_ok() {
+            return Err(Error::CannotSquash {
+                reason: format!(
+                    "the session's base {} is beyond the shallow boundary of this clone",
+                    short(base)
+                ),
+                hint: "fetch the missing history with 'git fetch --unshallow' (or '--deepen=N'), then finish again".into(),
+            }
+            .into());
         }
         commits.push(id);
         next = repo

@@ -431,7 +431,7 @@ pub fn snapshot(
         index.sort_entries();
     }
 
-    let warnings = dirty_submodules(&index, &workdir)
+    let mut warnings: Vec<String> = dirty_submodules(&index, &workdir)
         .into_iter()
         .map(|path| {
             format!(
@@ -439,12 +439,14 @@ pub fn snapshot(
             )
         })
         .collect();
+    warnings.extend(files_outside_the_cone(&index, &workdir));
     let (tree, changes) = if fast {
         edit_tree(repo, &index, base_tree, touched)?
     } else {
         write_tree(repo, &index, base_tree)?
     };
-    let cache_tree = crate::index_file::cache_tree(repo, tree, old_cache_tree.as_ref())?;
+    let cache_tree =
+        crate::index_file::cache_tree(repo, tree, old_cache_tree.as_ref(), &sparse_dirs(&index))?;
     // Without a valid cache-tree the next run would diff the whole index:
     // write one even when nothing else changed.
     if !(fast && tree == base_tree) {
@@ -477,6 +479,28 @@ fn dirty_submodules(index: &gix::index::File, workdir: &std::path::Path) -> Vec<
             sub.is_dirty()
                 .ok()?
                 .then(|| path.to_str_lossy().into_owned())
+        })
+        .collect()
+}
+
+/// Directories a sparse index holds as one entry that nonetheless have
+/// files in the work tree: `git add -A` leaves those files out ("outside of
+/// your sparse-checkout definition"), and so does a checkpoint, but not
+/// without a word.
+fn files_outside_the_cone(index: &gix::index::State, workdir: &std::path::Path) -> Vec<String> {
+    let mut dirs: Vec<BString> = sparse_dirs(index).into_iter().collect();
+    dirs.sort();
+    dirs.into_iter()
+        .filter(|dir| {
+            gix::path::from_bstr(dir.as_bstr())
+                .ok()
+                .and_then(|rel| std::fs::read_dir(workdir.join(rel)).ok())
+                .is_some_and(|mut entries| entries.next().is_some())
+        })
+        .map(|dir| {
+            format!(
+                "'{dir}/' is outside the sparse-checkout cone but has files in the work tree: like 'git add -A', the checkpoint leaves them out ('git sparse-checkout add {dir}' to include them)"
+            )
         })
         .collect()
 }
@@ -1025,6 +1049,9 @@ fn diff_tree_index(
     index: &gix::index::State,
 ) -> anyhow::Result<Diff> {
     use gix::diff::index::ChangeRef;
+    if index.is_sparse() {
+        return diff_tree_sparse_index(repo, tree, index);
+    }
     // A real (empty) pathspec: without one, gix limits itself to the
     // current directory.
     let mut pathspec = repo.pathspec(
@@ -1071,6 +1098,91 @@ fn diff_tree_index(
     )
     .context("could not compare the index with the base tree")?;
     Ok(diff)
+}
+
+/// [`diff_tree_index`] for a sparse index (`index.sparse`), which gix
+/// cannot diff: its directory entries stand for whole subtrees, so the
+/// tree is read down to them and compared by id there, never below. The
+/// cost is that of the cone, as for git.
+fn diff_tree_sparse_index(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    index: &gix::index::State,
+) -> anyhow::Result<Diff> {
+    let sparse = sparse_dirs(index);
+    let mut in_tree = std::collections::HashMap::new();
+    flatten_tree(repo, tree, &mut BString::default(), &sparse, &mut in_tree)?;
+    let mut diff = Diff {
+        removals: Vec::new(),
+        upserts: Vec::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    for entry in index.entries() {
+        if entry.stage_raw() != 0 || entry.flags.contains(Flags::INTENT_TO_ADD) {
+            continue;
+        }
+        let path = index_path(entry, index);
+        let new = (kind_of(entry.mode), entry.id);
+        let old = in_tree.get(&path).copied();
+        seen.insert(path.clone());
+        if old != Some(new) {
+            diff.upserts.push((path, new.0, new.1, old.is_some()));
+        }
+    }
+    let mut removals: Vec<BString> = in_tree
+        .into_keys()
+        .filter(|path| !seen.contains(path))
+        .collect();
+    removals.sort();
+    diff.removals = removals;
+    Ok(diff)
+}
+
+/// An entry's path, without the `/` a sparse directory entry ends with.
+fn index_path(entry: &gix::index::Entry, index: &gix::index::State) -> BString {
+    let path = entry.path(index);
+    path.strip_suffix(b"/").unwrap_or(path).into()
+}
+
+/// The directories a sparse index holds as single entries, without their
+/// trailing `/`.
+pub(crate) fn sparse_dirs(index: &gix::index::State) -> std::collections::HashSet<BString> {
+    index
+        .entries()
+        .iter()
+        .filter(|e| e.mode == Mode::DIR)
+        .map(|e| index_path(e, index))
+        .collect()
+}
+
+/// Every entry of `tree` under `prefix`, by path, descending into
+/// subtrees except those in `stop` (recorded as trees).
+fn flatten_tree(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    prefix: &mut BString,
+    stop: &std::collections::HashSet<BString>,
+    out: &mut std::collections::HashMap<BString, (EntryKind, ObjectId)>,
+) -> anyhow::Result<()> {
+    let object = repo
+        .find_tree(tree)
+        .with_context(|| format!("could not read tree {tree}"))?;
+    for entry in object.iter() {
+        let entry = entry.with_context(|| format!("tree {tree} is damaged"))?;
+        let len = prefix.len();
+        if len > 0 {
+            prefix.push(b'/');
+        }
+        prefix.extend_from_slice(entry.filename());
+        let kind = entry.mode().kind();
+        if kind == EntryKind::Tree && !stop.contains(prefix) {
+            flatten_tree(repo, entry.oid().to_owned(), prefix, stop, out)?;
+        } else {
+            out.insert(prefix.clone(), (kind, entry.oid().to_owned()));
+        }
+        prefix.truncate(len);
+    }
+    Ok(())
 }
 
 /// What differs between `tree` and the work tree, as a checkpoint would

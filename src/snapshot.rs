@@ -312,6 +312,7 @@ pub fn snapshot(
     let mut removed = vec![false; index.entries().len()];
     let mut skipped = Vec::new();
     let mut untracked = Vec::new();
+    let found = leave_out_refused_paths(repo, &workdir, found, &mut skipped);
 
     for item in found {
         match item {
@@ -839,6 +840,107 @@ fn prohibited_bom(encoding: &str, data: &[u8]) -> Option<Unaddable> {
         })
 }
 
+/// Untracked paths git would refuse to add ([`refused_path`]) are left
+/// out and reported: no commit can hold them (hosts and `fsck --strict`
+/// reject it), and `git add -A` refuses the whole add over one of them.
+fn leave_out_refused_paths(
+    repo: &gix::Repository,
+    workdir: &std::path::Path,
+    found: Vec<Found>,
+    skipped: &mut Vec<Skip>,
+) -> Vec<Found> {
+    let protect = Protect::of(repo);
+    found
+        .into_iter()
+        .filter(|item| {
+            let Found::Untracked { path } = item else {
+                return true;
+            };
+            let Some(why) = refused(workdir, path.as_ref(), protect) else {
+                return true;
+            };
+            skipped.push(Skip {
+                path: path.to_str_lossy().into_owned(),
+                reason: "invalid-path",
+                detail: format!("git refuses this path ({why})"),
+            });
+            false
+        })
+        .collect()
+}
+
+/// [`refused_path`] for a work-tree path, looking at the file only when
+/// being a symlink matters (a `.gitmodules` symlink).
+fn refused(workdir: &std::path::Path, path: &BStr, protect: Protect) -> Option<String> {
+    refused_path(path, false, protect).or_else(|| {
+        let as_symlink = refused_path(path, true, protect)?;
+        let full = workdir.join(gix::path::from_bstr(path).ok()?);
+        std::fs::symlink_metadata(full)
+            .is_ok_and(|m| m.file_type().is_symlink())
+            .then_some(as_symlink)
+    })
+}
+
+/// Which of git's path protections are on: `core.protectNTFS` (on by
+/// default, on every platform) and `core.protectHFS` (on by default on
+/// macOS), as git's `verify_path` applies them.
+#[derive(Clone, Copy, Debug)]
+struct Protect {
+    ntfs: bool,
+    hfs: bool,
+}
+
+impl Protect {
+    fn of(repo: &gix::Repository) -> Protect {
+        let config = repo.config_snapshot();
+        Protect {
+            ntfs: config.boolean("core.protectNTFS").unwrap_or(true),
+            hfs: config
+                .boolean("core.protectHFS")
+                .unwrap_or(cfg!(target_os = "macos")),
+        }
+    }
+}
+
+/// Why git refuses to put `path` in its index ("invalid path"), if it does:
+/// a `.git` component in any spelling the file systems in `protect` take
+/// for `.git` (`.GIT`, `git~1`, `.git ` on NTFS, where a backslash also
+/// separates components; `.g\u{200c}it` on HFS+), a `.gitmodules` symlink,
+/// an empty, `.` or `..` component. The checks are gix's, applied where
+/// git's `verify_path` applies them.
+fn refused_path(path: &BStr, symlink: bool, protect: Protect) -> Option<String> {
+    use gix::validate::path::component::{Error as E, Mode, Options};
+    let options = Options {
+        protect_windows: false,
+        protect_hfs: protect.hfs,
+        protect_ntfs: protect.ntfs,
+    };
+    let ntfs_only = Options {
+        protect_windows: false,
+        protect_hfs: false,
+        protect_ntfs: true,
+    };
+    let mut components = path.split(|b| *b == b'/').peekable();
+    while let Some(component) = components.next() {
+        let mode = (symlink && components.peek().is_none()).then_some(Mode::Symlink);
+        if let Err(err) = gix::validate::path::component(component.as_bstr(), mode, options) {
+            return Some(err.to_string());
+        }
+        // On NTFS a backslash separates components too: git checks for
+        // `.git` after each one, whatever the platform.
+        if protect.ntfs && component.contains(&b'\\') {
+            for part in component.split(|b| *b == b'\\') {
+                if let Err(err @ (E::DotGitDir | E::SymlinkedGitModules)) =
+                    gix::validate::path::component(part.as_bstr(), mode, ntfs_only)
+                {
+                    return Some(err.to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
 /// What kind of file git cannot add `path` is, for the message.
 fn special_file_kind(path: &std::path::Path) -> &'static str {
     #[cfg(unix)]
@@ -1215,7 +1317,15 @@ pub fn changes_since(
         };
         kinds.insert(path, kind);
     }
-    for found in scan(repo, &index, &workdir, interrupt)? {
+    let mut refused = Vec::new();
+    let found = leave_out_refused_paths(
+        repo,
+        &workdir,
+        scan(repo, &index, &workdir, interrupt)?,
+        &mut refused,
+    );
+    skipped.extend(refused.into_iter().map(|skip| skip.path));
+    for found in found {
         let (path, gone) = match found {
             Found::Changed { index: i } | Found::Submodule { index: i, .. } => {
                 (index.entries()[i].path(&index).to_owned(), false)
@@ -1328,6 +1438,52 @@ mod tests {
         }
         assert!(starts_with_utf_bom(le16) && starts_with_utf_bom(be16));
         assert!(!starts_with_utf_bom(b"plain"));
+    }
+
+    /// The names git's verify_path refuses, per protection.
+    #[test]
+    fn refused_paths_follow_gits_protections() {
+        let ntfs = Protect {
+            ntfs: true,
+            hfs: false,
+        };
+        let hfs = Protect {
+            ntfs: false,
+            hfs: true,
+        };
+        let none = Protect {
+            ntfs: false,
+            hfs: false,
+        };
+        for path in [
+            ".git/x",
+            ".GIT/x",
+            "a/.Git/b",
+            ".git\\hooks\\post-checkout",
+            "a\\.git\\b",
+            "git~1/x",
+            ".git. /x",
+            ".git::$INDEX_ALLOCATION/x",
+            "a//b",
+            "a/../b",
+        ] {
+            assert!(refused_path(path.into(), false, ntfs).is_some(), "{path}");
+        }
+        for path in [
+            "a\\b",
+            ".gitignore",
+            ".github/workflows/ci.yml",
+            "git~2/x",
+            "x.git",
+            ".g\u{200c}it/x",
+        ] {
+            assert!(refused_path(path.into(), false, ntfs).is_none(), "{path}");
+        }
+        assert!(refused_path(".g\u{200c}it/x".into(), false, hfs).is_some());
+        assert!(refused_path(".git\\hooks\\x".into(), false, none).is_none());
+        assert!(refused_path(".GIT/x".into(), false, none).is_some());
+        assert!(refused_path(".gitmodules".into(), true, ntfs).is_some());
+        assert!(refused_path(".gitmodules".into(), false, ntfs).is_none());
     }
 
     #[test]

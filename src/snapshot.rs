@@ -133,8 +133,9 @@ pub struct Snapshot {
 pub struct Skip {
     /// Path relative to the work tree root.
     pub path: String,
-    /// `secret`, `too-large`, `nested-repo`, `unsupported-type` or
-    /// `bom-prohibited`: what the state records.
+    /// `secret`, `too-large`, `nested-repo`, `unsupported-type`,
+    /// `bom-prohibited`, `invalid-path` or `unreadable`: what the state
+    /// records.
     pub reason: &'static str,
     /// The same for a person: which pattern, how large.
     pub detail: String,
@@ -179,6 +180,8 @@ enum Found {
     Conflict { path: BString },
     /// Untracked and not ignored.
     Untracked { path: BString },
+    /// A directory the scan may not read: passed over, as git does.
+    Unreadable { path: BString },
 }
 
 struct Collect {
@@ -317,6 +320,11 @@ pub fn snapshot(
     for item in found {
         match item {
             Found::Conflict { .. } => {}
+            Found::Unreadable { path } => skipped.push(Skip {
+                path: path.to_str_lossy().into_owned(),
+                reason: "unreadable",
+                detail: "a directory that could not be read (permission denied): passed over, tracked files in it keep their recorded content".into(),
+            }),
             Found::Removed { index: i } => {
                 removed[i] = true;
                 index_changed = true;
@@ -523,25 +531,162 @@ fn scan(
         .empty_patterns_match_prefix(false)
         .recurse_repositories(false);
     let mut collect = Collect { found: Vec::new() };
-    repo.index_worktree_status(
-        index,
-        None::<&BStr>,
-        &mut collect,
-        gix::status::plumbing::index_as_worktree::traits::FastEq,
-        SubmoduleHead {
-            workdir: workdir.to_path_buf(),
-        },
-        &mut gix::progress::Discard,
-        interrupt,
-        gix::status::index_worktree::Options {
-            sorting: None,
-            dirwalk_options: Some(dirwalk),
-            rewrites: None,
-            thread_limit: None,
-        },
-    )
-    .context("could not scan the work tree")?;
-    Ok(collect.found)
+    // Tracked files under the directories in `unreadable` are left out of
+    // the scan (they keep their recorded content).
+    let status =
+        |dirwalk: Option<gix::dirwalk::Options>, unreadable: &[BString], collect: &mut Collect| {
+            let patterns: Vec<BString> = unreadable
+                .iter()
+                .map(|dir| format!(":(top,exclude,literal){dir}").into())
+                .collect();
+            repo.index_worktree_status(
+                index,
+                &patterns,
+                collect,
+                gix::status::plumbing::index_as_worktree::traits::FastEq,
+                SubmoduleHead {
+                    workdir: workdir.to_path_buf(),
+                },
+                &mut gix::progress::Discard,
+                interrupt,
+                gix::status::index_worktree::Options {
+                    sorting: None,
+                    dirwalk_options: dirwalk,
+                    rewrites: None,
+                    thread_limit: None,
+                },
+            )
+            .map(drop)
+            .map_err(anyhow::Error::from)
+        };
+    if let Err(err) = status(Some(dirwalk), &[], &mut collect) {
+        // A directory we may not read or enter fails gix's whole scan,
+        // where git warns and goes on. Then the tracked files are scanned
+        // again without such directories, and the walk for untracked ones
+        // passes over them; they are reported. Only this costs a second
+        // scan.
+        let mut unreadable = Vec::new();
+        let mut next = Some(err);
+        let give_up = |err: anyhow::Error| err.context("could not scan the work tree");
+        while let Some(err) = next.take() {
+            match unreadable_directory(&err, workdir) {
+                Some(dir) if !unreadable.contains(&dir) && unreadable.len() < MAX_UNREADABLE => {
+                    unreadable.push(dir);
+                }
+                _ => return Err(give_up(err)),
+            }
+            collect.found.clear();
+            if let Err(err) = status(None, &unreadable, &mut collect) {
+                next = Some(err);
+                continue;
+            }
+            let mut walk = PassOver {
+                unreadable: &unreadable,
+                found: Vec::new(),
+            };
+            let walked = repo
+                .dirwalk(index, None::<&BStr>, interrupt, dirwalk, &mut walk)
+                .map(drop)
+                .map_err(anyhow::Error::from);
+            let found = walk.found;
+            match walked {
+                Ok(()) => collect.found.extend(found),
+                Err(err) => next = Some(err),
+            }
+        }
+        collect.found.extend(
+            unreadable
+                .into_iter()
+                .map(|path| Found::Unreadable { path }),
+        );
+    }
+    // A gitlink replaced by a file or a symlink is reported twice: as a
+    // changed entry and, since the index has no file there, as untracked.
+    // The changed entry is the one to update; a second entry for the path
+    // would be two stage-0 entries, which git's fsck rejects.
+    let mut found = collect.found;
+    found.retain(|f| match f {
+        Found::Untracked { path } => index.entry_by_path(path.as_ref()).is_none(),
+        _ => true,
+    });
+    Ok(found)
+}
+
+/// The walk for untracked files, passing over the directories that could
+/// not be read (and not reporting them as untracked).
+struct PassOver<'a> {
+    unreadable: &'a [BString],
+    found: Vec<Found>,
+}
+
+impl gix::dir::walk::Delegate for PassOver<'_> {
+    fn emit(
+        &mut self,
+        entry: gix::dir::EntryRef<'_>,
+        _collapsed_directory_status: Option<gix::dir::entry::Status>,
+    ) -> gix::dir::walk::Action {
+        let path = entry.rela_path.as_ref();
+        if matches!(entry.status, gix::dir::entry::Status::Untracked)
+            && !self.unreadable.iter().any(|dir| dir == path)
+        {
+            self.found.push(Found::Untracked {
+                path: path.to_owned(),
+            });
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn can_recurse(
+        &mut self,
+        entry: gix::dir::EntryRef<'_>,
+        for_deletion: Option<gix::dir::walk::ForDeletionMode>,
+        worktree_root_is_repository: bool,
+    ) -> bool {
+        let path = entry.rela_path.as_ref();
+        !self.unreadable.iter().any(|dir| dir == path)
+            && entry.status.can_recurse(
+                entry.disk_kind,
+                entry.pathspec_match,
+                for_deletion,
+                worktree_root_is_repository,
+            )
+    }
+}
+
+/// Unreadable directories one scan passes over before it gives up.
+const MAX_UNREADABLE: usize = 100;
+
+/// The work-tree directory (relative, `/`-separated) that could not be
+/// listed or entered (permission denied) when a scan failed with `err`.
+/// gix says which only in its messages ("Failed to read the directory at
+/// \"…\"", "Could not read metadata for worktree path \"…\""): this
+/// relies on that wording of the pinned gix (tests pin it).
+fn unreadable_directory(err: &anyhow::Error, workdir: &std::path::Path) -> Option<BString> {
+    let denied = err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+    });
+    if !denied {
+        return None;
+    }
+    err.chain().find_map(|cause| {
+        let text = cause.to_string();
+        let quoted = |prefix: &str| Some(text.strip_prefix(prefix)?.strip_suffix('"')?.to_owned());
+        let dir = match quoted("Failed to read the directory at \"") {
+            Some(dir) => std::path::PathBuf::from(dir),
+            // A file git tracks whose directory may not be entered.
+            None => std::path::Path::new(&quoted("Could not read metadata for worktree path \"")?)
+                .parent()?
+                .to_path_buf(),
+        };
+        let rel = dir.strip_prefix(workdir).ok()?;
+        if rel.as_os_str().is_empty() {
+            return None;
+        }
+        let rel = gix::path::to_unix_separators_on_windows(gix::path::into_bstr(rel).ok()?);
+        Some(rel.into_owned())
+    })
 }
 
 /// Refuse the snapshot for `path`, or (hooks) record it as left out.
@@ -1342,6 +1487,10 @@ pub fn changes_since(
                 } else {
                     kinds.insert(path, ChangeKind::Added);
                 }
+                continue;
+            }
+            Found::Unreadable { path } => {
+                skipped.push(path.to_str_lossy().into_owned());
                 continue;
             }
             Found::Stat { .. } => continue,

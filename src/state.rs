@@ -17,8 +17,10 @@ pub struct Skipped {
     /// Path relative to the work tree root, `/`-separated.
     pub path: String,
     /// `secret`, `too-large`, `nested-repo`, `unsupported-type` (a FIFO,
-    /// socket or device where a tracked file was) or `bom-prohibited` (a
-    /// byte order mark its working-tree-encoding forbids).
+    /// socket or device where a tracked file was), `bom-prohibited` (a
+    /// byte order mark its working-tree-encoding forbids), `invalid-path`
+    /// (a name git refuses, such as `.git\hooks\x`) or `unreadable` (a
+    /// directory that could not be read).
     pub reason: String,
 }
 

@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
+use gix::bstr::ByteSlice as _;
+
 use crate::error::Error;
 
 /// Fallback identity when none is configured, like git's own would fail.
@@ -29,7 +32,70 @@ pub fn open(dir: &Path) -> anyhow::Result<gix::Repository> {
     .map_err(|_| Error::NotARepository(dir.to_path_buf()))?
     .to_thread_local();
     refuse_unsupported(&repo)?;
+    let mut repo = repo;
+    align_config_with_git(&mut repo)?;
     Ok(repo)
+}
+
+/// Settings gix reads differently from git, set in memory (never written)
+/// to what git makes of them:
+///
+/// - git runs from the top of the work tree, so a relative
+///   `core.excludesFile` or `core.attributesFile` names a file there; gix
+///   would look from the current directory, and from a subdirectory
+///   ignored files would be committed and attributes lost. They are made
+///   absolute.
+/// - git honours `core.precomposeUnicode` on macOS only; elsewhere gix
+///   would still turn a decomposed (NFD) file name into its composed form,
+///   find no such file and leave it out of the snapshot without a word.
+///   It is switched off there.
+fn align_config_with_git(repo: &mut gix::Repository) -> anyhow::Result<()> {
+    use gix::config::tree::{Core, Key};
+    let mut overrides: Vec<(&'static dyn Key, gix::bstr::BString)> = Vec::new();
+    {
+        let config = repo.config_snapshot();
+        if let Some(top) = repo.workdir() {
+            for key in [&Core::EXCLUDES_FILE, &Core::ATTRIBUTES_FILE] {
+                let Some(value) = config.string(key) else {
+                    continue;
+                };
+                let Ok(path) = gix::path::from_bstr(value.as_bstr()) else {
+                    continue;
+                };
+                // `~/…` and `%(prefix)/…` are interpolated; absolute paths
+                // and an empty value (no file) stand as they are.
+                let text = path.to_string_lossy();
+                if path.as_os_str().is_empty()
+                    || path.is_absolute()
+                    || text.starts_with('~')
+                    || text.starts_with("%(prefix)")
+                {
+                    continue;
+                }
+                let absolute = top.join(&path);
+                let value = gix::path::os_str_into_bstr(absolute.as_os_str())
+                    .context("the work tree's path is not valid UTF-8")?
+                    .to_owned();
+                overrides.push((key, value));
+            }
+        }
+        if !cfg!(target_os = "macos") && config.boolean(Core::PRECOMPOSE_UNICODE) == Some(true) {
+            overrides.push((&Core::PRECOMPOSE_UNICODE, "false".into()));
+        }
+    }
+    if overrides.is_empty() {
+        return Ok(());
+    }
+    let mut config = repo.config_snapshot_mut();
+    for (key, value) in overrides {
+        config
+            .set_value(key, value.as_bstr())
+            .with_context(|| format!("could not read {}", key.logical_name()))?;
+    }
+    config
+        .commit()
+        .context("could not apply the configuration")?;
+    Ok(())
 }
 
 /// gix 0.90 reads only the `files` ref backend: in a reftable repository

@@ -33,6 +33,8 @@ pub struct Locks {
     _session: gix::lock::File,
     /// The holder record (see [`take`]), kept open to append to.
     record: Record,
+    /// `core.sharedRepository`'s permissions for what is written meanwhile.
+    _shared: crate::repo::SharedPermissions,
 }
 
 impl Locks {
@@ -128,6 +130,7 @@ impl Record {
 /// locks its holder record says it created.
 pub fn take(repo: &gix::Repository) -> anyhow::Result<Locks> {
     use std::io::Write as _;
+    let shared = crate::repo::shared_permissions(repo);
     let dir = session_dir(repo);
     std::fs::create_dir_all(&dir)
         .map_err(|e| anyhow::anyhow!("could not create '{}': {e}", dir.display()))?;
@@ -196,6 +199,7 @@ pub fn take(repo: &gix::Repository) -> anyhow::Result<Locks> {
         index,
         _session: session,
         record,
+        _shared: shared,
     })
 }
 

@@ -303,3 +303,122 @@ pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<gix::ObjectId
         .ok_or_else(|| Error::UnknownRev(rev.to_string()))?;
     Ok(commit.id)
 }
+
+/// What `core.sharedRepository` asks of the files and directories written
+/// in the repository, as git reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shared {
+    /// `group` (`true`, `1`): readable and writable by the group.
+    Group,
+    /// `all` (`world`, `everybody`, `2`): also readable by everyone.
+    All,
+    /// An octal mode (`0640`): exactly these permissions.
+    Exact(u32),
+}
+
+impl Shared {
+    /// `None` for `umask`, `false`, `0` and values git would refuse.
+    fn parse(value: &str) -> Option<Shared> {
+        match value.to_ascii_lowercase().as_str() {
+            "" | "umask" | "false" | "no" | "off" | "0" => None,
+            "group" | "true" | "yes" | "on" | "1" => Some(Shared::Group),
+            "all" | "world" | "everybody" | "2" => Some(Shared::All),
+            octal => u32::from_str_radix(octal, 8)
+                .ok()
+                .filter(|mode| *mode & 0o600 == 0o600 && *mode <= 0o777)
+                .map(Shared::Exact),
+        }
+    }
+
+    /// The umask under which new files and directories get what git gives
+    /// them (adjust_shared_perm): group read (and write, unless the file is
+    /// read-only, as objects are) for `group`, read for others too with
+    /// `all`, exactly the mode, plus search bits on directories, for an
+    /// octal value.
+    fn umask(self, current: u32) -> u32 {
+        match self {
+            Shared::Group => current & !0o070,
+            Shared::All => current & !0o075,
+            Shared::Exact(mode) => 0o777 & !(mode | (mode & 0o444) >> 2),
+        }
+    }
+}
+
+/// While alive, what git-session creates in the repository (objects, refs,
+/// reflogs, the index, its own files) gets the permissions
+/// `core.sharedRepository` asks for, as git's own writes do: the process
+/// umask is widened for that time and restored when this drops. Hold it
+/// only while writing into the git dir: the work tree keeps the user's
+/// umask, as with git.
+pub struct SharedPermissions {
+    #[cfg(unix)]
+    previous: Option<rustix::fs::Mode>,
+}
+
+/// See [`SharedPermissions`]; a no-op where the setting is absent or
+/// `umask`.
+pub fn shared_permissions(repo: &gix::Repository) -> SharedPermissions {
+    let shared = repo
+        .config_snapshot()
+        .string("core.sharedRepository")
+        .and_then(|value| Shared::parse(value.to_str_lossy().trim()));
+    #[cfg(unix)]
+    {
+        use rustix::fs::Mode;
+        let previous = shared.map(|shared| {
+            // umask(2) can only be read by setting it.
+            let current = rustix::process::umask(Mode::empty());
+            let wanted = shared.umask(current.bits() as u32);
+            rustix::process::umask(Mode::from_bits_truncate(wanted as _));
+            current
+        });
+        SharedPermissions { previous }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = shared;
+        SharedPermissions {}
+    }
+}
+
+impl Drop for SharedPermissions {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(previous) = self.previous.take() {
+            rustix::process::umask(previous);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_repository_values_read_as_git_reads_them() {
+        assert_eq!(Shared::parse("umask"), None);
+        assert_eq!(Shared::parse("false"), None);
+        assert_eq!(Shared::parse("group"), Some(Shared::Group));
+        assert_eq!(Shared::parse("true"), Some(Shared::Group));
+        assert_eq!(Shared::parse("everybody"), Some(Shared::All));
+        assert_eq!(Shared::parse("0640"), Some(Shared::Exact(0o640)));
+        assert_eq!(
+            Shared::parse("0440"),
+            None,
+            "the owner must be able to write"
+        );
+        // umask 077: git's group gives files 0660, objects 0440, dirs 0770.
+        let group = Shared::Group.umask(0o077);
+        assert_eq!(
+            (0o666 & !group, 0o444 & !group, 0o777 & !group),
+            (0o660, 0o440, 0o770)
+        );
+        let all = Shared::All.umask(0o077);
+        assert_eq!((0o666 & !all, 0o777 & !all), (0o664, 0o775));
+        let exact = Shared::Exact(0o640).umask(0o077);
+        assert_eq!(
+            (0o666 & !exact, 0o444 & !exact, 0o777 & !exact),
+            (0o640, 0o440, 0o750)
+        );
+    }
+}

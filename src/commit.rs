@@ -93,10 +93,8 @@ impl NewCommit {
             message: self.message.as_str().into(),
             extra_headers: Vec::new(),
         };
-        Ok(repo
-            .write_object(&commit)
-            .with_context(|| format!("could not write {what}"))?
-            .detach())
+        crate::repo::retry_object_writes(|| Ok(repo.write_object(&commit)?.detach()))
+            .with_context(|| format!("could not write {what}"))
     }
 }
 

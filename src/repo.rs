@@ -304,6 +304,37 @@ pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<gix::ObjectId
     Ok(commit.id)
 }
 
+/// Run `write`, which writes objects, again when a `git gc` running
+/// alongside removed an object directory between its creation and the
+/// object's arrival in it (`git prune` removes empty ones), which fails the
+/// write with "Could not persist loose object … No such file or
+/// directory". Objects are named by their content, so writing again is
+/// always right.
+pub fn retry_object_writes<T>(mut write: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let mut attempt = 0;
+    loop {
+        match write() {
+            Err(err) if attempt < 3 && object_directory_vanished(&err) => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
+fn object_directory_vanished(err: &anyhow::Error) -> bool {
+    let persisting = err.chain().any(|cause| {
+        cause
+            .to_string()
+            .starts_with("Could not persist loose object")
+    });
+    persisting
+        && err.chain().any(|cause| {
+            cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                || cause.to_string().contains("(os error 2)")
+        })
+}
+
 /// What `core.sharedRepository` asks of the files and directories written
 /// in the repository, as git reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -393,6 +424,42 @@ impl Drop for SharedPermissions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only gc's vanished object directory is retried, a few times.
+    #[test]
+    fn object_writes_are_retried_only_when_gc_removed_the_directory() {
+        let vanished = || {
+            anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::NotFound))
+                .context("Could not persist loose object, path=\"/r/.git/objects/ab/cd\"")
+                .context("could not write the tree")
+        };
+        let mut calls = 0;
+        let result = retry_object_writes(|| {
+            calls += 1;
+            if calls < 3 {
+                Err(vanished())
+            } else {
+                Ok(calls)
+            }
+        });
+        assert_eq!(result.expect("third time"), 3);
+        let mut calls = 0;
+        let result: anyhow::Result<()> = retry_object_writes(|| {
+            calls += 1;
+            Err(vanished())
+        });
+        assert!(result.is_err());
+        assert_eq!(calls, 4, "tries four times, then gives up");
+        let mut calls = 0;
+        let _ = retry_object_writes(|| -> anyhow::Result<()> {
+            calls += 1;
+            Err(
+                anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+                    .context("Could not persist loose object"),
+            )
+        });
+        assert_eq!(calls, 1, "other failures are not retried");
+    }
 
     #[test]
     fn shared_repository_values_read_as_git_reads_them() {

@@ -843,11 +843,13 @@ impl<'repo> Hasher<'repo> {
             } else {
                 EntryKind::Blob
             };
-            let hashed = if meta.len() >= STREAM_THRESHOLD {
-                self.stream_file(index, &full, rela_path, meta.len())
-            } else {
-                self.small_file(index, &full, rela_path)
-            };
+            let hashed = crate::repo::retry_object_writes(|| {
+                if meta.len() >= STREAM_THRESHOLD {
+                    self.stream_file(index, &full, rela_path, meta.len())
+                } else {
+                    self.small_file(index, &full, rela_path)
+                }
+            });
             return Ok(match hashed.with_context(added)? {
                 Some(Ok(id)) => Hashed::Object(id, kind, stat),
                 Some(Err(why)) => Hashed::Refused(why),
@@ -860,15 +862,15 @@ impl<'repo> Hasher<'repo> {
             ))));
         }
         let pipeline = self.pipeline(index)?;
-        Ok(
-            match pipeline
+        let hashed = crate::repo::retry_object_writes(|| {
+            pipeline
                 .worktree_file_to_object(rela_path, index)
-                .with_context(added)?
-            {
-                Some((id, kind, _)) => Hashed::Object(id, kind, stat),
-                None => Hashed::Gone,
-            },
-        )
+                .map_err(anyhow::Error::from)
+        });
+        Ok(match hashed.with_context(added)? {
+            Some((id, kind, _)) => Hashed::Object(id, kind, stat),
+            None => Hashed::Gone,
+        })
     }
 
     /// A regular file that fits in memory, read once: for its BOM and for
@@ -1264,19 +1266,21 @@ fn edit_base_tree(
         ensure_tree_exists(repo, base_tree)?;
         return Ok((base_tree, changes));
     }
-    let mut editor = repo
-        .edit_tree(base_tree)
-        .context("could not read the base tree")?;
-    // All removals first, then upserts: a file ↔ directory swap needs that order.
-    // Paths go in as bytes: a name that is not UTF-8 is recorded as git
-    // records it, not as U+FFFD.
-    for path in removals {
-        editor.remove(path)?;
-    }
-    for (path, kind, id) in upserts {
-        editor.upsert(path, *kind, *id)?;
-    }
-    let tree = editor.write().context("could not write the tree")?.detach();
+    let tree = crate::repo::retry_object_writes(|| {
+        let mut editor = repo
+            .edit_tree(base_tree)
+            .context("could not read the base tree")?;
+        // All removals first, then upserts: a file ↔ directory swap needs
+        // that order. Paths go in as bytes: a name that is not UTF-8 is
+        // recorded as git records it, not as U+FFFD.
+        for path in removals {
+            editor.remove(path)?;
+        }
+        for (path, kind, id) in upserts {
+            editor.upsert(path, *kind, *id)?;
+        }
+        Ok(editor.write().context("could not write the tree")?.detach())
+    })?;
     ensure_tree_exists(repo, tree)?;
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((tree, changes))
@@ -1522,7 +1526,7 @@ pub fn changes_since(
 /// gix treats the empty tree as always present; git's fsck does not.
 fn ensure_tree_exists(repo: &gix::Repository, tree: ObjectId) -> anyhow::Result<()> {
     if tree.is_empty_tree() {
-        repo.write_object(gix::objs::Tree::empty())?;
+        crate::repo::retry_object_writes(|| Ok(repo.write_object(gix::objs::Tree::empty())?))?;
     }
     Ok(())
 }

@@ -234,6 +234,8 @@ pub fn checkpoint(
             short(commit_id)
         ));
     }
+    // After the locks are gone, so git's gc finds nothing of ours held.
+    crate::maintenance::start_gc_if_due(repo);
 
     Ok(Outcome {
         commit: commit_id,

@@ -149,7 +149,7 @@ pub fn checkpoint(
     if unchanged {
         let cp = previous.expect("checked above");
         if snap.index_changed {
-            write_index(locked.locks, snap.index, &snap.cache_tree)?;
+            write_index(repo, locked.locks, snap.index, &snap.cache_tree)?;
         }
         return Ok(Outcome {
             commit: cp.id,
@@ -228,7 +228,7 @@ pub fn checkpoint(
         ));
     }
 
-    if let Err(err) = write_index(locked.locks, snap.index, &snap.cache_tree) {
+    if let Err(err) = write_index(repo, locked.locks, snap.index, &snap.cache_tree) {
         warnings.push(format!(
             "the checkpoint {} stands, but the index could not be updated ({err:#}): run 'git reset -q' to resync it",
             short(commit_id)
@@ -251,10 +251,16 @@ pub fn checkpoint(
 /// Write `index` through the held `index.lock` and commit it; this also
 /// releases the locks.
 fn write_index(
+    repo: &gix::Repository,
     mut locks: crate::lock::Locks,
-    index: gix::index::File,
+    mut index: gix::index::File,
     cache_tree: &gix::index::extension::Tree,
 ) -> anyhow::Result<()> {
+    // Right before writing, so nothing can change a file unseen between
+    // this look and the index's own time stamp.
+    if let Some(taken) = locks.taken {
+        snapshot::smudge_racily_clean(repo, &mut index, taken)?;
+    }
     crate::index_file::write(&index, cache_tree, &mut locks.index)?;
     let crate::lock::Locks { index: lock, .. } = locks;
     lock.commit()

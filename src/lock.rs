@@ -35,6 +35,11 @@ pub struct Locks {
     record: Record,
     /// `core.sharedRepository`'s permissions for what is written meanwhile.
     _shared: crate::repo::SharedPermissions,
+    /// When `index.lock` was created, by the file system's clock (the one
+    /// file times come from): every change to a work-tree file after this
+    /// run read it is stamped no earlier. See
+    /// [`crate::snapshot::smudge_racily_clean`].
+    pub taken: Option<std::time::SystemTime>,
 }
 
 impl Locks {
@@ -189,6 +194,9 @@ pub fn take(repo: &gix::Repository) -> anyhow::Result<Locks> {
         }
         backoff(&mut attempt);
     };
+    let taken = std::fs::symlink_metadata(&index_lock)
+        .and_then(|m| m.modified())
+        .ok();
     if let Some(identity) = file_identity(&index_lock) {
         // Without it, a crash in the next microseconds leaves an
         // index.lock recognised only by its creation time; failing here
@@ -200,6 +208,7 @@ pub fn take(repo: &gix::Repository) -> anyhow::Result<Locks> {
         _session: session,
         record,
         _shared: shared,
+        taken,
     })
 }
 

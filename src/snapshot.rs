@@ -954,6 +954,124 @@ impl<'repo> Hasher<'repo> {
     }
 }
 
+impl Hasher<'_> {
+    /// The id `git add` would give `rela_path` now, without writing it;
+    /// `None` when it is gone, not a file or symlink, or too large to be
+    /// worth reading here.
+    fn id_of(
+        &mut self,
+        index: &gix::index::File,
+        rela_path: &BStr,
+        meta: &gix::index::fs::Metadata,
+    ) -> anyhow::Result<Option<ObjectId>> {
+        use gix::filter::plumbing::pipeline::convert::ToGitOutcome;
+        use std::io::Read as _;
+        let full = self.workdir.join(gix::path::from_bstr(rela_path)?);
+        let kind = self.repo.object_hash();
+        let blob = gix::object::Kind::Blob;
+        if meta.is_symlink() {
+            let Ok(target) = std::fs::read_link(&full) else {
+                return Ok(None);
+            };
+            let target = gix::path::into_bstr(target)?;
+            let target = gix::path::to_unix_separators_on_windows(target);
+            return Ok(Some(gix::objs::compute_hash(kind, blob, &target)?));
+        }
+        if !meta.is_file() || meta.len() >= STREAM_THRESHOLD {
+            return Ok(None);
+        }
+        let Ok(data) = std::fs::read(&full) else {
+            return Ok(None);
+        };
+        let rela = gix::path::from_bstr(rela_path)?;
+        let id = match self
+            .pipeline(index)?
+            .convert_to_git(&data[..], &rela, index)?
+        {
+            ToGitOutcome::Unchanged(_) => gix::objs::compute_hash(kind, blob, &data)?,
+            ToGitOutcome::Buffer(buf) => gix::objs::compute_hash(kind, blob, buf)?,
+            ToGitOutcome::Process(mut filtered) => {
+                let mut out = Vec::new();
+                filtered.read_to_end(&mut out)?;
+                gix::objs::compute_hash(kind, blob, &out)?
+            }
+        };
+        Ok(Some(id))
+    }
+}
+
+/// git's answer to the racy-git problem on the writing side
+/// (read-cache.c's ce_smudge_racily_clean_entry), done just before the
+/// index is written.
+///
+/// A file changed again after it was hashed, within the same tick of the
+/// file system's clock (4 ms here, a second or two on some file systems)
+/// and to the same size, has exactly the stat data the entry records. If
+/// the index is then written in a later tick, nothing can tell the entry
+/// from a clean one (the entry is not newer than the index), and the next
+/// checkpoint would skip the change: lost work. So every entry whose file
+/// was modified at or after `since` (when this checkpoint took its locks,
+/// by the same clock) and whose stat data still matches is hashed once
+/// more; one whose content differs gets its size set to 0, as git does,
+/// which makes every later scan (ours, gix's, git's) look at the content.
+/// An entry modified before `since` cannot be affected: any later change
+/// gets a later time. Returns how many entries were smudged.
+pub fn smudge_racily_clean(
+    repo: &gix::Repository,
+    index: &mut gix::index::File,
+    since: std::time::SystemTime,
+) -> anyhow::Result<usize> {
+    let Some(workdir) = repo.workdir().map(std::path::Path::to_path_buf) else {
+        return Ok(0);
+    };
+    let Ok(since) = since.duration_since(std::time::UNIX_EPOCH) else {
+        return Ok(0);
+    };
+    let since = (since.as_secs(), since.subsec_nanos());
+    let stat_options = repo.stat_options()?;
+    let candidates: Vec<usize> = index
+        .entries()
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            e.stage_raw() == 0
+                && (is_file_mode(e.mode) || e.mode == Mode::SYMLINK)
+                && !e
+                    .flags
+                    .intersects(Flags::SKIP_WORKTREE | Flags::INTENT_TO_ADD | Flags::ASSUME_VALID)
+                && e.stat.size != 0
+                && (u64::from(e.stat.mtime.secs), e.stat.mtime.nsecs) >= since
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if candidates.is_empty() {
+        return Ok(0);
+    }
+    let mut hasher = Hasher::new(repo, &workdir);
+    let mut smudged = 0;
+    for i in candidates {
+        let entry = &index.entries()[i];
+        let path = entry.path(index).to_owned();
+        let full = workdir.join(gix::path::from_bstr(path.as_bstr())?);
+        let Ok(meta) = gix::index::fs::Metadata::from_path_no_follow(&full) else {
+            continue;
+        };
+        let Ok(now) = Stat::from_fs(&meta) else {
+            continue;
+        };
+        // Stat data that differs already shows the change.
+        if !now.matches(&entry.stat, stat_options) {
+            continue;
+        }
+        let same = hasher.id_of(index, path.as_ref(), &meta)? == Some(entry.id);
+        if !same {
+            index.entries_mut()[i].stat.size = 0;
+            smudged += 1;
+        }
+    }
+    Ok(smudged)
+}
+
 /// Files at least this large are streamed into the object database: gix's
 /// own path (`write_blob_stream`) reads the whole file into memory first.
 const STREAM_THRESHOLD: u64 = 16 << 20;

@@ -14,6 +14,7 @@ mod hooks;
 mod hostile;
 mod notes;
 mod reliability;
+mod repo_shapes;
 mod resume;
 mod state_cli;
 mod support;

@@ -152,10 +152,8 @@ pub fn squash(
     // Held to the end, so no checkpoint (an agent's hook) lands in between.
     let mut locks = crate::lock::take(repo)?;
 
-    let head = repo
-        .head_id()
-        .map_err(|_| Error::NoCheckpoint("HEAD".into()))?
-        .detach();
+    let head =
+        crate::repo::head_id_fresh(repo)?.ok_or_else(|| Error::NoCheckpoint("HEAD".into()))?;
     let mut history = History::new(repo, config)?;
     let newest = history
         .newest(head)?

@@ -304,6 +304,69 @@ pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<gix::ObjectId
     Ok(commit.id)
 }
 
+/// The commit HEAD points to, read as git reads a ref: the loose file
+/// first, and `packed-refs` only once the loose file is known to be gone.
+/// gix takes its `packed-refs` snapshot before it looks for the loose file,
+/// so a `git pack-refs` (run by `git gc`) that packs and deletes the loose
+/// ref in between made it return the ref's value from an older packing,
+/// and the compare-and-swap that follows failed. `None` on an unborn
+/// branch.
+pub fn head_id_fresh(repo: &gix::Repository) -> anyhow::Result<Option<gix::ObjectId>> {
+    ref_id_fresh(repo, "HEAD")
+}
+
+/// Like [`head_id_fresh`], for the ref `name` (a full name, or `HEAD`).
+pub fn ref_id_fresh(repo: &gix::Repository, name: &str) -> anyhow::Result<Option<gix::ObjectId>> {
+    let mut path = if name == "HEAD" {
+        repo.git_dir().join("HEAD")
+    } else {
+        repo.common_dir()
+            .join(gix::path::from_bstr(name.as_bytes().as_bstr())?)
+    };
+    let mut name = name.to_string();
+    // A few symbolic hops at most (HEAD → branch, rarely more).
+    for _ in 0..5 {
+        match std::fs::read(&path) {
+            Ok(content) => {
+                let text = content.to_str_lossy();
+                let text = text.trim();
+                if let Some(target) = text.strip_prefix("ref:") {
+                    name = target.trim().to_string();
+                    path = repo
+                        .common_dir()
+                        .join(gix::path::from_bstr(name.as_bytes().as_bstr())?);
+                    continue;
+                }
+                return Ok(Some(
+                    gix::ObjectId::from_hex(text.as_bytes()).with_context(|| {
+                        format!("'{}' does not hold an object id", path.display())
+                    })?,
+                ));
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => break,
+            // A directory, say: let gix say what it is.
+            Err(_) => break,
+        }
+    }
+    refresh_packed_refs(repo);
+    Ok(repo
+        .try_find_reference(name.as_str())?
+        .map(|mut reference| reference.peel_to_id())
+        .transpose()?
+        .map(|id| id.detach()))
+}
+
+/// Read `packed-refs` again on the next ref lookup. gix keeps it cached
+/// and trusts its modification time; a `git pack-refs` (run by `git gc`)
+/// that rewrites it within one tick of the file system's clock and then
+/// deletes the loose refs it packed would leave us reading an older value
+/// of a ref. Call it once the locks are held, before reading refs that a
+/// compare-and-swap will move.
+pub fn refresh_packed_refs(repo: &gix::Repository) {
+    // Fails when there is no packed-refs file: nothing is cached then.
+    let _ = repo.refs.force_refresh_packed_buffer();
+}
+
 /// Run `write`, which writes objects, again when a `git gc` running
 /// alongside removed an object directory between its creation and the
 /// object's arrival in it (`git prune` removes empty ones), which fails the

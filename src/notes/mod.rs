@@ -70,6 +70,7 @@ impl<'repo> Notes<'repo> {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            crate::repo::refresh_packed_refs(self.repo);
             let written = self
                 .repo
                 .notes()

@@ -231,6 +231,61 @@ fn checkpoint_history(dir: &Path, home: &Path, branch: &str, count: usize) {
     assert!(child.wait().expect("wait").success());
 }
 
+/// `count` branches `s/NNN`, each one checkpoint (trailers only) on HEAD,
+/// and `count` branches `p/NNN` without one, made with fast-import.
+fn many_session_branches(dir: &Path, home: &Path, count: usize) {
+    let head = String::from_utf8(
+        env(Command::new("git").args(["rev-parse", "HEAD"]), home)
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .output()
+            .expect("rev-parse")
+            .stdout,
+    )
+    .expect("utf8");
+    let head = head.trim();
+    let mut stream = String::new();
+    for i in 0..count {
+        let message = format!(
+            "checkpoint: work {i}\n\nSession-Schema: 1\nSession-Reason: {}\nSession-Branch: s/{i:03}\nSession-Task: task {i}\nSession-Todo: item {i}\n",
+            if i % 2 == 0 { "pause" } else { "stop" }
+        );
+        stream.push_str(&format!(
+            "commit refs/heads/s/{i:03}\ncommitter bench <bench@example.com> {} +0000\ndata {}\n{message}from {head}\n\n",
+            1_700_000_000 + i,
+            message.len()
+        ));
+        stream.push_str(&format!("reset refs/heads/p/{i:03}\nfrom {head}\n\n"));
+    }
+    let mut child = env(Command::new("git").args(["fast-import", "--quiet"]), home)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("fast-import");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stream.as_bytes())
+        .expect("feed fast-import");
+    assert!(child.wait().expect("wait").success());
+}
+
+/// A TCP server on 127.0.0.1 that accepts and never answers, as a remote
+/// that is down behind a live address; returns its port.
+fn silent_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
 /// A Claude Code transcript of about `bytes` bytes with a TodoWrite near
 /// the end.
 fn transcript(path: &Path, bytes: usize) {
@@ -376,7 +431,9 @@ fn main() {
             });
         }
 
-        // 4. the Claude Code Stop hook path with a transcript.
+        // 4. the Claude Code Stop hook path with a transcript, on a feature
+        // branch: hooks leave the default branch alone (session.hookBranches).
+        git(&ours_dir, &home, "checkout -q -b feat/bench");
         let transcript_bytes = if options.small { 1 << 20 } else { 20 << 20 };
         let transcript_path = root.path().join(format!("transcript-{files}.jsonl"));
         transcript(&transcript_path, transcript_bytes);
@@ -413,6 +470,88 @@ fn main() {
                 "Stop hook, {} MB transcript read cold, {files} files",
                 transcript_bytes >> 20
             ),
+            ours,
+            theirs: None,
+        });
+    }
+
+    // 5. list and the UserPromptSubmit hook, on the smallest repository:
+    // what they cost depends on branches and the network, not on files.
+    let files = options.sizes[0];
+    let sessions_dir = root.path().join("sessions");
+    copy(&root.path().join(format!("base-{files}")), &sessions_dir);
+    let branches = 200;
+    many_session_branches(&sessions_dir, &home, branches);
+    let (ours, theirs) = alternate(
+        options.runs.max(5),
+        &home,
+        (&sessions_dir, &format!("{BIN} list --json > /dev/null")),
+        (
+            &sessions_dir,
+            "git for-each-ref --format='%(refname) %(contents:trailers)' refs/heads > /dev/null",
+        ),
+        |_| {},
+    );
+    rows.push(Row {
+        what: format!("list, {branches} session branches + {branches} without"),
+        ours,
+        theirs: Some(("git for-each-ref with trailers".into(), theirs)),
+    });
+    for (what, prompt, remote) in [
+        ("naming no branch", "Fix the typo in src/main.rs", None),
+        (
+            "naming a session branch, remote reachable",
+            "Continue work on branch s/007",
+            Some(
+                root.path()
+                    .join("sessions-remote.git")
+                    .display()
+                    .to_string(),
+            ),
+        ),
+        (
+            "naming a session branch, remote not answering",
+            "Continue work on branch s/007",
+            Some(format!("git://127.0.0.1:{}/x.git", silent_server())),
+        ),
+    ] {
+        if let Some(url) = &remote {
+            if !url.starts_with("git://") && !Path::new(url).exists() {
+                git(&sessions_dir, &home, &format!("clone -q --bare . {url}"));
+            }
+            // Set, not re-added: the remote-tracking branches fetched from
+            // the reachable remote stay, so the prompt names one.
+            git(
+                &sessions_dir,
+                &home,
+                &format!("remote add origin {url} 2>/dev/null || git remote set-url origin {url}"),
+            );
+            if !url.starts_with("git://") {
+                git(&sessions_dir, &home, "fetch -q origin");
+            }
+        }
+        let input_file = root.path().join("prompt-input.json");
+        std::fs::write(
+            &input_file,
+            format!(
+                "{{\"session_id\":\"p\",\"cwd\":\"{}\",\"hook_event_name\":\"UserPromptSubmit\",\"prompt\":\"{prompt}\"}}",
+                sessions_dir.display()
+            ),
+        )
+        .expect("write input");
+        let mut ours = Sample {
+            times: Vec::new(),
+            peak_kb: None,
+        };
+        for _ in 0..options.runs.max(5) {
+            ours.times.push(sh(
+                &sessions_dir,
+                &home,
+                &format!("{BIN} hook claude < {} > /dev/null", input_file.display()),
+            ));
+        }
+        rows.push(Row {
+            what: format!("UserPromptSubmit hook, {what}"),
             ours,
             theirs: None,
         });

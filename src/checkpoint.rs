@@ -8,13 +8,15 @@
 
 use std::sync::atomic::AtomicBool;
 
+use anyhow::Context as _;
 use gix::ObjectId;
 use serde::Serialize;
 
 use crate::commit::{self, NewCommit};
 use crate::config::Config;
 use crate::error::Error;
-use crate::history::History;
+use crate::history::{Checkpoint, History};
+use crate::sessions::Lifecycle;
 use crate::snapshot::{self, ChangeKind, Skip};
 use crate::state::{self, Edits, State, SCHEMA};
 use crate::time::{rfc3339, short};
@@ -49,6 +51,14 @@ pub struct Request {
     /// Paths `git add` refuses: refused (a person's checkpoint, the
     /// default) or left out and reported (hooks).
     pub refusals: snapshot::Refusals,
+    /// The agent's own account of the turn (its last message), recorded as
+    /// the state's `report` after [`state::report_text`].
+    pub report: Option<String>,
+    /// The branch whose session this checkpoint continues (`continue`).
+    pub continues: Option<String>,
+    /// Start from this state instead of the newest checkpoint's
+    /// (`continue`, whose state is another branch's).
+    pub from_state: Option<State>,
 }
 
 /// What a checkpoint did.
@@ -61,14 +71,59 @@ pub struct Outcome {
     pub branch: Option<String>,
     /// False when nothing changed and nothing was written.
     pub created: bool,
+    /// HEAD before the checkpoint; when nothing was written and it is not
+    /// `commit`, commits came after the newest checkpoint.
+    pub head: Option<ObjectId>,
     /// Paths that differ from the parent commit.
     pub changes: Vec<snapshot::Change>,
     /// Paths left out.
     pub skipped: Vec<Skip>,
+    /// What the previous checkpoint recorded as left out: a path already
+    /// there with the same reason was warned about then.
+    pub previous_skipped: Vec<crate::state::Skipped>,
     /// The state recorded (or the unchanged inherited one).
     pub state: State,
     /// Problems that did not stop the checkpoint.
     pub warnings: Vec<String>,
+    /// Nothing else changed, but the agent's report did: it went into the
+    /// newest checkpoint's note (not its trailers) without a new commit.
+    pub reported: bool,
+}
+
+impl Outcome {
+    /// Paths left out this time that the previous checkpoint did not leave
+    /// out, or left out for another reason: worth a warning.
+    pub fn new_skips(&self) -> impl Iterator<Item = &Skip> {
+        self.skipped.iter().filter(|skip| {
+            !self
+                .previous_skipped
+                .iter()
+                .any(|old| old.path == skip.path && old.reason == skip.reason)
+        })
+    }
+
+    /// The warnings a person should see: the problems, then one line per
+    /// newly skipped path; and how many paths are left out as before (a
+    /// count line at most, not a warning each time).
+    pub fn skip_report(&self) -> (Vec<String>, usize) {
+        let new: Vec<String> = self
+            .new_skips()
+            .map(|skip| format!("skipped {}: {}", skip.path, skip.detail))
+            .collect();
+        let known = self.skipped.len() - new.len();
+        (new, known)
+    }
+}
+
+/// The line for paths left out as before, at most once per checkpoint.
+pub fn still_skipped_line(count: usize) -> Option<String> {
+    (count > 0).then(|| {
+        format!(
+            "{count} path{s} still left out as before ('git session status' lists {them})",
+            s = if count == 1 { "" } else { "s" },
+            them = if count == 1 { "it" } else { "them" }
+        )
+    })
 }
 
 /// Take a checkpoint of the repository's work tree.
@@ -78,10 +133,100 @@ pub fn checkpoint(
     request: &Request,
     interrupt: &AtomicBool,
 ) -> anyhow::Result<Outcome> {
-    let mut warnings: Vec<String> = crate::repo::prepare_to_commit(repo)?.into_iter().collect();
+    let warnings: Vec<String> = crate::repo::prepare_to_commit(repo)?.into_iter().collect();
     let repo = &*repo;
     let mut locked = commit::lock_head(repo)?;
+    let mut prepared = prepare(repo, config, request, &locked, interrupt)?;
+    prepared.warnings.splice(0..0, warnings);
+    let unchanged = prepared.unchanged();
+    let Written {
+        mut outcome,
+        index,
+        cache_tree,
+        index_changed,
+    } = write(repo, config, request, &mut locked.locks, prepared)?;
+    if unchanged {
+        if index_changed {
+            write_index(repo, locked.locks, index, &cache_tree)?;
+        }
+    } else {
+        if let Err(err) = write_index(repo, locked.locks, index, &cache_tree) {
+            outcome.warnings.push(format!(
+                "the checkpoint {} stands, but the index could not be updated ({err:#}): run 'git reset -q' to resync it",
+                short(outcome.commit)
+            ));
+        }
+        // After the locks are gone, so git's gc finds nothing of ours held.
+        crate::maintenance::start_gc_if_due(repo);
+    }
+    Ok(outcome)
+}
+
+/// A checkpoint worked out under the locks but not written yet: the
+/// snapshot and the state it would record. `restore` looks at it before
+/// deciding to write it.
+pub struct Prepared<'repo> {
+    history: History<'repo>,
+    previous: Option<Checkpoint>,
+    head: Option<ObjectId>,
+    branch: Option<String>,
+    /// The work tree as a tree, and the index to match it.
+    pub snap: snapshot::Snapshot,
+    /// The state the checkpoint would record (its bookkeeping is filled in
+    /// when it is written).
+    pub state: State,
+    /// Problems that did not stop it.
+    pub warnings: Vec<String>,
+    /// The checkpoint pauses a session the newest checkpoint left running:
+    /// news even when nothing else changed, as `list` reads a session's
+    /// status from its newest checkpoint, from trailers alone.
+    pausing: bool,
+    /// HEAD's tree (or the empty tree).
+    base_tree: ObjectId,
+}
+
+impl Prepared<'_> {
+    /// True when the work tree is HEAD's, the state is the newest
+    /// checkpoint's, and it does not pause the session: writing it would
+    /// make no commit.
+    pub fn unchanged(&self) -> bool {
+        // Also when commits (the user's, the agent's own) came after the
+        // newest checkpoint: the walk finds its state behind them, and
+        // resume lists them as commits after it; a commit saying only
+        // "update session state" after each of them would double the
+        // history.
+        self.previous.as_ref().is_some_and(|cp| {
+            self.snap.tree == self.base_tree && cp.state.same_content(&self.state) && !self.pausing
+        })
+    }
+
+    /// The newest checkpoint at or before HEAD, unless `fresh` was asked.
+    pub fn previous(&self) -> Option<&Checkpoint> {
+        self.previous.as_ref()
+    }
+}
+
+/// What [`write`] did, and the index to write once the caller is done.
+pub struct Written {
+    pub outcome: Outcome,
+    /// The index matching the checkpoint's tree, with fresh stat data.
+    pub index: gix::index::File,
+    pub cache_tree: gix::index::extension::Tree,
+    /// Whether `index` differs from the index on disk.
+    pub index_changed: bool,
+}
+
+/// Snapshot the work tree and work out the state, under `locked`. Nothing
+/// is written but objects.
+pub fn prepare<'repo>(
+    repo: &'repo gix::Repository,
+    config: &Config,
+    request: &Request,
+    locked: &commit::LockedHead,
+    interrupt: &AtomicBool,
+) -> anyhow::Result<Prepared<'repo>> {
     let (head_id, base_tree) = (locked.head, locked.tree);
+    let mut warnings = Vec::new();
 
     // Everything below is read while both locks are held.
     let head_name = repo.head_name()?;
@@ -107,24 +252,32 @@ pub fn checkpoint(
     )?;
     warnings.extend(snap.warnings.iter().cloned());
 
-    let mut state = match &previous {
-        Some(cp) => cp.state.clone(),
-        None => State::default(),
+    let mut state = match (&request.from_state, &previous) {
+        (Some(state), _) => state.clone(),
+        (None, Some(cp)) => cp.state.clone(),
+        (None, None) => State::default(),
     };
     state.schema = SCHEMA;
+    // Only the restore checkpoint itself says what it restored.
+    state.restored_from = None;
+    let inherited = state.clone();
     for dropped in &request.dropped_todos {
         state.todo.retain(|item| item != dropped.trim());
         state.doing.retain(|item| item != dropped.trim());
     }
     state.merge_todos(request.todos.iter().map(|(c, s)| (c.as_str(), *s)));
+    // The agent's list moved items: they keep their numbers.
+    state.renumber_from(&inherited);
     if state.task.is_empty() {
         if let Some(task) = &request.task_if_empty {
             state.task = task.trim().to_string();
         }
     }
-    state
-        .apply(&request.edits)
-        .map_err(|e| Error::Usage(e.to_string()))?;
+    let edited = state.apply(&request.edits).map_err(|e| Error::BadItem {
+        hint: e.hint(),
+        reason: e.to_string(),
+    })?;
+    warnings.extend(edited);
     state.branch = branch.clone().unwrap_or_default();
     match request.base {
         Some(base) => state.base = base.map(|id| id.to_string()),
@@ -133,32 +286,97 @@ pub fn checkpoint(
         }
         None => {}
     }
+    if let Some(report) = request.report.as_deref().map(state::report_text) {
+        if !report.is_empty() {
+            state.report = report;
+        }
+    }
     for (field, value) in [
         (&mut state.agent, &request.agent),
         (&mut state.agent_session, &request.agent_session),
         (&mut state.model, &request.model),
+        (&mut state.continues, &request.continues),
     ] {
         if value.is_some() {
             field.clone_from(value);
         }
     }
-
-    let unchanged = previous.as_ref().is_some_and(|cp| {
-        cp.tree == snap.tree && Some(cp.id) == head_id && cp.state.same_content(&state)
+    let pausing = previous.as_ref().is_some_and(|cp| {
+        Lifecycle::pauses(&request.reason) && !Lifecycle::pauses(&cp.state.reason)
     });
+    Ok(Prepared {
+        history,
+        previous,
+        head: head_id,
+        branch,
+        snap,
+        state,
+        warnings,
+        pausing,
+        base_tree,
+    })
+}
+
+/// Commit `prepared` (unless it is [unchanged](Prepared::unchanged)) and
+/// attach its note, with the locks held; the index is left to the caller.
+pub fn write(
+    repo: &gix::Repository,
+    config: &Config,
+    request: &Request,
+    locks: &mut crate::lock::Locks,
+    prepared: Prepared<'_>,
+) -> anyhow::Result<Written> {
+    let unchanged = prepared.unchanged();
+    let Prepared {
+        mut history,
+        previous,
+        head: head_id,
+        branch,
+        snap,
+        mut state,
+        mut warnings,
+        ..
+    } = prepared;
     if unchanged {
-        let cp = previous.expect("checked above");
-        if snap.index_changed {
-            write_index(repo, locked.locks, snap.index, &snap.cache_tree)?;
+        let mut cp = previous.expect("unchanged means there is a previous checkpoint");
+        // The agent's words of a turn that changed nothing else: kept in
+        // the note of the checkpoint they follow, not worth a commit.
+        let reported = state.report != cp.state.report;
+        if reported {
+            cp.state.report = state.report;
+            cp.state.created_at = rfc3339(crate::repo::signatures(repo)?.1.time);
+            match cp.state.to_toml() {
+                Ok(note) => write_note(
+                    repo,
+                    config,
+                    locks,
+                    &mut history,
+                    cp.id,
+                    &note,
+                    &mut warnings,
+                ),
+                Err(err) => warnings.push(format!(
+                    "the agent's report could not be added to the note of {}: {err}",
+                    short(cp.id)
+                )),
+            }
         }
-        return Ok(Outcome {
-            commit: cp.id,
-            branch,
-            created: false,
-            changes: Vec::new(),
-            skipped: snap.skipped,
-            state: cp.state,
-            warnings,
+        return Ok(Written {
+            outcome: Outcome {
+                commit: cp.id,
+                branch,
+                created: false,
+                head: head_id,
+                changes: Vec::new(),
+                skipped: snap.skipped,
+                previous_skipped: cp.state.skipped.clone(),
+                state: cp.state,
+                warnings,
+                reported,
+            },
+            index: snap.index,
+            cache_tree: snap.cache_tree,
+            index_changed: snap.index_changed,
         });
     }
 
@@ -173,9 +391,16 @@ pub fn checkpoint(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(first_line)
-        .unwrap_or_else(|| generated_summary(&snap.changes, previous.is_none()));
+        .unwrap_or_else(|| {
+            if snap.changes.is_empty() && Lifecycle::pauses(&state.reason) {
+                "pause the session".into()
+            } else {
+                generated_summary(&snap.changes, previous.is_none())
+            }
+        });
     state.skipped = snap.skipped.iter().map(Skip::to_state).collect();
     state.sequence = previous.as_ref().map_or(0, |cp| cp.state.sequence) + 1;
+    state.previous = previous.as_ref().map(|cp| cp.id.to_string());
 
     let mut commit = NewCommit::new(repo, snap.tree, head_id.into_iter().collect())?;
     state.created_at = rfc3339(commit.committer.time);
@@ -186,10 +411,15 @@ pub fn checkpoint(
         &snap.changes,
         &mut warnings,
     )?;
+    // Before anything is written: a state that cannot be a note fails the
+    // checkpoint with the repository untouched.
+    let note = state
+        .to_toml()
+        .context("could not write the session state as TOML for its note")?;
     let log_message = format!("git-session: {}", state.summary);
     let commit_id = commit::commit_and_move(
         repo,
-        &mut locked.locks,
+        locks,
         &commit,
         "the checkpoint commit",
         |id| {
@@ -210,14 +440,58 @@ pub fn checkpoint(
         },
     )?;
     warnings.extend(crate::repo::once_notices(repo));
+    if branch.is_none() {
+        warnings.push(format!(
+            "HEAD is detached: checkpoint {} is on no branch, and switching away leaves it behind; keep it with 'git switch -c NAME'",
+            short(commit_id)
+        ));
+    }
+    write_note(
+        repo,
+        config,
+        locks,
+        &mut history,
+        commit_id,
+        &note,
+        &mut warnings,
+    );
 
-    let noted = locked
-        .locks
+    Ok(Written {
+        outcome: Outcome {
+            commit: commit_id,
+            branch,
+            created: true,
+            head: head_id,
+            changes: snap.changes,
+            skipped: snap.skipped,
+            previous_skipped: previous.map(|cp| cp.state.skipped).unwrap_or_default(),
+            state,
+            warnings,
+            reported: false,
+        },
+        index: snap.index,
+        cache_tree: snap.cache_tree,
+        index_changed: true,
+    })
+}
+
+/// Attach `note` (a state as TOML) as the note of `commit_id`; a failure
+/// is a warning, since the commit's trailers carry the state too.
+pub fn write_note(
+    repo: &gix::Repository,
+    config: &Config,
+    locks: &mut crate::lock::Locks,
+    history: &mut History<'_>,
+    commit_id: ObjectId,
+    note: &str,
+    warnings: &mut Vec<String>,
+) {
+    let noted = locks
         .announce_refs(repo, &[&config.notes_ref])
         .and_then(|_announced| {
             history.notes().write(
                 commit_id,
-                &state.to_toml(),
+                note,
                 &format!("git-session: note for {}", short(commit_id)),
             )
         });
@@ -227,30 +501,11 @@ pub fn checkpoint(
             short(commit_id)
         ));
     }
-
-    if let Err(err) = write_index(repo, locked.locks, snap.index, &snap.cache_tree) {
-        warnings.push(format!(
-            "the checkpoint {} stands, but the index could not be updated ({err:#}): run 'git reset -q' to resync it",
-            short(commit_id)
-        ));
-    }
-    // After the locks are gone, so git's gc finds nothing of ours held.
-    crate::maintenance::start_gc_if_due(repo);
-
-    Ok(Outcome {
-        commit: commit_id,
-        branch,
-        created: true,
-        changes: snap.changes,
-        skipped: snap.skipped,
-        state,
-        warnings,
-    })
 }
 
 /// Write `index` through the held `index.lock` and commit it; this also
 /// releases the locks.
-fn write_index(
+pub fn write_index(
     repo: &gix::Repository,
     mut locks: crate::lock::Locks,
     mut index: gix::index::File,
@@ -367,7 +622,7 @@ struct CommitContext<'a> {
 
 /// Subject, rendered body, then the trailer paragraph (written by code so
 /// that a template can never break the machine-readable part).
-fn commit_message(
+pub(crate) fn commit_message(
     config: &Config,
     templates: &crate::render::Dirs,
     state: &State,

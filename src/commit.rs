@@ -212,6 +212,18 @@ pub fn head_moved_or(
         Some(old) if now != Some(old) => {
             Error::RefMoved(now.map_or_else(|| "an unborn branch".to_string(), short)).into()
         }
-        _ => anyhow::Error::from(err).context(context),
+        _ => match branch_lock(repo) {
+            // Another git holds the branch, or a killed one left its lock.
+            Some(lock) => Error::RefLocked(lock).into(),
+            None => anyhow::Error::from(err).context(context),
+        },
     }
+}
+
+/// The lock file of the branch HEAD names, when there is one on disk.
+fn branch_lock(repo: &gix::Repository) -> Option<std::path::PathBuf> {
+    let name = repo.head_name().ok()??;
+    let path = gix::path::from_bstr(name.as_bstr()).ok()?;
+    let lock = repo.common_dir().join(format!("{}.lock", path.display()));
+    lock.exists().then_some(lock)
 }

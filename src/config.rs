@@ -14,7 +14,9 @@
 //! clones it. A notes ref must be under `refs/notes/` (a committed file must
 //! never make a checkpoint write onto a branch or tag), and pushing after
 //! every checkpoint (`session.autoPush`) is the user's own decision: the file
-//! cannot set it. The user's git config is trusted.
+//! cannot set it, nor exempt files from the secret patterns
+//! (`session.secretAllow`; see [`crate::secrets`]). The user's git config is
+//! trusted.
 
 mod parameters;
 
@@ -38,27 +40,14 @@ pub mod key {
     pub const NOTES_REF: &str = "session.notesRef";
     pub const SIZE_LIMIT: &str = "session.sizeLimit";
     pub const SECRET_PATTERNS: &str = "session.secretPatterns";
+    pub const SECRET_ALLOW: &str = "session.secretAllow";
     pub const SUBJECT_PREFIX: &str = "session.subjectPrefix";
     pub const SEARCH_DEPTH: &str = "session.searchDepth";
     pub const AUTO_PUSH: &str = "session.autoPush";
     pub const TRUST_REPO_TEMPLATES: &str = "session.trustRepoTemplates";
+    pub const NETWORK_TIMEOUT: &str = "session.networkTimeout";
+    pub const HOOK_BRANCHES: &str = "session.hookBranches";
 }
-
-/// Untracked files whose name matches one of these are never committed.
-/// A pattern without `/` matches the file name, one with `/` the whole path.
-pub const DEFAULT_SECRET_PATTERNS: &[&str] = &[
-    ".env",
-    ".env.*",
-    "*.pem",
-    "*.key",
-    "id_rsa*",
-    "id_dsa*",
-    "id_ecdsa*",
-    "id_ed25519*",
-    "*.p12",
-    "*.pfx",
-    "credentials.json",
-];
 
 /// Untracked files larger than this are left out (20 MiB).
 pub const DEFAULT_SIZE_LIMIT: u64 = 20 * 1024 * 1024;
@@ -68,6 +57,15 @@ pub const DEFAULT_SIZE_LIMIT: u64 = 20 * 1024 * 1024;
 /// history, while a session with checkpoints is walked to its start.
 pub const DEFAULT_SEARCH_DEPTH: usize = 1000;
 
+/// How long a push or fetch a person started may take (5 minutes): long
+/// enough for a slow link and a pre-push hook, short enough that a dead
+/// remote does not hang the terminal.
+pub const DEFAULT_NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The most a push inside an agent's hook may take: the agent waits for
+/// the hook, and may kill it.
+pub const HOOK_NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The resolved settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -76,8 +74,14 @@ pub struct Config {
     pub notes_ref: String,
     /// Untracked files larger than this many bytes are skipped (at least 1).
     pub size_limit: u64,
-    /// Defaults plus every configured extra pattern.
+    /// Secret patterns configured on top of the built-in deny-list
+    /// ([`crate::secrets::DEFAULT_DENY`]), from any layer.
     pub secret_patterns: Vec<String>,
+    /// Patterns exempt from the secret patterns, on top of the built-in
+    /// allow-list ([`crate::secrets::DEFAULT_ALLOW`]). Read from git config
+    /// only: a cloned repository must not be able to have its clones'
+    /// secrets committed.
+    pub secret_allow: Vec<String>,
     /// First word of a checkpoint commit's subject.
     pub subject_prefix: String,
     /// Push (branch, then notes) after every checkpoint.
@@ -89,6 +93,13 @@ pub struct Config {
     /// Commits in a row without a checkpoint a history walk passes (at
     /// least 1).
     pub search_depth: usize,
+    /// How long one git push or fetch may run before it is stopped; `None`
+    /// for no limit (`session.networkTimeout = 0`).
+    pub network_timeout: Option<std::time::Duration>,
+    /// Branch patterns (as `git branch --list` reads them) on which agent
+    /// hooks checkpoint; `None`: every branch but the default branch.
+    /// Elsewhere, and on a detached HEAD, hooks save to a rescue ref.
+    pub hook_branches: Option<Vec<String>>,
 }
 
 impl Default for Config {
@@ -96,14 +107,14 @@ impl Default for Config {
         Config {
             notes_ref: "refs/notes/session".into(),
             size_limit: DEFAULT_SIZE_LIMIT,
-            secret_patterns: DEFAULT_SECRET_PATTERNS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            secret_patterns: Vec::new(),
+            secret_allow: Vec::new(),
             subject_prefix: "checkpoint".into(),
             auto_push: false,
             trust_repo_templates: false,
             search_depth: DEFAULT_SEARCH_DEPTH,
+            network_timeout: Some(DEFAULT_NETWORK_TIMEOUT),
+            hook_branches: None,
         }
     }
 }
@@ -237,6 +248,22 @@ const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        git: key::SECRET_ALLOW,
+        file: InFile::TrustedOnly("secret_allow"),
+        multi: true,
+        apply: |config, given| {
+            let pattern = text(given)?;
+            if pattern.is_empty() {
+                return Err(
+                    "an allow pattern is empty; give a file name or path glob, such as '.env.test'"
+                        .into(),
+                );
+            }
+            config.secret_allow.push(pattern.to_string());
+            Ok(())
+        },
+    },
+    Setting {
         git: key::SUBJECT_PREFIX,
         file: InFile::Key("subject_prefix"),
         multi: false,
@@ -274,6 +301,46 @@ const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        git: key::NETWORK_TIMEOUT,
+        file: InFile::Key("network_timeout"),
+        multi: false,
+        apply: |config, given| {
+            let seconds = integer(given, "a number of seconds")?;
+            if seconds < 0 {
+                return Err(format!(
+                    "{} is negative; the network timeout is a number of seconds, 1 or more, or 0 for no limit (default {})",
+                    shown(given),
+                    DEFAULT_NETWORK_TIMEOUT.as_secs()
+                ));
+            }
+            let seconds = u64::try_from(seconds).map_err(|_| out_of_range(given))?;
+            config.network_timeout = (seconds > 0).then(|| std::time::Duration::from_secs(seconds));
+            Ok(())
+        },
+    },
+    Setting {
+        git: key::HOOK_BRANCHES,
+        file: InFile::Key("hook_branches"),
+        multi: true,
+        apply: |config, given| {
+            let mut add = |given: &Given<'_>| -> Result<(), String> {
+                let pattern = text(given)?.trim();
+                if pattern.is_empty() {
+                    return Err("a branch pattern is empty; give a branch name or glob, such as 'feat/*' or '*'".into());
+                }
+                config
+                    .hook_branches
+                    .get_or_insert_with(Vec::new)
+                    .push(pattern.to_string());
+                Ok(())
+            };
+            match given {
+                Given::List(items) => items.iter().try_for_each(add),
+                single => add(single),
+            }
+        },
+    },
+    Setting {
         git: key::AUTO_PUSH,
         file: InFile::TrustedOnly("auto_push"),
         multi: false,
@@ -297,6 +364,24 @@ const SIZE_RANGE: &str =
     "a size is 1 byte or more, in bytes or with a k, m or g suffix (such as 500k, 20m, 1g)";
 
 impl Config {
+    /// Whether agent hooks checkpoint on `branch` (`None`: a detached
+    /// HEAD, never), given the repository's `default` branch names.
+    pub fn hooks_checkpoint_on(&self, branch: Option<&str>, default: &[String]) -> bool {
+        let Some(branch) = branch else {
+            return false;
+        };
+        match &self.hook_branches {
+            None => !default.iter().any(|d| d == branch),
+            Some(patterns) => patterns.iter().any(|pattern| {
+                gix::glob::wildmatch(
+                    pattern.as_bytes().as_bstr(),
+                    branch.as_bytes().as_bstr(),
+                    gix::glob::wildmatch::Mode::empty(),
+                )
+            }),
+        }
+    }
+
     /// Resolve the settings for `repo`, refusing any invalid one with an
     /// [`Error::BadConfig`] that names it.
     pub fn load(repo: &gix::Repository) -> Result<Config, Error> {
@@ -316,6 +401,19 @@ impl Config {
         let mut problems = Vec::new();
         let config = Config::resolve(repo, &mut problems);
         (config, problems)
+    }
+
+    /// These settings for a push inside an agent's hook: the network
+    /// timeout at most [`HOOK_NETWORK_TIMEOUT`].
+    pub fn within_hook(&self) -> Config {
+        let limit = match self.network_timeout {
+            Some(timeout) => timeout.min(HOOK_NETWORK_TIMEOUT),
+            None => HOOK_NETWORK_TIMEOUT,
+        };
+        Config {
+            network_timeout: Some(limit),
+            ..self.clone()
+        }
     }
 
     /// The warning for a problem [`Config::load_or_defaults`] went past.

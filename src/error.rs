@@ -2,7 +2,10 @@
 //!
 //! Deep code returns these typed errors; `main` prints them as git does
 //! (`error: …` then `hint: …` lines) and maps them to the exit code. Anything
-//! else travels as `anyhow::Error` with context naming the path or ref.
+//! else travels as `anyhow::Error` with context naming the path or ref, and
+//! is an internal error: it exits with its own code ([`exit::INTERNAL`]), so
+//! a script can tell "you asked for something that cannot be done" from
+//! "git-session failed".
 
 use std::path::PathBuf;
 
@@ -11,11 +14,17 @@ use std::path::PathBuf;
 pub enum Error {
     #[error("not a git repository (or any of the parent directories): {}", .0.display())]
     NotARepository(PathBuf),
+    /// `-C DIR` names no directory (git's words).
+    #[error("cannot change to '{}': {reason}", .dir.display())]
+    CannotChangeTo { dir: PathBuf, reason: String },
     #[error("'{}' is a bare repository: git-session needs a work tree", .0.display())]
     Bare(PathBuf),
     /// `extensions.refStorage` names a ref backend other than `files`.
     #[error("this repository keeps its refs in the '{0}' format (extensions.refStorage), an unsupported storage backend: git-session needs the 'files' ref backend")]
     UnsupportedRefStorage(String),
+    /// The identity git would refuse to commit with.
+    #[error("{0}")]
+    BadIdentity(String),
     #[error("a {0} is in progress: refusing to checkpoint")]
     InProgress(&'static str),
     #[error("the index has unresolved conflicts in {count} path(s), first '{first}'")]
@@ -24,16 +33,56 @@ pub enum Error {
     /// working-tree-encoding prohibits); `detail` names the path.
     #[error("{detail}: nothing was committed")]
     CannotAdd { detail: String, hint: String },
+    #[error("the index '{}' is damaged (its checksum does not match)", .0.display())]
+    DamagedIndex(PathBuf),
     #[error("could not lock '{}': another git process seems to be running", .0.display())]
     IndexLocked(PathBuf),
+    /// The branch's own lock file (`refs/heads/<branch>.lock`) is there.
+    #[error("could not move the branch: '{}' exists (another git process is updating it, or one was killed while it did)", .0.display())]
+    RefLocked(PathBuf),
     #[error("another git-session is running: could not take '{}'", .0.display())]
     SessionLocked(PathBuf),
     #[error("unknown revision '{0}'")]
     UnknownRev(String),
+    /// HEAD names a branch without commits.
+    #[error("branch '{0}' has no commits yet")]
+    UnbornBranch(String),
     #[error("no checkpoint found at or before '{0}'")]
     NoCheckpoint(String),
+    /// [`Error::NoCheckpoint`], where other branches have sessions: a fresh
+    /// clone on `main`, whose sessions are on `origin/claude/…`.
+    #[error("no checkpoint found at or before '{rev}'")]
+    NoCheckpointHere {
+        rev: String,
+        /// `origin/claude/x (paused, 3 hours ago)`, newest first.
+        elsewhere: Vec<String>,
+    },
+    /// `#N` past the oldest checkpoint.
+    #[error("'{spec}' names no checkpoint: there {} {count} on this branch", if *.count == 1 { "is" } else { "are" })]
+    NoSuchCheckpoint { spec: String, count: usize },
+    /// `restore` needs a branch to move forward.
+    #[error("HEAD is detached: a restore records a new checkpoint on the current branch, and there is none")]
+    RestoreDetached,
+    /// `restore` of a commit that is not in the branch's history.
+    #[error("'{rev}' is not in the history of branch '{branch}': a restore only goes back along the current branch")]
+    NotInHistory { rev: String, branch: String },
+    /// `restore` would have to overwrite or remove what no checkpoint
+    /// holds, or cannot write a path; `paths` are `path: why` lines.
+    #[error("cannot restore {target}: {} path{} in the way, nothing was changed:\n  {}", .paths.len(), if .paths.len() == 1 { "" } else { "s" }, .paths.join("\n  "))]
+    RestoreBlocked { target: String, paths: Vec<String> },
+    /// `restore -- PATH` where PATH names no file on either side.
+    #[error(
+        "pathspec '{path}' matches no file in {target} or in the work tree: nothing was changed"
+    )]
+    RestoreNoMatch { path: String, target: String },
+    /// A write failed after the work tree was partly changed.
+    #[error("the restore stopped midway, the work tree is partly restored: {cause}")]
+    RestoreIncomplete { pre_restore: String, cause: String },
     #[error("branch '{0}' already exists")]
     BranchExists(String),
+    /// `start` where a session is under way (not finished).
+    #[error("{branch} already has a session (newest checkpoint {checkpoint}): starting another would replace its open items, decisions and notes")]
+    SessionExists { branch: String, checkpoint: String },
     #[error("'{0}' is not a valid branch name")]
     InvalidBranch(String),
     #[error("the branch moved while the checkpoint was written (now at {0}): nothing was changed")]
@@ -46,7 +95,7 @@ pub enum Error {
     DetachedHead,
     #[error("could not run git: {0}")]
     GitNotRunnable(String),
-    #[error("git did not finish within {} ms and was stopped", .0.as_millis())]
+    #[error("git did not finish within {} and was stopped", crate::time::duration(*.0))]
     GitTimedOut(std::time::Duration),
     #[error("could not reach remote '{remote}': {detail}")]
     RemoteUnreachable { remote: String, detail: String },
@@ -57,6 +106,15 @@ pub enum Error {
         remote: String,
         refname: String,
         reason: String,
+    },
+    /// Publishing a squash would overwrite commits that are in no chain
+    /// the squash replaced: someone else's push.
+    #[error("'{remote}' has commits on '{branch}' that the squash did not fold in ({why}): refusing to overwrite them, nothing was pushed")]
+    SquashNotPublished {
+        remote: String,
+        branch: String,
+        why: String,
+        hints: Vec<String>,
     },
     #[error("'{remote}' refused '{refname}' ({reason})")]
     PushRefused {
@@ -70,20 +128,44 @@ pub enum Error {
     #[error("could not sign the squashed commit (commit.gpgSign is set): {0}")]
     SigningFailed(String),
     /// The checkpoint stands; only the push after it failed (exit code 3).
-    #[error("checkpoint {commit} is written, but the push failed: {cause}")]
+    /// `written`: this run wrote it (else it was there already).
+    #[error(
+        "{}, but the push failed: {cause}",
+        if *.written { format!("checkpoint {commit} is written") } else { format!("nothing new to checkpoint (the newest checkpoint is {commit})") }
+    )]
     PushAfterCheckpoint {
         commit: String,
+        written: bool,
         cause: String,
         hints: Vec<String>,
     },
     #[error("{0}")]
     Usage(String),
+    /// A `--done`/`--doing`/`--drop`/`--edit`/`--unblock` reference that
+    /// names nothing: nothing is written.
+    #[error("{reason}")]
+    BadItem { reason: String, hint: String },
+    /// A template override that cannot be found, read or rendered.
+    #[error("{0}")]
+    Template(String),
+    /// An agent's settings file that install/uninstall cannot edit.
+    #[error("'{}': {problem}", .path.display())]
+    SettingsFile { path: PathBuf, problem: String },
+    /// A file the user named that cannot be written (`resume -o`).
+    #[error("could not write '{}': {detail}", .path.display())]
+    CannotWrite { path: PathBuf, detail: String },
     /// `finish --squash` with fewer than two commits since the base.
     #[error("nothing to squash: {0}")]
     NothingToSquash(String),
     /// `finish --squash` on a history it cannot fold safely.
     #[error("cannot squash: {reason}")]
     CannotSquash { reason: String, hint: String },
+    /// `continue` would have to rewrite or overwrite something.
+    #[error("cannot continue: {reason}")]
+    CannotContinue { reason: String, hint: String },
+    /// A branch that is neither local nor remote-tracking.
+    #[error("no branch named '{0}', here or on a remote")]
+    UnknownBranch(String),
     /// A setting that git-session cannot use, with where it was set; the
     /// problem says what is accepted.
     #[error(
@@ -99,6 +181,11 @@ pub enum Error {
         /// What to do, when the setting has its own advice.
         hint: Option<String>,
     },
+    /// The command printed its whole result (`doctor --json`): exit with
+    /// this code, and print nothing more (standard error stays for
+    /// machines too).
+    #[error("exit status {0}")]
+    Reported(u8),
     /// `doctor` found problems; it printed them with their fixes.
     #[error(
         "{count} problem{s} found; the hints above say how to fix {them}",
@@ -117,6 +204,7 @@ impl Error {
                 "run git-session inside a git work tree, or create one with 'git init'".into(),
             ],
             Error::Bare(_) => vec!["run it in a clone that has a work tree".into()],
+            Error::CannotChangeTo { .. } => Vec::new(),
             Error::UnsupportedRefStorage(_) => vec![
                 "convert the repository with 'git refs migrate --ref-format=files' (git 2.46 or newer)".into(),
                 "git before 2.48 cannot migrate reflogs: upgrade git, or make a clone with 'git clone --ref-format=files'".into(),
@@ -124,6 +212,9 @@ impl Error {
             Error::InProgress(op) => vec![format!(
                 "finish or abort the {op} first (see 'git status'), then checkpoint again"
             )],
+            Error::BadIdentity(_) => vec![
+                "set who you are: git config --global user.name 'Your Name' && git config --global user.email you@example.com".into(),
+            ],
             Error::Conflicts { .. } => vec![
                 "resolve the conflicts and 'git add' the files, then checkpoint again".into(),
             ],
@@ -131,10 +222,20 @@ impl Error {
                 hint.clone(),
                 "a hook's checkpoint leaves such a path out and saves the rest of the work".into(),
             ],
+            Error::DamagedIndex(_) => vec![
+                "rebuild it from HEAD with 'git reset -q' (your files are not touched)".into(),
+            ],
             Error::IndexLocked(path) => vec![
                 "wait for the other git process to finish and try again".into(),
                 format!(
                     "if no git process is running, remove '{}' by hand",
+                    path.display()
+                ),
+            ],
+            Error::RefLocked(path) => vec![
+                "wait for the other git process to finish and try again".into(),
+                format!(
+                    "if no git process is running ('ps -e | grep git' lists none), the lock is stale: remove it with rm '{}', then checkpoint again",
                     path.display()
                 ),
             ],
@@ -148,6 +249,9 @@ impl Error {
             Error::UnknownRev(_) => {
                 vec!["name a commit, branch or tag, as 'git rev-parse' accepts it".into()]
             }
+            Error::UnbornBranch(_) => vec![
+                "begin a session with 'git session start \"TASK\"' (its first checkpoint is the branch's first commit), or commit with git first".into(),
+            ],
             Error::NoCheckpoint(_) => vec![
                 "start one with 'git session start \"TASK\"' or 'git session checkpoint'".into(),
                 format!(
@@ -155,24 +259,64 @@ impl Error {
                     crate::config::DEFAULT_SEARCH_DEPTH
                 ),
             ],
+            Error::NoCheckpointHere { elsewhere, .. } => vec![
+                format!("sessions on other branches: {}", elsewhere.join(", ")),
+                "'git session resume BRANCH' prints one's prompt; 'git session continue BRANCH' brings its work and state onto this branch; 'git session list' shows them all".into(),
+            ],
+            Error::NoSuchCheckpoint { .. } => {
+                vec!["'git session log' lists them: #1 is the newest".into()]
+            }
+            Error::RestoreDetached => vec![
+                "switch to the session's branch ('git switch BRANCH'), then restore again".into(),
+            ],
+            Error::NotInHistory { .. } => vec![
+                "'git session log' lists the checkpoints you can restore here".into(),
+                "to take up another branch's work, switch to it ('git switch BRANCH'), or bring it onto this one with 'git session continue BRANCH'".into(),
+            ],
+            Error::RestoreBlocked { .. } => vec![
+                "move what is in the way elsewhere (no checkpoint holds an ignored file or one left out as a secret or too large), then restore again".into(),
+                "'git session restore --dry-run CHECKPOINT' lists what a restore would change".into(),
+            ],
+            Error::RestoreNoMatch { target, .. } => vec![format!(
+                "'git session diff {target} --stat' lists the files that differ; paths are relative to the current directory"
+            )],
+            Error::RestoreIncomplete { pre_restore, .. } => vec![
+                format!("the work tree as it was is saved: 'git session restore {pre_restore}' brings it back"),
+                "or fix the cause and run the same restore again".into(),
+            ],
             Error::BranchExists(name) => vec![format!(
                 "switch to it with 'git switch {name}' and run 'git session checkpoint', or choose another name"
             )],
+            Error::SessionExists { .. } => vec![
+                "to change the task and keep the rest: git session checkpoint --task 'TEXT'".into(),
+                "to begin a fresh session here on purpose: git session start --new 'TASK' (the old state stays in history: git session log)".into(),
+                "or begin it on a new branch: git session start -b BRANCH 'TASK'".into(),
+            ],
             Error::InvalidBranch(_) => vec!["see 'git help check-ref-format'".into()],
             Error::RefMoved(_) => vec!["run the checkpoint again".into()],
+            // Only `init` names remotes it cannot take as URLs.
+            Error::UnknownRemote(name) if name.contains(['/', ':', '\\']) => vec![
+                format!("'git session init' configures remotes by name: add this one first ('git remote add NAME {name}'), then run 'git session init NAME'"),
+            ],
             Error::UnknownRemote(name) => vec![
                 "'git remote -v' lists the remotes".into(),
                 format!("add this one with 'git remote add {name} URL', or give a URL"),
             ],
+            // `push`, `fetch`, `pause`, … all take the remote as their
+            // argument: the hint names none of them in particular.
             Error::NoRemote => vec![
-                "name one ('git session push REMOTE'), or add one with 'git remote add origin URL'"
+                "name the remote after the command (a name or a URL), or add one with 'git remote add origin URL'"
                     .into(),
             ],
             Error::DetachedHead => {
                 vec!["switch to a branch ('git switch -c NAME'), then push again".into()]
             }
             Error::GitTimedOut(_) => vec![
-                "the network or the remote is slow: run the command again by hand".into(),
+                "the network, the remote or a pre-push hook is slow: run the command again by hand".into(),
+                format!(
+                    "a push or fetch you start may take up to session.networkTimeout seconds (default {}; 0 for no limit): git config session.networkTimeout 600",
+                    crate::config::DEFAULT_NETWORK_TIMEOUT.as_secs()
+                ),
             ],
             Error::GitNotRunnable(_) => vec![
                 "git-session runs 'git' from PATH for push and fetch: install git or fix PATH"
@@ -197,6 +341,7 @@ impl Error {
                 )],
                 None => vec!["run 'git session push' again".into()],
             },
+            Error::SquashNotPublished { hints, .. } => hints.clone(),
             Error::PushRefused { .. } => vec![
                 "the remote (a server hook or hosting rule) does not accept this ref: ask its owner, or push under another name"
                     .into(),
@@ -209,11 +354,26 @@ impl Error {
             ],
             Error::PushAfterCheckpoint { hints, .. } => hints.clone(),
             Error::Usage(_) => Vec::new(),
+            Error::BadItem { hint, .. } => vec![hint.clone()],
+            Error::Template(_) => vec![
+                "fix the template, or remove the override to use the built-in one ('git session templates' lists where each comes from)".into(),
+            ],
+            Error::SettingsFile { .. } => {
+                vec!["fix the file by hand (it is JSON), then run the command again".into()]
+            }
+            Error::CannotWrite { .. } => {
+                vec!["check that the directory exists and that you may write there".into()]
+            }
             Error::NothingToSquash(_) => vec![
                 "a squash folds two or more commits: checkpoint more work first, or finish without --squash"
                     .into(),
             ],
             Error::CannotSquash { hint, .. } => vec![hint.clone()],
+            Error::CannotContinue { hint, .. } => vec![hint.clone()],
+            Error::UnknownBranch(_) => vec![
+                "'git session list --fetch' fetches the remotes and lists the branches with a session"
+                    .into(),
+            ],
             Error::BadConfig {
                 key, origin, hint, ..
             } => {
@@ -242,16 +402,32 @@ impl Error {
                 }
                 hints
             }
-            Error::DoctorProblems(_) => Vec::new(),
+            Error::DoctorProblems(_) | Error::Reported(_) => Vec::new(),
         }
     }
 
-    /// The process exit code: 3 when a checkpoint was written but its push
-    /// failed (so a hook can tell "saved locally" from "not saved"), else 1.
+    /// The process exit code: [`exit::PUSH_FAILED`] when a checkpoint was
+    /// written but its push failed (so a hook can tell "saved locally" from
+    /// "not saved"), else [`exit::USER`].
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::PushAfterCheckpoint { .. } => 3,
-            _ => 1,
+            Error::PushAfterCheckpoint { .. } => exit::PUSH_FAILED,
+            Error::Reported(code) => *code,
+            _ => exit::USER,
         }
     }
+}
+
+/// The exit codes, as the man page and README list them.
+pub mod exit {
+    /// A problem git-session understood: a refusal, a bad setting or
+    /// argument, something missing; a `hint:` says what to do.
+    pub const USER: u8 = 1;
+    /// The command line could not be parsed (clap's own code).
+    pub const USAGE: u8 = 2;
+    /// The checkpoint was written, but the push after it failed.
+    pub const PUSH_FAILED: u8 = 3;
+    /// A failure git-session did not anticipate: a bug, or the machine
+    /// (disk, permissions) failing under it (sysexits' `EX_SOFTWARE`).
+    pub const INTERNAL: u8 = 70;
 }

@@ -1,9 +1,10 @@
 //! Finishing a session: fold all its commits into one for review, keeping
 //! the old chain reachable and the session state readable.
 //!
-//! The squashed commit has the tree of the session's newest checkpoint and
-//! the session's `base` as its only parent, so its diff is exactly the
-//! session's work. Its message ends with the `Session-*` trailers of that
+//! The squashed commit has the tree of the branch tip (the final
+//! checkpoint's, or that of a commit made after it, which the final
+//! checkpoint then does not repeat) and the session's `base` as its only
+//! parent, so its diff is exactly the session's work. Its message ends with the `Session-*` trailers of that
 //! checkpoint, so `show` and `resume` keep working on it, from a fresh clone
 //! too; its note holds the same state plus the checkpoints it replaced.
 //!
@@ -82,17 +83,6 @@ pub struct Published {
     pub branch: String,
 }
 
-impl Published {
-    /// The command that replaces the remote's branch, refusing if someone
-    /// pushed to it since the last fetch.
-    pub fn force_push_command(&self) -> String {
-        format!(
-            "git push --force-with-lease {} {}",
-            self.remote, self.branch
-        )
-    }
-}
-
 /// What the `squash` template sees.
 #[derive(Serialize)]
 struct SquashContext<'a> {
@@ -138,17 +128,7 @@ pub fn squash(
 ) -> anyhow::Result<Squashed> {
     let mut warnings: Vec<String> = crate::repo::prepare_to_commit(repo)?.into_iter().collect();
     let repo = &*repo;
-    let branch = match repo.head_name()? {
-        Some(name) => name.shorten().to_string(),
-        None => {
-            return Err(Error::CannotSquash {
-                reason: "HEAD is detached: there is no branch to squash".into(),
-                hint: "switch to the session's branch ('git switch BRANCH'), then finish again"
-                    .into(),
-            }
-            .into())
-        }
-    };
+    let branch = branch_to_squash(repo)?;
     // Held to the end, so no checkpoint (an agent's hook) lands in between.
     let mut locks = crate::lock::take(repo)?;
 
@@ -163,15 +143,7 @@ pub fn squash(
     let base = base_of(repo, &newest.state)?;
     let commits = commits_since(repo, head, base, &branch)?;
     if commits.len() < 2 {
-        return Err(Error::NothingToSquash(format!(
-            "{} since the session's base {}",
-            match commits.len() {
-                0 => "no commit".to_string(),
-                n => format!("only {n} commit"),
-            },
-            short(base)
-        ))
-        .into());
+        return Err(nothing_to_squash(commits.len(), base).into());
     }
     let mut checkpoints = Vec::new();
     for &id in commits.iter().rev() {
@@ -232,7 +204,11 @@ pub fn squash(
     }
     state.summary = subject.clone();
 
-    let mut commit = NewCommit::new(repo, newest.tree, vec![base])?;
+    // HEAD's tree, not the newest checkpoint's: a commit after the last
+    // checkpoint (another clone's, the user's own) is folded in with its
+    // files, not dropped.
+    let tree = repo.find_commit(head)?.tree_id()?.detach();
+    let mut commit = NewCommit::new(repo, tree, vec![base])?;
     state.created_at = rfc3339(commit.committer.time);
     commit.message = message_with_trailers(&text, &state);
     // The commit for review is signed as `git commit` would sign it, by the
@@ -316,6 +292,63 @@ pub fn squash(
         hooks_not_run: crate::repo::commit_hooks(repo),
         warnings,
     })
+}
+
+/// Every refusal of [`squash`] that can be decided before `finish` writes
+/// its last checkpoint, decided now, so a refused `finish --squash`
+/// writes nothing at all. `pending` says whether that checkpoint may add
+/// a commit, which can make one commit since the base two.
+pub fn check(
+    repo: &gix::Repository,
+    config: &Config,
+    request: &SquashRequest,
+    pending: bool,
+) -> anyhow::Result<()> {
+    let branch = branch_to_squash(repo)?;
+    if request
+        .message
+        .as_deref()
+        .is_some_and(|m| m.trim().is_empty())
+    {
+        return Err(Error::Usage("the commit message must not be empty".into()).into());
+    }
+    let head = repo
+        .head_id()
+        .map_err(|_| Error::NoCheckpoint("HEAD".into()))?
+        .detach();
+    let mut history = History::new(repo, config)?;
+    let newest = history
+        .newest(head)?
+        .ok_or_else(|| Error::NoCheckpoint("HEAD".into()))?;
+    let base = base_of(repo, &newest.state)?;
+    let commits = commits_since(repo, head, base, &branch)?.len();
+    if commits + usize::from(pending) < 2 {
+        return Err(nothing_to_squash(commits, base).into());
+    }
+    Ok(())
+}
+
+/// The branch HEAD names: a detached HEAD has nothing to squash.
+fn branch_to_squash(repo: &gix::Repository) -> anyhow::Result<String> {
+    match repo.head_name()? {
+        Some(name) => Ok(name.shorten().to_string()),
+        None => Err(Error::CannotSquash {
+            reason: "HEAD is detached: there is no branch to squash".into(),
+            hint: "switch to the session's branch ('git switch BRANCH'), then finish again".into(),
+        }
+        .into()),
+    }
+}
+
+fn nothing_to_squash(commits: usize, base: ObjectId) -> Error {
+    Error::NothingToSquash(format!(
+        "{} since the session's base {}",
+        match commits {
+            0 => "no commit".to_string(),
+            n => format!("only {n} commit"),
+        },
+        short(base)
+    ))
 }
 
 /// The session's base, which must be a commit this repository has.
@@ -445,6 +478,132 @@ fn published(repo: &gix::Repository, branch: &str, oldest: ObjectId) -> Vec<Publ
             branch: branch.to_string(),
         })
         .collect()
+}
+
+/// What a remote's copy of a branch is to the squashes of that branch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RemoteTip {
+    /// Nothing to do with a squash: push as usual.
+    Unrelated,
+    /// The remote has (part of) a chain that a squash in HEAD's history
+    /// replaced, and nothing else: the squash may replace it there, with
+    /// the lease `expected`.
+    Replaced { expected: ObjectId, archive: String },
+    /// The remote has commits of a replaced chain and, on top, commits
+    /// that are in no archive: someone else's, which must not be
+    /// overwritten.
+    MovedPast { archive: String },
+}
+
+/// What `tip` (the remote's copy of `branch`, as last fetched) is to the
+/// squashes of `branch` whose result `head` contains (see [`RemoteTip`]).
+///
+/// A squash of an archive `A` is recognised from the shape `squash`
+/// writes, not from notes (which may be missing): `head` and `A` meet at
+/// a commit `M` (the session's base), and the commit after `M` on
+/// `head`'s first-parent line has `A`'s tree. An amend that keeps the tree
+/// (`git commit --amend --no-edit`, which the squash's hint suggests) is
+/// still that squash.
+pub fn remote_tip(
+    repo: &gix::Repository,
+    branch: &str,
+    head: ObjectId,
+    tip: ObjectId,
+) -> anyhow::Result<RemoteTip> {
+    let meet_of = |a: ObjectId, b: ObjectId| -> anyhow::Result<Option<ObjectId>> {
+        Ok(repo.merge_base(a, b)?.map(gix::Id::detach))
+    };
+    let is_ancestor = |a: ObjectId, b: ObjectId| -> anyhow::Result<bool> {
+        Ok(a == b || meet_of(a, b)? == Some(a))
+    };
+    // Most pushes: no squash ever happened here, and no history is walked.
+    let archives = archives(repo, branch)?;
+    if archives.is_empty() || is_ancestor(tip, head)? {
+        return Ok(RemoteTip::Unrelated);
+    }
+    for (archive, archived) in archives {
+        let Some(meet) = meet_of(head, archived)? else {
+            continue;
+        };
+        if meet == archived || squash_of(repo, head, meet, archived)?.is_none() {
+            continue;
+        }
+        if is_ancestor(tip, archived)? {
+            // Not past the base (then HEAD would contain it).
+            return Ok(RemoteTip::Replaced {
+                expected: tip,
+                archive,
+            });
+        }
+        if let Some(shared) = meet_of(tip, archived)? {
+            if shared != meet && is_ancestor(meet, shared)? {
+                return Ok(RemoteTip::MovedPast { archive });
+            }
+        }
+    }
+    Ok(RemoteTip::Unrelated)
+}
+
+/// The commit after `meet` on `head`'s first-parent line, when it has the
+/// tree of `archived`: the squash of that chain.
+fn squash_of(
+    repo: &gix::Repository,
+    head: ObjectId,
+    meet: ObjectId,
+    archived: ObjectId,
+) -> anyhow::Result<Option<ObjectId>> {
+    let want = repo.find_commit(archived)?.tree_id()?.detach();
+    let mut next = Some(head);
+    while let Some(id) = next {
+        let commit = repo.find_commit(id)?;
+        let parent = commit.parent_ids().next().map(|p| p.detach());
+        if parent == Some(meet) {
+            return Ok((commit.tree_id()?.detach() == want).then_some(id));
+        }
+        next = parent;
+    }
+    Ok(None)
+}
+
+/// The newest squash of `branch` in `head`'s history (see [`remote_tip`]
+/// for how one is recognised), if any.
+pub fn squash_in_history(
+    repo: &gix::Repository,
+    branch: &str,
+    head: ObjectId,
+) -> anyhow::Result<Option<ObjectId>> {
+    for (_, archived) in archives(repo, branch)? {
+        let Some(meet) = repo.merge_base(head, archived)?.map(gix::Id::detach) else {
+            continue;
+        };
+        if meet == archived {
+            continue;
+        }
+        if let Some(squash) = squash_of(repo, head, meet, archived)? {
+            return Ok(Some(squash));
+        }
+    }
+    Ok(None)
+}
+
+/// The archive refs of `branch` and their tips, newest (largest N) first.
+pub fn archives(repo: &gix::Repository, branch: &str) -> anyhow::Result<Vec<(String, ObjectId)>> {
+    let prefix = format!("{ARCHIVE_PREFIX}{branch}/");
+    let mut found = Vec::new();
+    for mut reference in repo.references()?.prefixed(prefix.as_str())?.flatten() {
+        let name = reference.name().as_bstr().to_string();
+        let Some(n) = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        if let Ok(id) = reference.peel_to_id() {
+            found.push((n, name, id.detach()));
+        }
+    }
+    found.sort_by_key(|(n, _, _)| std::cmp::Reverse(*n));
+    Ok(found.into_iter().map(|(_, name, id)| (name, id)).collect())
 }
 
 /// The task's first line as a title, and the rest.

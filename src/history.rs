@@ -32,6 +32,48 @@ pub struct Checkpoint {
     pub time: gix::date::Time,
     /// The commit's tree.
     pub tree: ObjectId,
+    /// Other sessions at work on the branch, as [`History::newest`] finds
+    /// them (empty from a plain walk).
+    pub sessions: Vec<Session>,
+}
+
+/// Another session's newest checkpoint on the branch: one that wrote
+/// without seeing this one's state (its checkpoints were rebased under
+/// this one's), whose state is merged into the newest's, or one whose
+/// state the newest already carries, at work recently.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub checkpoint: ObjectId,
+    pub time: gix::date::Time,
+    pub agent: Option<String>,
+    pub agent_session: Option<String>,
+    pub summary: String,
+    pub reason: String,
+    /// Its state was merged in: the newest checkpoint's line never saw it.
+    pub merged: bool,
+}
+
+impl Session {
+    fn of(cp: &Checkpoint, merged: bool) -> Session {
+        Session {
+            checkpoint: cp.id,
+            time: cp.time,
+            agent: cp.state.agent.clone(),
+            agent_session: cp.state.agent_session.clone(),
+            summary: cp.state.summary.clone(),
+            reason: cp.state.reason.clone(),
+            merged,
+        }
+    }
+}
+
+/// How many checkpoints before the newest are looked at for other
+/// sessions still at work beside it (whose state it carries already).
+const RECENT: usize = 10;
+
+/// Reasons after which a session is no longer at work.
+fn ended(reason: &str) -> bool {
+    matches!(reason, "session-end" | "pre-cancel" | "finish" | "pause")
 }
 
 /// Reads checkpoints, collecting warnings (corrupt notes) for the caller to
@@ -112,6 +154,7 @@ impl<'repo> History<'repo> {
                 source,
                 time,
                 tree,
+                sessions: Vec::new(),
             })
         };
         let trailers = || {
@@ -182,14 +225,209 @@ impl<'repo> History<'repo> {
         ));
     }
 
-    /// The newest checkpoint at or before `tip` on first-parent history.
+    /// The commit `spec` names: `#N`, the N-th checkpoint back from `tip`
+    /// on first-parent history as `git session log` lists them (`#1` the
+    /// newest), or any revision `git rev-parse` takes.
+    pub fn resolve(&mut self, spec: &str, tip: Option<ObjectId>) -> anyhow::Result<ObjectId> {
+        let Some(n) = spec.strip_prefix('#') else {
+            return Ok(crate::repo::resolve_commit(self.repo, spec)?);
+        };
+        let n: usize = n
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| crate::error::Error::UnknownRev(spec.to_string()))?;
+        let Some(tip) = tip else {
+            return Err(crate::error::Error::NoCheckpoint("HEAD".into()).into());
+        };
+        let mut seen = 0;
+        let mut found = None;
+        self.walk(tip, |cp| {
+            seen += 1;
+            if seen == n {
+                found = Some(cp.id);
+            }
+            seen < n
+        })?;
+        found.ok_or_else(|| {
+            crate::error::Error::NoSuchCheckpoint {
+                spec: spec.to_string(),
+                count: seen,
+            }
+            .into()
+        })
+    }
+
+    /// The newest checkpoint at or before `tip` on first-parent history,
+    /// with the states of sessions that worked beside it merged in (see
+    /// [`History::with_sessions`]).
     pub fn newest(&mut self, tip: ObjectId) -> anyhow::Result<Option<Checkpoint>> {
         let mut found = None;
         self.walk(tip, |cp| {
             found = Some(cp);
             false
         })?;
-        Ok(found)
+        found.map(|cp| self.with_sessions(cp)).transpose()
+    }
+
+    /// `newest` with the other sessions on its branch: their states merged
+    /// into its own where its line of checkpoints never saw them, and
+    /// listed in [`Checkpoint::sessions`].
+    ///
+    /// Each checkpoint's `sequence` is its parent state's plus one, so on a
+    /// line of checkpoints that inherited each other the numbers fall by
+    /// one per checkpoint walking back. When two sessions wrote without
+    /// seeing each other (two clones, one rebased over the other), the walk
+    /// meets the other's checkpoints where this line expects an older
+    /// number of its own: that line's newest checkpoint is merged in
+    /// ([`State::merge_from`]), with the checkpoint where all lines meet
+    /// again as the common base. Checkpoints once merged are recorded in
+    /// [`State::merged`] by the next checkpoint, and not merged again.
+    ///
+    /// Only a rewritten line can hide such checkpoints: when the checkpoint
+    /// before `newest` is the one it inherited ([`State::previous`]), the
+    /// walk reads just the [`RECENT`] checkpoints before it, for the
+    /// sessions list. Otherwise it reads commit messages only (the
+    /// `Session-Sequence` and `Session-Branch` trailers) back to the
+    /// session's start or base, a checkpoint of another branch, or where
+    /// the lines met; the states it merges are then read in full.
+    pub fn with_sessions(&mut self, mut newest: Checkpoint) -> anyhow::Result<Checkpoint> {
+        let sequence = newest.state.sequence;
+        // A start (or a state without a sequence): nothing before it is
+        // this session's. On the shallow boundary: nothing before it here.
+        if sequence <= 1 || self.is_shallow(newest.id) {
+            return Ok(newest);
+        }
+        let Some(parent) = self
+            .repo
+            .find_commit(newest.id)?
+            .parent_ids()
+            .next()
+            .map(|id| id.detach())
+        else {
+            return Ok(newest);
+        };
+        let branch = newest.state.branch.clone();
+        let stop = newest
+            .state
+            .base
+            .as_deref()
+            .and_then(|hex| ObjectId::from_hex(hex.as_bytes()).ok());
+        // The sequence each open line's next checkpoint has if that line
+        // inherited it.
+        let mut lines = vec![sequence - 1];
+        let mut unseen: Vec<(ObjectId, String)> = Vec::new();
+        let mut base = None;
+        let mut recent: Vec<(ObjectId, Lineage)> = Vec::new();
+        let previous = newest
+            .state
+            .previous
+            .as_deref()
+            .and_then(|hex| ObjectId::from_hex(hex.as_bytes()).ok());
+        // Whether the line is as written: the checkpoint before `newest` is
+        // the one it inherited. Only a rewritten line (a rebase, an amend)
+        // can hide another session's checkpoints; a state from before
+        // `previous` was recorded is taken as written.
+        let mut intact = None;
+        self.walk_lineage(parent, stop, |id, lineage| {
+            let number = lineage.sequence;
+            if lineage.branch != branch || number == 0 {
+                return false;
+            }
+            if *intact.get_or_insert(previous.is_none_or(|p| p == id)) {
+                recent.push((id, lineage));
+                return recent.len() < RECENT && number > 1;
+            }
+            let inherited = lines.iter().filter(|l| **l == number).count();
+            if !unseen.is_empty() && inherited == lines.len() {
+                base = Some(id);
+                return false;
+            }
+            // A line merged once (and recorded so) is seen from then on.
+            if inherited == 0 && !newest.state.merged.contains(&lineage.key) {
+                unseen.push((id, lineage.key.clone()));
+            }
+            lines.retain(|l| *l != number);
+            lines.push(number - 1);
+            lines.retain(|l| *l > 0);
+            if recent.len() < RECENT {
+                recent.push((id, lineage));
+            }
+            !lines.is_empty()
+        })?;
+        let base = match base {
+            Some(id) => self.checkpoint_at(id)?.map(|cp| cp.state),
+            None => None,
+        };
+        let mut sessions = Vec::new();
+        for (id, key) in unseen {
+            if let Some(other) = self.checkpoint_at(id)? {
+                newest.state.merge_from(&other.state, base.as_ref());
+                newest.state.merged.push(key);
+                sessions.push(Session::of(&other, true));
+            }
+        }
+        // Newest first: a session's first checkpoint met is its newest.
+        let mut known: Vec<String> = newest.state.agent_session.iter().cloned().collect();
+        known.extend(sessions.iter().filter_map(|s| s.agent_session.clone()));
+        for (id, lineage) in recent {
+            let Some(session) = lineage.agent_session else {
+                continue;
+            };
+            if known.contains(&session) {
+                continue;
+            }
+            known.push(session);
+            if ended(&lineage.reason) {
+                continue;
+            }
+            if let Some(cp) = self.checkpoint_at(id)? {
+                sessions.push(Session::of(&cp, false));
+            }
+        }
+        newest.sessions = sessions;
+        Ok(newest)
+    }
+
+    /// A cheap first-parent walk for [`History::with_sessions`]: each
+    /// checkpoint's place in its line, read from the commit's trailers
+    /// alone (no note, no TOML), until `visit` returns false, the walk
+    /// reaches `stop` or the shallow boundary, or it has passed
+    /// `session.searchDepth` commits in a row without a checkpoint.
+    fn walk_lineage(
+        &mut self,
+        tip: ObjectId,
+        stop: Option<ObjectId>,
+        mut visit: impl FnMut(ObjectId, Lineage) -> bool,
+    ) -> anyhow::Result<()> {
+        let mut next = Some(tip);
+        let mut without = 0;
+        while let Some(id) = next.filter(|id| Some(*id) != stop) {
+            let commit = self
+                .repo
+                .find_commit(id)
+                .with_context(|| format!("could not read commit {id}"))?;
+            let author = commit.author().map(|a| a.time()).ok().and_then(Result::ok);
+            match Lineage::of(commit.message_raw_sloppy(), author.unwrap_or_default()) {
+                Some(lineage) => {
+                    without = 0;
+                    if !visit(id, lineage) {
+                        break;
+                    }
+                }
+                None => {
+                    without += 1;
+                    if without >= self.depth {
+                        break;
+                    }
+                }
+            }
+            if self.is_shallow(id) {
+                break;
+            }
+            next = commit.parent_ids().next().map(|p| p.detach());
+        }
+        Ok(())
     }
 
     /// Visit checkpoints from `tip` backwards along first parents, newest
@@ -254,6 +492,49 @@ pub fn shallow_boundary(repo: &gix::Repository) -> anyhow::Result<Vec<ObjectId>>
         .unwrap_or_default();
     ids.sort_unstable();
     Ok(ids)
+}
+
+/// Where a checkpoint stands in its line, from its trailers.
+struct Lineage {
+    sequence: u32,
+    branch: String,
+    agent_session: Option<String>,
+    reason: String,
+    /// `SEQUENCE AUTHOR-TIME`: what [`State::merged`] records of it, the
+    /// same after a rebase (which keeps the author's time).
+    key: String,
+}
+
+impl Lineage {
+    /// `None` for a commit that is no checkpoint by its trailers.
+    fn of(message: &gix::bstr::BStr, author: gix::date::Time) -> Option<Lineage> {
+        if !message.contains_str("Session-Schema:") {
+            return None;
+        }
+        let text = message.to_str_lossy();
+        let mut lineage = Lineage {
+            sequence: 0,
+            branch: String::new(),
+            agent_session: None,
+            reason: String::new(),
+            key: String::new(),
+        };
+        let mut is_checkpoint = false;
+        for (key, value) in crate::state::parse_trailers(&text) {
+            match key.to_ascii_lowercase().as_str() {
+                "session-schema" => is_checkpoint = true,
+                "session-sequence" => lineage.sequence = value.trim().parse().unwrap_or(0),
+                "session-branch" => lineage.branch = crate::state::unescape(&value),
+                "session-agent-session" => {
+                    lineage.agent_session = Some(crate::state::unescape(&value))
+                }
+                "session-reason" => lineage.reason = crate::state::unescape(&value),
+                _ => {}
+            }
+        }
+        lineage.key = format!("{} {}", lineage.sequence, rfc3339(author));
+        is_checkpoint.then_some(lineage)
+    }
 }
 
 /// `summary` and `created_at` come from the commit when the state lacks

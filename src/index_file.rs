@@ -136,10 +136,7 @@ pub fn read(repo: &gix::Repository) -> anyhow::Result<gix::index::File> {
         let (content, trailer) = data.split_at(data.len() - len);
         // An all-zero trailer means index.skipHash: nothing to verify.
         if trailer.iter().any(|b| *b != 0) && checksum(kind, content)? != trailer {
-            anyhow::bail!(
-                "the index '{}' is damaged (its checksum does not match)\nhint: rebuild it from HEAD with 'git reset -q' (your files are not touched)",
-                path.display()
-            );
+            return Err(crate::error::Error::DamagedIndex(path).into());
         }
     }
     drop(data);

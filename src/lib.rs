@@ -8,7 +8,8 @@
 //! - [`repo`]: opening the repository, refusals, identity; [`lock`]: the
 //!   locks a checkpoint holds, and clearing those a dead run left.
 //! - [`snapshot`]: work tree → tree with `git add -A` semantics, and the
-//!   index; [`index_file`] writes the index as git does.
+//!   index; [`index_file`] writes the index as git does; [`secrets`]: the
+//!   untracked files it never commits.
 //! - [`notes`]: the only module that reads or writes git notes, and
 //!   [`notes::merge`], a remote's notes merged into the local ones.
 //! - [`history`]: the first-parent walk that finds checkpoints.
@@ -18,6 +19,9 @@
 //!   order; [`rescue`]: the work tree saved beside the branch when it
 //!   cannot take one; [`finish`]: folding a session's commits into one,
 //!   keeping the old chain under `refs/session/archive/`.
+//! - [`sessions`]: where each branch's session stands, and the list of
+//!   them across branches; [`continuation`]: another branch's session
+//!   brought onto this one.
 //! - [`resume`]: the context the next session needs; [`render`]: the
 //!   minijinja templates shipped in `templates/`.
 //! - [`remote`]: the one place that runs the `git` binary (push, fetch,
@@ -27,6 +31,7 @@
 //! - [`agents`]: one file per agent (hook input, settings files,
 //!   transcript) behind one trait; what runs on every hook event, and the
 //!   one-time settings install.
+//! - [`platform`]: what differs between systems (home, `PATH`).
 //! - [`commands`]: one module per subcommand, and the [`commands::Workspace`]
 //!   they start from; [`cli`] parses; [`color`] and [`progress`] are how
 //!   output looks on a terminal; [`terminal`] keeps control sequences in
@@ -39,6 +44,7 @@ pub mod color;
 pub mod commands;
 pub mod commit;
 pub mod config;
+pub mod continuation;
 pub mod error;
 pub mod finish;
 pub mod history;
@@ -46,14 +52,20 @@ pub mod index_file;
 pub mod lock;
 pub mod maintenance;
 pub mod notes;
+pub mod platform;
 pub mod progress;
+pub mod redact;
 pub mod remote;
 pub mod render;
 pub mod repo;
 pub mod rescue;
+pub mod restore;
 pub mod resume;
+pub mod secrets;
+pub mod sessions;
 pub mod snapshot;
 pub mod state;
 pub mod sync;
 pub mod terminal;
 pub mod time;
+pub mod worktree;

@@ -22,6 +22,17 @@ use gix::lock::acquire::Fail;
 use crate::error::Error;
 use crate::repo::session_dir;
 
+mod process;
+use process::{ProcessState, Processes};
+
+/// Whether this system tells a dead lock holder from a live one (it knows
+/// this process runs, and since when). Where it does not, a checkpoint
+/// killed mid-way leaves `checkpoint.lock` for a person to remove.
+pub fn recovery_works() -> bool {
+    let system = process::System;
+    system.start(std::process::id()).is_some()
+}
+
 /// How long to wait for a lock another process holds.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -143,7 +154,8 @@ pub fn take(repo: &gix::Repository) -> anyhow::Result<Locks> {
     let session_lock = lock_path(&session_resource);
     let index_path = repo.index_path();
     let index_lock = lock_path(&index_path);
-    let holder = Holder::current();
+    let system = &process::System;
+    let holder = Holder::current(system);
 
     let deadline = std::time::Instant::now() + LOCK_TIMEOUT;
     let mut attempt = 0;
@@ -153,7 +165,7 @@ pub fn take(repo: &gix::Repository) -> anyhow::Result<Locks> {
         }
         // On every round: a holder may die while we wait, and an empty
         // lock file only counts as stale after a grace period.
-        clear_if_dead(&session_lock);
+        clear_if_dead(&session_lock, system);
         if std::time::Instant::now() >= deadline {
             return Err(Error::SessionLocked(session_lock).into());
         }
@@ -166,7 +178,7 @@ pub fn take(repo: &gix::Repository) -> anyhow::Result<Locks> {
     // We hold checkpoint.lock: no other git-session is between here and
     // its release, so what the previous holder left is safe to read.
     let record_path = dir.join("checkpoint.holder");
-    clear_left_by_dead_holder(&record_path, &index_lock);
+    clear_left_by_dead_holder(&record_path, &index_lock, system);
     let file = std::fs::File::create(&record_path)
         .map_err(|e| anyhow::anyhow!("could not write '{}': {e}", record_path.display()))?;
     let mut record = Record {
@@ -262,8 +274,9 @@ const CREATION_WINDOW: Duration = Duration::from_millis(500);
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Holder {
     pid: Option<u32>,
-    /// Start time of the process, in clock ticks since boot (Linux), so a
-    /// reused PID is not taken for the holder.
+    /// Start time of the process (clock ticks since boot on Linux, seconds
+    /// since the epoch elsewhere; see [`process`]), so a reused PID is not
+    /// taken for the holder.
     start: Option<u64>,
     /// The boot the holder ran in (Linux), so a lock from before a reboot
     /// is known stale whatever runs under its PID now.
@@ -279,12 +292,12 @@ struct Holder {
 
 impl Holder {
     /// This process.
-    fn current() -> Holder {
+    fn current(system: &dyn Processes) -> Holder {
         let pid = std::process::id();
         Holder {
             pid: Some(pid),
-            start: process_start(pid),
-            boot: boot_id(),
+            start: system.start(pid),
+            boot: system.boot_id(),
             ..Holder::default()
         }
     }
@@ -331,16 +344,16 @@ impl Holder {
 
     /// Whether the process that wrote this record is gone for sure. Where
     /// that cannot be known, it is not: a lock is never broken on a guess.
-    fn dead(&self) -> bool {
+    fn dead(&self, system: &dyn Processes) -> bool {
         let Some(pid) = self.pid else {
             return false;
         };
-        if let (Some(then), Some(now)) = (&self.boot, boot_id()) {
+        if let (Some(then), Some(now)) = (&self.boot, system.boot_id()) {
             if *then != now {
                 return true;
             }
         }
-        match process_state(pid) {
+        match system.state(pid) {
             ProcessState::Gone => true,
             ProcessState::Unknown => false,
             ProcessState::Running { start } => match (self.start, start) {
@@ -356,13 +369,13 @@ impl Holder {
 /// A live holder's lock, or an unreadable one, is left alone. The other
 /// lock files the dead holder left are removed by the next holder, from its
 /// record (see [`clear_left_by_dead_holder`]).
-fn clear_if_dead(session_lock: &Path) {
+fn clear_if_dead(session_lock: &Path, system: &dyn Processes) {
     let Ok(text) = std::fs::read_to_string(session_lock) else {
         return;
     };
     let holder = Holder::parse(&text);
     let dead = match holder.pid {
-        Some(_) => holder.dead(),
+        Some(_) => holder.dead(system),
         None => text.trim().is_empty() && age(session_lock) > EMPTY_LOCK_GRACE,
     };
     if !dead {
@@ -395,12 +408,12 @@ fn clear_if_dead(session_lock: &Path) {
 /// device, inode and birth time, or, when it was killed before recording
 /// that, by having been created right after it said it was trying) and the
 /// ref locks it announced. Anything else is left alone.
-fn clear_left_by_dead_holder(record: &Path, index_lock: &Path) {
+fn clear_left_by_dead_holder(record: &Path, index_lock: &Path, system: &dyn Processes) {
     let Ok(text) = std::fs::read_to_string(record) else {
         return;
     };
     let holder = Holder::parse(&text);
-    if !holder.dead() {
+    if !holder.dead(system) {
         return;
     }
     let index_lock = holder.index_lock.as_deref().unwrap_or(index_lock);
@@ -465,63 +478,6 @@ fn file_identity(_path: &Path) -> Option<String> {
     None
 }
 
-enum ProcessState {
-    Gone,
-    Running { start: Option<u64> },
-    Unknown,
-}
-
-/// Whether process `pid` runs, and since when.
-#[cfg(target_os = "linux")]
-fn process_state(pid: u32) -> ProcessState {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            // The fields after the parenthesised command name: state first
-            // (Z is a zombie, dead but not yet reaped; X dead), the start
-            // time 20th.
-            let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-            let mut fields = rest.split_whitespace();
-            match fields.next() {
-                Some("Z") | Some("X") => ProcessState::Gone,
-                _ => ProcessState::Running {
-                    start: fields.nth(18).and_then(|s| s.parse().ok()),
-                },
-            }
-        }
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => ProcessState::Gone,
-        Err(_) => ProcessState::Unknown,
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn process_state(_pid: u32) -> ProcessState {
-    ProcessState::Unknown
-}
-
-#[cfg(target_os = "linux")]
-fn process_start(pid: u32) -> Option<u64> {
-    match process_state(pid) {
-        ProcessState::Running { start } => start,
-        _ => None,
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn process_start(_pid: u32) -> Option<u64> {
-    None
-}
-
-/// This boot's id (Linux), to recognise locks from before a reboot.
-fn boot_id() -> Option<String> {
-    if !cfg!(target_os = "linux") {
-        return None;
-    }
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
 fn lock_path(resource: &Path) -> PathBuf {
     let mut name = resource.as_os_str().to_owned();
     name.push(".lock");
@@ -531,8 +487,10 @@ fn lock_path(resource: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use process::System;
 
     /// A PID that existed and is gone.
+    #[cfg(unix)]
     fn dead_pid() -> u32 {
         let mut child = std::process::Command::new("true")
             .spawn()
@@ -552,9 +510,91 @@ mod tests {
         std::thread::sleep(Duration::from_millis(30));
     }
 
+    /// A system that answers what it is told to.
+    struct Answers {
+        state: ProcessState,
+        boot: Option<&'static str>,
+    }
+
+    impl Processes for Answers {
+        fn state(&self, _pid: u32) -> ProcessState {
+            self.state
+        }
+        fn boot_id(&self) -> Option<String> {
+            self.boot.map(str::to_string)
+        }
+    }
+
+    const fn answers(state: ProcessState) -> Answers {
+        Answers { state, boot: None }
+    }
+
+    /// The recovery decision on every platform, from the platform's
+    /// answers: only "gone", another start time or another boot make a
+    /// holder dead; "unknown", an unknown start, or no PID never do.
+    #[test]
+    fn recovery_follows_the_platforms_answers() {
+        use ProcessState::{Gone, Running, Unknown};
+        let holder = Holder {
+            pid: Some(42),
+            start: Some(7),
+            boot: Some("boot-a".into()),
+            ..Holder::default()
+        };
+        let running = |start| Running { start };
+        assert!(holder.dead(&answers(Gone)));
+        assert!(!holder.dead(&answers(Unknown)));
+        assert!(!holder.dead(&answers(running(Some(7)))));
+        assert!(holder.dead(&answers(running(Some(8)))), "a reused PID");
+        assert!(!holder.dead(&answers(running(None))));
+        let rebooted = Answers {
+            state: running(Some(7)),
+            boot: Some("boot-b"),
+        };
+        assert!(holder.dead(&rebooted), "a lock from before a reboot");
+        let same_boot = Answers {
+            boot: Some("boot-a"),
+            ..answers(running(Some(7)))
+        };
+        assert!(!holder.dead(&same_boot));
+        // No boot id (macOS, Windows: start times count from the epoch).
+        let no_boot = Holder {
+            boot: None,
+            ..Holder::parse(&holder.to_lines())
+        };
+        assert!(!no_boot.dead(&rebooted));
+        assert!(no_boot.dead(&answers(running(Some(8)))));
+        assert!(!Holder::default().dead(&answers(Gone)), "no PID");
+
+        // Both clean-ups act on the same answers.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let lock = dir.path().join("checkpoint.lock");
+        std::fs::write(&lock, holder.to_lines()).expect("write");
+        clear_if_dead(&lock, &answers(Unknown));
+        assert!(lock.exists(), "removed on an unknown answer");
+        clear_if_dead(&lock, &answers(Gone));
+        assert!(!lock.exists(), "a gone holder's lock stays");
+        let record = dir.path().join("checkpoint.holder");
+        let index_lock = dir.path().join("index.lock");
+        std::fs::write(
+            &record,
+            format!("{}\nindex-lock trying\n", holder.to_lines()),
+        )
+        .expect("write");
+        tick();
+        touch(&index_lock);
+        clear_left_by_dead_holder(&record, &index_lock, &answers(running(Some(7))));
+        assert!(
+            index_lock.exists(),
+            "a live holder's index.lock was removed"
+        );
+        clear_left_by_dead_holder(&record, &index_lock, &answers(running(Some(8))));
+        assert!(!index_lock.exists(), "a dead holder's index.lock stays");
+    }
+
     #[test]
     fn holder_record_reads_back() {
-        let holder = Holder::current();
+        let holder = Holder::current(&System);
         let text = format!(
             "{}\nindex-lock trying\nindex-lock 1:2:3.4\nref-lock /a.lock\nrefs trying\n",
             holder.to_lines()
@@ -564,7 +604,7 @@ mod tests {
         assert_eq!(parsed.start, holder.start);
         assert_eq!(parsed.index.as_deref(), Some("1:2:3.4"));
         assert_eq!(parsed.ref_locks, [PathBuf::from("/a.lock")]);
-        assert!(!parsed.dead(), "this process is alive");
+        assert!(!parsed.dead(&System), "this process is alive");
         let done = Holder::parse(&format!("{text}refs done\n"));
         assert!(done.ref_locks.is_empty());
     }
@@ -572,27 +612,30 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_reused_pid_or_another_boot_is_dead() {
-        let me = Holder::current();
+        let me = Holder::current(&System);
         let other_start = Holder {
             start: me.start.map(|s| s + 1),
-            ..Holder::current()
+            ..Holder::current(&System)
         };
-        assert!(other_start.dead());
+        assert!(other_start.dead(&System));
         let other_boot = Holder {
             boot: Some("another-boot".into()),
-            ..Holder::current()
+            ..Holder::current(&System)
         };
-        assert!(other_boot.dead());
+        assert!(other_boot.dead(&System));
         let gone = Holder {
             pid: Some(dead_pid()),
             ..Holder::default()
         };
-        assert!(gone.dead());
-        assert!(!Holder::default().dead(), "no PID: never taken for dead");
+        assert!(gone.dead(&System));
+        assert!(
+            !Holder::default().dead(&System),
+            "no PID: never taken for dead"
+        );
     }
 
     /// What a dead holder's record lets the next holder remove.
-    #[cfg(target_os = "linux")]
+    #[cfg(unix)]
     #[test]
     fn only_a_dead_holders_own_lock_files_are_removed() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -600,7 +643,7 @@ mod tests {
         let index_lock = dir.path().join("index.lock");
         let ref_lock = dir.path().join("main.lock");
         let dead = format!("pid {}\n", dead_pid());
-        let live = format!("{}\n", Holder::current().to_lines());
+        let live = format!("{}\n", Holder::current(&System).to_lines());
 
         // Identity recorded: the very file goes, another file stays.
         touch(&index_lock);
@@ -610,12 +653,12 @@ mod tests {
             format!("{dead}index-lock trying\nindex-lock {identity}\n"),
         )
         .expect("write record");
-        clear_left_by_dead_holder(&record, &index_lock);
+        clear_left_by_dead_holder(&record, &index_lock, &System);
         assert!(!index_lock.exists(), "the dead holder's index.lock stays");
         let other = dir.path().join("other");
         touch(&other);
         std::fs::rename(&other, &index_lock).expect("rename");
-        clear_left_by_dead_holder(&record, &index_lock);
+        clear_left_by_dead_holder(&record, &index_lock, &System);
         assert!(index_lock.exists(), "someone else's index.lock was removed");
         std::fs::remove_file(&index_lock).expect("rm");
 
@@ -625,12 +668,12 @@ mod tests {
         std::fs::write(&record, format!("{dead}index-lock trying\n")).expect("write");
         tick();
         touch(&index_lock);
-        clear_left_by_dead_holder(&record, &index_lock);
+        clear_left_by_dead_holder(&record, &index_lock, &System);
         assert!(!index_lock.exists(), "created right after trying");
         touch(&index_lock);
         tick();
         std::fs::write(&record, format!("{dead}index-lock trying\n")).expect("write");
-        clear_left_by_dead_holder(&record, &index_lock);
+        clear_left_by_dead_holder(&record, &index_lock, &System);
         assert!(index_lock.exists(), "older than the attempt: not ours");
         std::fs::remove_file(&index_lock).expect("rm");
         std::fs::write(
@@ -640,7 +683,7 @@ mod tests {
         .expect("write");
         tick();
         touch(&index_lock);
-        clear_left_by_dead_holder(&record, &index_lock);
+        clear_left_by_dead_holder(&record, &index_lock, &System);
         assert!(index_lock.exists(), "waiting for someone else's");
         std::fs::remove_file(&index_lock).expect("rm");
 
@@ -653,25 +696,25 @@ mod tests {
         std::fs::write(&record, &announce).expect("write");
         tick();
         touch(&ref_lock);
-        clear_left_by_dead_holder(&record, &index_lock);
+        clear_left_by_dead_holder(&record, &index_lock, &System);
         assert!(!ref_lock.exists(), "the dead holder's ref lock stays");
         std::fs::write(&record, format!("{announce}refs done\n")).expect("write");
         tick();
         touch(&ref_lock);
-        clear_left_by_dead_holder(&record, &index_lock);
+        clear_left_by_dead_holder(&record, &index_lock, &System);
         assert!(ref_lock.exists(), "a ref lock after the transaction ended");
         std::fs::remove_file(&ref_lock).expect("rm");
         touch(&ref_lock);
         tick();
         std::fs::write(&record, &announce).expect("write");
-        clear_left_by_dead_holder(&record, &index_lock);
+        clear_left_by_dead_holder(&record, &index_lock, &System);
         assert!(ref_lock.exists(), "older than the announcement");
 
         // A live holder's files are never touched.
         std::fs::write(&record, format!("{live}index-lock trying\n")).expect("write");
         tick();
         touch(&index_lock);
-        clear_left_by_dead_holder(&record, &index_lock);
+        clear_left_by_dead_holder(&record, &index_lock, &System);
         assert!(
             index_lock.exists(),
             "a live holder's index.lock was removed"
@@ -699,7 +742,7 @@ mod tests {
             ),
         )
         .expect("write record");
-        clear_left_by_dead_holder(&record, &mine);
+        clear_left_by_dead_holder(&record, &mine, &System);
         assert!(
             !theirs.exists(),
             "the other worktree's dead index.lock stays"
@@ -711,18 +754,18 @@ mod tests {
     fn a_dead_holders_session_lock_is_removed_a_live_ones_kept() {
         let dir = tempfile::tempdir().expect("temp dir");
         let lock = dir.path().join("checkpoint.lock");
-        std::fs::write(&lock, format!("{}\n", Holder::current().to_lines())).expect("write");
-        clear_if_dead(&lock);
+        std::fs::write(&lock, format!("{}\n", Holder::current(&System).to_lines())).expect("write");
+        clear_if_dead(&lock, &System);
         assert!(lock.exists(), "a live holder's lock was removed");
-        #[cfg(target_os = "linux")]
+        #[cfg(unix)]
         {
             std::fs::write(&lock, format!("pid {}\n", dead_pid())).expect("write");
-            clear_if_dead(&lock);
+            clear_if_dead(&lock, &System);
             assert!(!lock.exists(), "a dead holder's lock stays");
         }
         // Empty: stale only once older than the grace period.
         touch(&lock);
-        clear_if_dead(&lock);
+        clear_if_dead(&lock, &System);
         assert!(lock.exists(), "a fresh empty lock was removed");
         assert!(
             std::fs::read_dir(dir.path()).expect("read dir").count() == 1,

@@ -11,23 +11,18 @@ use git_session::commands::{dispatch, Io};
 use git_session::terminal::Sanitize;
 
 fn main() -> ExitCode {
-    // On SIGINT/SIGTERM/SIGHUP, remove our lock files (gix registers them as
-    // tempfiles), then die of the signal as the default handler would.
-    gix::tempfile::signal::setup(
-        gix::tempfile::signal::handler::Mode::DeleteTempfilesOnTerminationAndRestoreDefaultBehaviour,
-    );
     let cli = Cli::parse();
-    let cwd = match cli.directory.clone() {
-        Some(dir) => dir,
-        None => match std::env::current_dir() {
-            Ok(dir) => dir,
-            Err(err) => {
-                let prefix = Color::from_environment(cli.color, std::path::Path::new("."))
-                    .err(Style::Error, "error:");
-                eprintln!("{prefix} cannot read the current directory: {err}");
-                return ExitCode::from(1);
-            }
-        },
+    // On SIGINT/SIGTERM/SIGHUP, remove our lock files (gix registers them as
+    // tempfiles), then die of the signal as the default handler would (the
+    // demo, after removing its directory). Before any tempfile exists.
+    gix::tempfile::signal::setup(cli.signal_mode());
+    let cwd = match cli.working_directory() {
+        Ok(dir) => dir,
+        Err(error) => {
+            let color = Color::from_environment(cli.color, std::path::Path::new("."));
+            let mut err = Sanitize::new(std::io::stderr().lock(), color.err);
+            return report(&mut err, &error.into(), color);
+        }
     };
     let color = Color::from_environment(cli.color, &cwd);
     // Everything printed passes through the filter that keeps control
@@ -60,17 +55,56 @@ fn report(err: &mut dyn std::io::Write, error: &anyhow::Error, color: Color) -> 
     {
         return ExitCode::SUCCESS;
     }
+    let user = error
+        .chain()
+        .find_map(|e| e.downcast_ref::<git_session::error::Error>());
+    // The command printed all there is to say (`doctor --json`).
+    if let Some(git_session::error::Error::Reported(code)) = user {
+        return ExitCode::from(*code);
+    }
     let _ = writeln!(err, "{} {error}", color.err(Style::Error, "error:"));
     for cause in error.chain().skip(1) {
         let _ = writeln!(err, "  caused by: {cause}");
     }
-    let user = error
-        .chain()
-        .find_map(|e| e.downcast_ref::<git_session::error::Error>());
-    if let Some(user) = user {
-        for hint in user.hints() {
-            let _ = writeln!(err, "{} {hint}", color.err(Style::Hint, "hint:"));
+    let hint = |err: &mut dyn std::io::Write, text: &str| {
+        let _ = writeln!(err, "{} {text}", color.err(Style::Hint, "hint:"));
+    };
+    match user {
+        Some(user) => {
+            for text in user.hints() {
+                hint(err, &text);
+            }
+            ExitCode::from(user.exit_code())
+        }
+        // The machine, not git-session: the user can act on it.
+        None if error.chain().any(is_environment) => {
+            hint(
+                err,
+                "the disk is full, a size limit or quota is reached, or a permission is missing where the message says: fix that, then run the command again",
+            );
+            ExitCode::from(git_session::error::exit::USER)
+        }
+        None => {
+            hint(
+                err,
+                "git-session did not expect this failure: the repository may be damaged ('git fsck' checks it); if it is not, this is a bug, please report it with the command and this output",
+            );
+            ExitCode::from(git_session::error::exit::INTERNAL)
         }
     }
-    ExitCode::from(user.map_or(1, git_session::error::Error::exit_code))
+}
+
+/// A full disk, a size limit or a missing permission.
+fn is_environment(cause: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind;
+    cause.downcast_ref::<std::io::Error>().is_some_and(|e| {
+        matches!(
+            e.kind(),
+            ErrorKind::PermissionDenied
+                | ErrorKind::StorageFull
+                | ErrorKind::ReadOnlyFilesystem
+                | ErrorKind::QuotaExceeded
+                | ErrorKind::FileTooLarge
+        )
+    })
 }

@@ -1,5 +1,6 @@
 //! The one place that runs the user's `git` binary: push, fetch, git
-//! config writes, signed commits, and its version for `doctor`.
+//! config writes, signed commits, the patch text of `diff`, and its
+//! version for `doctor`.
 //!
 //! gix cannot push (gitoxide #306), and going through the user's own `git`
 //! means credentials, ssh config, proxies and hosting rules behave exactly as
@@ -13,8 +14,9 @@
 //! never on text.
 
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::commit::NewCommit;
@@ -78,9 +80,10 @@ impl Git {
         }
     }
 
-    /// Give up on any git process after `timeout`, killing it.
-    pub fn with_timeout(mut self, timeout: Duration) -> Git {
-        self.timeout = Some(timeout);
+    /// Give up on any git process after `timeout` (none: no limit),
+    /// killing it.
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Git {
+        self.timeout = timeout;
         self
     }
 
@@ -101,33 +104,10 @@ impl Git {
     {
         let mut cmd = self.command();
         cmd.args(args);
-        let Some(timeout) = self.timeout else {
-            return cmd
-                .output()
-                .map_err(|err| Error::GitNotRunnable(err.to_string()));
-        };
-        let mut child = cmd
+        let child = cmd
             .spawn()
             .map_err(|err| Error::GitNotRunnable(err.to_string()))?;
-        let deadline = Instant::now() + timeout;
-        loop {
-            match child.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10))
-                }
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(Error::GitTimedOut(timeout));
-                }
-            }
-        }
-        // What git prints here is small (porcelain lines, a few errors), so
-        // it fits the pipe buffers while we wait.
-        child
-            .wait_with_output()
-            .map_err(|err| Error::GitNotRunnable(err.to_string()))
+        wait(child, self.timeout)
     }
 
     /// `git push REMOTE SRC:DST` (with `-u` when `set_upstream`), one ref.
@@ -139,13 +119,43 @@ impl Git {
         dst: &str,
         set_upstream: bool,
     ) -> Result<Pushed, Error> {
-        let mut args = vec!["push", "--porcelain"];
+        self.push_with(remote, src, dst, set_upstream, None)
+    }
+
+    /// `git push --force-with-lease=DST:EXPECTED REMOTE SRC:DST`: replace
+    /// the remote's DST only if it is still at `expected`, which the remote
+    /// checks as it takes the push; anything else there (someone else's
+    /// push) is rejected as `stale info` and left alone.
+    pub fn push_replacing(
+        &self,
+        remote: &str,
+        src: &str,
+        dst: &str,
+        expected: gix::ObjectId,
+        set_upstream: bool,
+    ) -> Result<Pushed, Error> {
+        self.push_with(remote, src, dst, set_upstream, Some(expected))
+    }
+
+    fn push_with(
+        &self,
+        remote: &str,
+        src: &str,
+        dst: &str,
+        set_upstream: bool,
+        lease: Option<gix::ObjectId>,
+    ) -> Result<Pushed, Error> {
+        let mut args = vec!["push".to_string(), "--porcelain".to_string()];
         if set_upstream {
-            args.push("--set-upstream");
+            args.push("--set-upstream".into());
         }
-        let refspec = format!("{src}:{dst}");
+        if let Some(expected) = lease {
+            // Never a bare `--force`: the lease names the one value the
+            // remote may hold.
+            args.push(format!("--force-with-lease={dst}:{expected}"));
+        }
         // `--` so a remote name can never be read as an option.
-        args.extend(["--", remote, refspec.as_str()]);
+        args.extend(["--".into(), remote.into(), format!("{src}:{dst}")]);
         let out = self.run(&args)?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -183,6 +193,27 @@ impl Git {
             &format!("git fetch from '{remote}'"),
             remote,
             &stderr,
+        ))
+    }
+
+    /// `git fetch REMOTE` with the remote's configured refspecs (its
+    /// branches, and its notes after `git session init`), no tags.
+    pub fn fetch_remote(&self, remote: &str) -> Result<(), Error> {
+        let out = self.run([
+            "fetch",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--quiet",
+            "--",
+            remote,
+        ])?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(failure(
+            &format!("git fetch from '{remote}'"),
+            remote,
+            &String::from_utf8_lossy(&out.stderr),
         ))
     }
 
@@ -237,6 +268,48 @@ impl Git {
         out
     }
 
+    /// `git diff ARGS` for a person or a program: run in `cwd` with the
+    /// work tree at `workdir`, so that pathspecs mean what they mean to
+    /// the user's own git there; returns what git printed. The user's diff
+    /// settings apply (algorithm, drivers, textconv, renames, prefixes);
+    /// colour is git's, mapped onto the few sequences the terminal filter
+    /// lets through (see [`crate::terminal`]) so that file contents still
+    /// cannot reach the terminal raw.
+    pub fn diff(
+        &self,
+        workdir: &Path,
+        cwd: &Path,
+        color: bool,
+        args: &[OsString],
+    ) -> Result<Vec<u8>, Error> {
+        let mut cmd = self.command();
+        let mut work_tree = OsString::from("--work-tree=");
+        work_tree.push(workdir);
+        cmd.arg(work_tree).current_dir(cwd);
+        if color {
+            for (key, value) in DIFF_PALETTE {
+                cmd.arg("-c").arg(format!("{key}={value}"));
+            }
+        }
+        cmd.arg("diff")
+            .arg(if color {
+                "--color=always"
+            } else {
+                "--color=never"
+            })
+            .args(args);
+        let out = cmd
+            .output()
+            .map_err(|err| Error::GitNotRunnable(err.to_string()))?;
+        if !out.status.success() {
+            return Err(Error::GitFailed {
+                what: "git diff".into(),
+                detail: detail(&String::from_utf8_lossy(&out.stderr)),
+            });
+        }
+        Ok(out.stdout)
+    }
+
     /// `git config --local KEY VALUE`: set one value, replacing it.
     pub fn config_set(&self, key: &str, value: &str) -> Result<(), Error> {
         self.config(&["config", "--local", "--", key, value])
@@ -259,6 +332,102 @@ impl Git {
         })
     }
 }
+
+/// How long, after git exits, its output may take to end: a process git
+/// left behind (an ssh control master) can hold the pipes open for good.
+const EOF_GRACE: Duration = Duration::from_secs(1);
+
+/// Most of each stream kept; the rest is read and dropped. What git prints
+/// for one ref is a few lines, but a remote's hook may print anything.
+const MAX_OUTPUT: usize = 1 << 20;
+
+/// Wait for `child`, killing it after `timeout`. Its stdout and stderr are
+/// read on their own threads all along, so however much git or the
+/// remote prints, git never blocks on a full pipe while we wait.
+fn wait(mut child: Child, timeout: Option<Duration>) -> Result<Output, Error> {
+    let stdout = Drain::start(child.stdout.take());
+    let stderr = Drain::start(child.stderr.take());
+    let status = match timeout {
+        None => child
+            .wait()
+            .map_err(|err| Error::GitNotRunnable(err.to_string()))?,
+        Some(timeout) => {
+            let deadline = Instant::now() + timeout;
+            loop {
+                match child.try_wait() {
+                    Ok(Some(status)) => break status,
+                    Ok(None) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(10))
+                    }
+                    _ => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        // The readers end when the pipes close; not waited
+                        // for, since a process git started may hold them.
+                        return Err(Error::GitTimedOut(timeout));
+                    }
+                }
+            }
+        }
+    };
+    let until = Instant::now() + EOF_GRACE;
+    Ok(Output {
+        status,
+        stdout: stdout.finish(until),
+        stderr: stderr.finish(until),
+    })
+}
+
+/// One output stream of a child, read to its end on a thread.
+struct Drain {
+    data: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    done: std::sync::mpsc::Receiver<()>,
+}
+
+impl Drain {
+    fn start(pipe: Option<impl Read + Send + 'static>) -> Drain {
+        let data = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (sender, done) = std::sync::mpsc::channel();
+        if let Some(mut pipe) = pipe {
+            let data = std::sync::Arc::clone(&data);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                    let mut data = data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let room = MAX_OUTPUT.saturating_sub(data.len());
+                    data.extend_from_slice(&buf[..n.min(room)]);
+                }
+                let _ = sender.send(());
+            });
+        }
+        Drain { data, done }
+    }
+
+    /// What was read, once the stream ended or `until` passed.
+    fn finish(self, until: Instant) -> Vec<u8> {
+        let _ = self
+            .done
+            .recv_timeout(until.saturating_duration_since(Instant::now()));
+        let mut data = self
+            .data
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        std::mem::take(&mut *data)
+    }
+}
+/// git's diff colours as the SGR sequences of [`crate::color::Style`]:
+/// headers bold, hunk lines yellow, removals bold red, additions green,
+/// and no moved-line colours (their sequences are not in the palette).
+const DIFF_PALETTE: [(&str, &str); 8] = [
+    ("color.diff.meta", "bold"),
+    ("color.diff.frag", "yellow"),
+    ("color.diff.func", "normal"),
+    ("color.diff.old", "bold red"),
+    ("color.diff.new", "green"),
+    ("color.diff.whitespace", "bold red"),
+    ("color.diff.commit", "yellow"),
+    ("diff.colorMoved", "no"),
+];
 
 /// `git` with the environment every process gets (see the module comment),
 /// before any repository is named.
@@ -415,6 +584,40 @@ fn detail(stderr: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A git that prints more than a pipe holds, under a time limit: the
+    /// old wait polled for its exit without reading, so git blocked on the
+    /// full pipe until it was killed as timed out.
+    #[test]
+    fn talkative_git_does_not_fill_the_pipe_and_hang() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let status = git()
+            .args(["init", "-q"])
+            .arg(dir.path())
+            .status()
+            .expect("git init");
+        assert!(status.success());
+        let runner = Git {
+            git_dir: dir.path().join(".git"),
+            timeout: Some(Duration::from_secs(20)),
+        };
+        let started = Instant::now();
+        let out = runner
+            .run([
+                "-c",
+                "alias.noisy=!yes output | head -c 300000; yes error | head -c 300000 >&2",
+                "noisy",
+            ])
+            .expect("finishes");
+        assert!(out.status.success());
+        assert_eq!(out.stdout.len(), 300_000);
+        assert_eq!(out.stderr.len(), 300_000);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 
     #[test]
     fn porcelain_lines_are_matched_by_destination() {

@@ -37,8 +37,9 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
+
+use crate::error::Error;
 
 /// Built-in templates, by name.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -130,7 +131,7 @@ impl Dirs {
         Dirs::new(
             work_tree,
             std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
-            std::env::var_os("HOME").map(PathBuf::from),
+            crate::platform::home_dir(),
         )
     }
 
@@ -237,8 +238,12 @@ impl Template {
     pub fn load(name: &str, dirs: &Dirs, warnings: &mut Vec<String>) -> anyhow::Result<Template> {
         if name.contains('/') || name.ends_with(".j2") {
             let path = PathBuf::from(name);
-            let text = read_file(&path)
-                .with_context(|| format!("could not read template file '{}'", path.display()))?;
+            let text = read_file(&path).map_err(|why| {
+                Error::Template(format!(
+                    "could not read template file '{}': {why}",
+                    path.display()
+                ))
+            })?;
             let stem = path
                 .file_stem()
                 .map_or_else(|| name.to_string(), |s| s.to_string_lossy().into_owned());
@@ -303,16 +308,17 @@ impl Template {
         }
         if sources.is_empty() {
             if let Some(first) = refused.into_iter().next() {
-                anyhow::bail!(first);
+                return Err(Error::Template(first).into());
             }
-            anyhow::bail!(
+            return Err(Error::Template(format!(
                 "no template named '{name}': the built-in ones are {}",
                 BUILTIN
                     .iter()
                     .map(|(n, _)| *n)
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
+            ))
+            .into());
         }
         warnings.extend(refused);
         Ok(Template { sources })
@@ -511,6 +517,7 @@ pub fn environment() -> Environment<'static> {
         env.set_syntax(syntax);
     }
     env.add_filter("bullet", bullet);
+    env.add_filter("quote", quote);
     env.add_filter("truncate_words", truncate_words);
     env.add_filter("relative_time", relative_time);
     env
@@ -524,28 +531,36 @@ pub fn render_source(source: &Source, context: impl serde::Serialize) -> anyhow:
     if limited {
         env.set_fuel(Some(FUEL));
     }
+    // An override's failure is the user's to fix; a built-in's is a bug.
+    let fail = |message: String| -> anyhow::Error {
+        if limited {
+            Error::Template(message).into()
+        } else {
+            anyhow::anyhow!(message)
+        }
+    };
     // Not added to the environment: a template cannot include itself.
     let template = env
         .template_from_named_str(&source.name, &source.text)
-        .map_err(|err| anyhow::anyhow!(describe(&err, source)))?;
+        .map_err(|err| fail(describe(&err, source)))?;
     let context = minijinja::value::Serde(&context);
     if !limited {
         return template
             .render(context)
-            .map_err(|err| anyhow::anyhow!(describe(&err, source)));
+            .map_err(|err| fail(describe(&err, source)));
     }
     let mut out = Capped::default();
     let rendered = template.render_captured_to(context, &mut out).map(drop);
     match rendered {
         Ok(()) => String::from_utf8(out.bytes)
-            .map_err(|_| anyhow::anyhow!("template '{}' wrote invalid UTF-8", source.name)),
-        Err(_) if out.full => Err(anyhow::anyhow!(
+            .map_err(|_| fail(format!("template '{}' wrote invalid UTF-8", source.name))),
+        Err(_) if out.full => Err(fail(format!(
             "template '{}' ({}): its output is larger than {} MiB",
             source.name,
             source.origin,
             MAX_OUTPUT_BYTES / (1024 * 1024)
-        )),
-        Err(err) => Err(anyhow::anyhow!(describe(&err, source))),
+        ))),
+        Err(err) => Err(fail(describe(&err, source))),
     }
 }
 
@@ -578,6 +593,17 @@ fn describe(err: &minijinja::Error, source: &Source) -> String {
         text.push_str(&format!(", line {line}"));
     }
     text.push_str(&format!(": {}", err.kind()));
+    // Which name: the expression the error points at, as written.
+    if err.kind() == ErrorKind::UndefinedError {
+        let written = err
+            .range()
+            .and_then(|range| source.text.get(range))
+            .map(str::trim)
+            .filter(|name| !name.is_empty() && name.len() <= 80 && !name.contains('\n'));
+        if let Some(name) = written {
+            text.push_str(&format!(" '{name}'"));
+        }
+    }
     if err.kind() == ErrorKind::OutOfFuel {
         text.push_str(&format!(" (a template may do {FUEL} units of work)"));
     }
@@ -585,6 +611,23 @@ fn describe(err: &minijinja::Error, source: &Source) -> String {
         text.push_str(&format!(" ({detail})"));
     }
     text
+}
+
+/// `{{ text | quote }}`: every line as a Markdown quote, `> line` (a blank
+/// line `>`), so an agent's own words stand apart from the state around
+/// them.
+fn quote(value: String) -> String {
+    value
+        .lines()
+        .map(|line| {
+            if line.trim().is_empty() {
+                ">".to_string()
+            } else {
+                format!("> {line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `{{ item | bullet }}`: `- first line`, continuation lines indented to
@@ -631,6 +674,11 @@ fn relative_time(value: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quote_marks_every_line() {
+        assert_eq!(quote("a\n\nb".into()), "> a\n>\n> b");
+    }
 
     #[test]
     fn bullet_indents_continuation_lines() {
@@ -681,6 +729,7 @@ mod tests {
             text.contains("'broken'") && text.contains("line 2"),
             "{text}"
         );
+        assert!(text.contains("undefined value 'nope'"), "{text}");
     }
 
     /// The fuel `source` uses with `context`, run under the limit.

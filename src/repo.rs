@@ -144,24 +144,55 @@ pub fn refuse_in_progress(repo: &gix::Repository) -> Result<(), Error> {
 }
 
 /// Make commits possible without a configured identity, as a documented
-/// fallback. Returns true when the fallback is in use, so the caller can say
-/// so once.
-pub fn ensure_identity(repo: &mut gix::Repository) -> anyhow::Result<bool> {
-    let missing = repo.committer().is_none() || repo.author().is_none();
-    if missing {
-        let mut config = repo.config_snapshot_mut();
-        config.append_config(
-            [
-                format!("gitoxide.committer.nameFallback={FALLBACK_NAME}"),
-                format!("gitoxide.committer.emailFallback={FALLBACK_EMAIL}"),
-                format!("gitoxide.author.nameFallback={FALLBACK_NAME}"),
-                format!("gitoxide.author.emailFallback={FALLBACK_EMAIL}"),
-            ],
-            gix::config::Source::Api,
-        )?;
-        config.commit()?;
+/// fallback. Returns the identity in use when (part of) it is the fallback,
+/// as `Name <email>`, so the caller can say so once: an address from
+/// `EMAIL` or `user.email` is kept, only what is missing is filled in.
+///
+/// Refused as git refuses: a name or email configured but empty ("empty
+/// ident name not allowed"), or none with `user.useConfigOnly` set (which
+/// forbids any guessing).
+pub fn ensure_identity(repo: &mut gix::Repository) -> anyhow::Result<Option<String>> {
+    let complete = |sig: Option<Result<gix::actor::SignatureRef<'_>, _>>| -> Option<bool> {
+        let sig = sig?.ok()?;
+        use gix::bstr::ByteSlice as _;
+        Some(!sig.name.trim().is_empty() && !sig.email.trim().is_empty())
+    };
+    let found = [complete(repo.committer()), complete(repo.author())];
+    if found.iter().all(|c| *c == Some(true)) {
+        return Ok(None);
     }
-    Ok(missing)
+    if found.contains(&Some(false)) {
+        return Err(Error::BadIdentity(
+            "empty ident name or email not allowed (user.name, user.email or GIT_AUTHOR_*/GIT_COMMITTER_* is set, but empty)".into(),
+        )
+        .into());
+    }
+    if repo
+        .config_snapshot()
+        .boolean("user.useConfigOnly")
+        .unwrap_or(false)
+    {
+        return Err(Error::BadIdentity(
+            "no name or email was given and auto-detection is disabled (user.useConfigOnly)".into(),
+        )
+        .into());
+    }
+    let mut config = repo.config_snapshot_mut();
+    config.append_config(
+        [
+            format!("gitoxide.committer.nameFallback={FALLBACK_NAME}"),
+            format!("gitoxide.committer.emailFallback={FALLBACK_EMAIL}"),
+            format!("gitoxide.author.nameFallback={FALLBACK_NAME}"),
+            format!("gitoxide.author.emailFallback={FALLBACK_EMAIL}"),
+        ],
+        gix::config::Source::Api,
+    )?;
+    config.commit()?;
+    let used = repo.committer().and_then(Result::ok).map_or_else(
+        || format!("{FALLBACK_NAME} <{FALLBACK_EMAIL}>"),
+        |sig| format!("{} <{}>", sig.name, sig.email),
+    );
+    Ok(Some(used))
 }
 
 /// What every command that commits does first: refuse while git is in the
@@ -169,9 +200,9 @@ pub fn ensure_identity(repo: &mut gix::Repository) -> anyhow::Result<bool> {
 /// warning to show when the fallback identity is in use.
 pub fn prepare_to_commit(repo: &mut gix::Repository) -> anyhow::Result<Option<String>> {
     refuse_in_progress(repo)?;
-    Ok(ensure_identity(repo)?.then(|| {
+    Ok(ensure_identity(repo)?.map(|used| {
         format!(
-            "no user.name/user.email configured: committing as {FALLBACK_NAME} <{FALLBACK_EMAIL}> (set them with 'git config user.name ...')"
+            "no user.name/user.email configured: committing as {used} (set them with 'git config user.name ...')"
         )
     }))
 }
@@ -286,16 +317,50 @@ pub fn commit_differences(repo: &gix::Repository) -> Vec<(&'static str, String)>
     out
 }
 
+/// The repository's default branch, as short names: where the remote's
+/// HEAD points (`refs/remotes/origin/HEAD`, or another remote's), else
+/// `init.defaultBranch`, else `main` and `master` both.
+pub fn default_branches(repo: &gix::Repository) -> Vec<String> {
+    let mut remotes: Vec<String> = repo.remote_names().iter().map(|n| n.to_string()).collect();
+    remotes.sort_by_key(|name| name != "origin");
+    for remote in remotes {
+        let name = format!("refs/remotes/{remote}/HEAD");
+        let target = repo
+            .try_find_reference(name.as_str())
+            .ok()
+            .flatten()
+            .and_then(|r| match r.target() {
+                gix::refs::TargetRef::Symbolic(target) => Some(target.as_bstr().to_string()),
+                gix::refs::TargetRef::Object(_) => None,
+            });
+        if let Some(branch) = target.and_then(|t| {
+            t.strip_prefix(&format!("refs/remotes/{remote}/"))
+                .map(str::to_string)
+        }) {
+            return vec![branch];
+        }
+    }
+    match repo.config_snapshot().string("init.defaultBranch") {
+        Some(name) if !name.is_empty() => vec![name.to_string()],
+        _ => vec!["main".into(), "master".into()],
+    }
+}
+
 /// Where git-session keeps its own files: `<common git dir>/session/`.
 pub fn session_dir(repo: &gix::Repository) -> PathBuf {
     repo.common_dir().join("session")
 }
 
-/// Resolve a revision spec to a commit id, with a clear error.
+/// Resolve a revision spec to a commit id, with a clear error: `HEAD` on a
+/// branch without commits says so, not "unknown revision".
 pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<gix::ObjectId, Error> {
-    let id = repo
-        .rev_parse_single(rev)
-        .map_err(|_| Error::UnknownRev(rev.to_string()))?;
+    let id = repo.rev_parse_single(rev).map_err(|_| {
+        let unborn = matches!(rev, "HEAD" | "@") && repo.head().is_ok_and(|head| head.is_unborn());
+        match repo.head_name() {
+            Ok(Some(name)) if unborn => Error::UnbornBranch(name.shorten().to_string()),
+            _ => Error::UnknownRev(rev.to_string()),
+        }
+    })?;
     let commit = id
         .object()
         .ok()

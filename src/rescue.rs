@@ -31,6 +31,10 @@ pub struct Rescued {
     pub reference: String,
     /// Why the checkpoint could not commit on the branch.
     pub why: String,
+    /// Whether to say so (on stderr): false when it was said before.
+    pub announce: bool,
+    /// What to do about it, said with the announcement.
+    pub hint: Option<String>,
 }
 
 /// The branch a rescue belongs to: the checked-out branch, or the branch
@@ -94,6 +98,19 @@ pub fn rescue(
     )?;
 
     let branch = branch_name(repo);
+    let reference = format!("{PREFIX}{branch}");
+    // The same work tree on the same HEAD is saved already: a hook that
+    // rescues after every turn adds no commit when nothing changed.
+    if let Some(existing) = same_rescue(repo, &reference, snap.tree, head) {
+        drop(locks);
+        return Ok(Rescued {
+            commit: existing,
+            reference,
+            why: why.to_string(),
+            announce: true,
+            hint: None,
+        });
+    }
     let mut state = match head {
         Some(id) => History::new(repo, config)?
             .newest(id)?
@@ -113,7 +130,6 @@ pub fn rescue(
         "rescue: {why}\n\nThe work tree of '{branch}', saved by git-session because a checkpoint\ncould not commit on the branch. Restore it once the operation is over:\n  git restore --source={PREFIX}{branch} --worktree -- .\n\n{}",
         crate::state::format_trailers(&state.to_trailers())
     );
-    let reference = format!("{PREFIX}{branch}");
     let moved = commit::commit_and_move(
         repo,
         &mut locks,
@@ -136,7 +152,28 @@ pub fn rescue(
         commit: id,
         reference,
         why: why.to_string(),
+        announce: true,
+        hint: None,
     })
+}
+
+/// The rescue commit at `reference` when it holds `tree` on `head`.
+fn same_rescue(
+    repo: &gix::Repository,
+    reference: &str,
+    tree: ObjectId,
+    head: Option<ObjectId>,
+) -> Option<ObjectId> {
+    let id = repo
+        .try_find_reference(reference)
+        .ok()
+        .flatten()?
+        .peel_to_id()
+        .ok()?
+        .detach();
+    let commit = repo.find_commit(id).ok()?;
+    let parent = commit.parent_ids().next().map(|p| p.detach());
+    (commit.tree_id().ok()?.detach() == tree && parent == head).then_some(id)
 }
 
 /// Whether `err` is one a rescue snapshot answers: an operation in

@@ -39,6 +39,10 @@ pub struct Context {
     pub done: Vec<String>,
     pub doing: Vec<String>,
     pub todo: Vec<String>,
+    /// The number of each item of `doing` and `todo` (as `show` numbers
+    /// them and `--done '#N'` takes them); both lists are in number order.
+    pub doing_numbers: Vec<u32>,
+    pub todo_numbers: Vec<u32>,
     pub decisions: Vec<String>,
     pub notes: Vec<String>,
     pub blockers: Vec<String>,
@@ -46,6 +50,14 @@ pub struct Context {
     pub agent: Option<String>,
     pub model: Option<String>,
     pub summary: String,
+    /// The agent's own account of where it stopped (its last message),
+    /// empty when none was recorded.
+    pub report: String,
+    /// The branch whose session this one continues, when it was brought
+    /// over with `git session continue`.
+    pub continues: Option<String>,
+    /// Where the session stands: `active`, `idle`, `paused`, `finished`.
+    pub status: crate::sessions::Lifecycle,
     /// Where the session's work began.
     pub base: Option<String>,
     /// The checkpoint the state came from.
@@ -58,6 +70,9 @@ pub struct Context {
     pub files: Vec<FileInfo>,
     /// Uncommitted changes in the work tree, when REV is its HEAD.
     pub uncommitted: Vec<FileInfo>,
+    /// Other sessions at work on the branch (see
+    /// [`crate::history::History::with_sessions`]); usually none.
+    pub sessions: Vec<SessionInfo>,
     /// Commands to continue on a fresh machine.
     pub how_to_continue: HowToContinue,
     /// How many entries `--max-chars` (or a cap) left out of each list.
@@ -75,6 +90,37 @@ pub struct CheckpointInfo {
     pub reason: String,
     /// `note` or `trailers`.
     pub source: crate::history::Source,
+}
+
+/// Another session at work on the branch.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionInfo {
+    /// The agent's session id; `None` for checkpoints taken by hand.
+    pub agent_session: Option<String>,
+    pub agent: Option<String>,
+    /// Its newest checkpoint, abbreviated.
+    pub checkpoint: String,
+    /// RFC 3339.
+    pub time: String,
+    pub age: String,
+    pub summary: String,
+    /// Its state is merged into the lists: it wrote without seeing this
+    /// session's (its checkpoints were rebased under this one's).
+    pub merged: bool,
+}
+
+impl SessionInfo {
+    pub fn of(session: &crate::history::Session) -> SessionInfo {
+        SessionInfo {
+            agent_session: session.agent_session.clone(),
+            agent: session.agent.clone(),
+            checkpoint: short(session.checkpoint),
+            time: crate::time::rfc3339(session.time),
+            age: crate::time::ago(session.time),
+            summary: session.summary.clone(),
+            merged: session.merged,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -102,6 +148,13 @@ pub struct FileInfo {
 pub struct HowToContinue {
     /// `git fetch origin feat/x && git switch feat/x`, or just the switch.
     pub get_branch: String,
+    /// The branch is in this clone only: `git session push`, so another
+    /// machine can have it.
+    pub publish: Option<String>,
+    /// Checked out on another branch (a new session's own branch):
+    /// `git session continue feat/x` brings this session onto it.
+    #[serde(rename = "continue")]
+    pub continue_here: Option<String>,
     /// Bring the richer notes too.
     pub get_notes: Option<String>,
     /// Record progress.
@@ -146,8 +199,9 @@ pub fn gather(
         }
         true
     })?;
-    let warnings = std::mem::take(&mut history.warnings);
     let cp = found.ok_or_else(|| Error::NoCheckpoint(spec.to_string()))?;
+    let cp = history.with_sessions(cp)?;
+    let warnings = std::mem::take(&mut history.warnings);
     let state = &cp.state;
 
     let (branch, remote, upstream) = branch_of(repo, rev, state)?;
@@ -186,11 +240,26 @@ pub fn gather(
         Vec::new()
     };
 
+    // On the remote only when its remote-tracking branch exists: a branch
+    // never pushed cannot be fetched anywhere else.
+    let published = remote.as_ref().is_some_and(|r| {
+        repo.try_find_reference(format!("refs/remotes/{r}/{branch}").as_str())
+            .ok()
+            .flatten()
+            .is_some()
+    });
+    let current = repo.head_name()?.map(|n| n.shorten().to_string());
     let how_to_continue = HowToContinue {
         get_branch: match &remote {
-            Some(remote) => format!("git fetch {remote} {branch} && git switch {branch}"),
-            None => format!("git switch {branch}"),
+            Some(remote) if published => {
+                format!("git fetch {remote} {branch} && git switch {branch}")
+            }
+            _ => format!("git switch {branch}"),
         },
+        publish: (!published).then(|| "git session push".to_string()),
+        continue_here: current
+            .filter(|c| *c != branch && repo.workdir().is_some())
+            .map(|_| format!("git session continue {branch}")),
         get_notes: remote.as_ref().map(|r| format!("git session fetch {r}")),
         checkpoint: "git session checkpoint --done \"…\" --todo \"…\"".into(),
         resume: match rev {
@@ -199,6 +268,7 @@ pub fn gather(
         },
     };
 
+    let open = state.open();
     let context = Context {
         branch,
         remote,
@@ -206,8 +276,18 @@ pub fn gather(
         rev: tip.to_string(),
         task: state.task.clone(),
         done: state.done.clone(),
-        doing: state.doing.clone(),
-        todo: state.todo.clone(),
+        doing: open
+            .iter()
+            .filter(|i| i.doing)
+            .map(|i| i.text.clone())
+            .collect(),
+        todo: open
+            .iter()
+            .filter(|i| !i.doing)
+            .map(|i| i.text.clone())
+            .collect(),
+        doing_numbers: open.iter().filter(|i| i.doing).map(|i| i.number).collect(),
+        todo_numbers: open.iter().filter(|i| !i.doing).map(|i| i.number).collect(),
         decisions: state.decisions.clone(),
         notes: state.notes.clone(),
         blockers: state.blockers.clone(),
@@ -215,6 +295,13 @@ pub fn gather(
         agent: state.agent.clone(),
         model: state.model.clone(),
         summary: state.summary.clone(),
+        report: state.report.clone(),
+        continues: state.continues.clone(),
+        status: crate::sessions::Lifecycle::of(
+            &state.reason,
+            crate::sessions::recorded_at(&cp),
+            crate::time::now(repo),
+        ),
         base: state.base.clone(),
         checkpoint: CheckpointInfo {
             id: cp.id.to_string(),
@@ -228,6 +315,7 @@ pub fn gather(
         commits_after,
         files,
         uncommitted,
+        sessions: cp.sessions.iter().map(SessionInfo::of).collect(),
         how_to_continue,
         omitted: Omitted {
             commits_after: omitted_commits,
@@ -470,38 +558,97 @@ fn change_ids(change: &gix::object::tree::diff::ChangeDetached) -> (Option<Objec
     }
 }
 
-/// Trim `context`'s long lists until `render` fits in `max_chars`: first
-/// the file list, commits after the checkpoint and uncommitted files, then
-/// the oldest done items, notes and decisions. Open items and blockers are
-/// always kept. Returns the text; when even the trimmed context is too long,
-/// whole lines are dropped from the end, never part of a line.
-pub fn fit(
+/// Items longer than this are shortened (an ellipsis inside) before any
+/// item is dropped.
+const LONG_ITEM: usize = 80;
+
+/// Items are never shortened below this many characters.
+const SHORT_ITEM: usize = 24;
+
+/// What [`shrink`] made of a context: the text of the smallest context it
+/// reached, and whether that fits.
+pub struct Fitted {
+    pub text: String,
+    pub fits: bool,
+}
+
+/// Make `context` smaller, step by step, until `render` fits in
+/// `max_chars` or nothing is left to make smaller:
+///
+/// 1. the list of files changed on the branch goes first, all of it;
+/// 2. items longer than [`LONG_ITEM`] characters are shortened, with an
+///    ellipsis inside (the start and the end of the text kept);
+/// 3. the oldest done items, decisions, notes, commits after the checkpoint
+///    and uncommitted files are dropped, the newest of each kept;
+/// 4. items are shortened further, to [`SHORT_ITEM`] characters.
+///
+/// Open items and blockers are shortened but never dropped, and no list
+/// that had items is emptied, so a section never shows only its "… and N
+/// more" line. `omitted` counts what was dropped.
+pub fn shrink(
     mut context: Context,
     max_chars: usize,
     mut render: impl FnMut(&Context) -> anyhow::Result<String>,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<Fitted> {
     loop {
         let text = render(&context)?;
         if text.chars().count() <= max_chars {
-            return Ok(text);
+            return Ok(Fitted { text, fits: true });
         }
         if !trim_once(&mut context) {
-            let mut out = String::new();
-            for line in text.split_inclusive('\n') {
-                if out.chars().count() + line.chars().count() > max_chars {
-                    break;
-                }
-                out.push_str(line);
-            }
-            return Ok(out);
+            return Ok(Fitted { text, fits: false });
         }
     }
 }
 
-/// Halve the longest trimmable list; false when nothing is left to trim.
+/// [`shrink`], then, when even the smallest context is too long, whole
+/// lines dropped from the end (never part of a line), and with them a
+/// heading left without its lines.
+pub fn fit(
+    context: Context,
+    max_chars: usize,
+    render: impl FnMut(&Context) -> anyhow::Result<String>,
+) -> anyhow::Result<String> {
+    let Fitted { text, fits } = shrink(context, max_chars, render)?;
+    if fits {
+        return Ok(text);
+    }
+    let mut lines: Vec<&str> = Vec::new();
+    let mut len = 0;
+    for line in text.split_inclusive('\n') {
+        let n = line.chars().count();
+        if len + n > max_chars {
+            break;
+        }
+        len += n;
+        lines.push(line);
+    }
+    // A heading (`Decisions:`, `## Notes`, a code fence) or a blank line
+    // at the end introduces what was cut.
+    while lines.last().is_some_and(|line| {
+        let line = line.trim();
+        line.is_empty() || line.ends_with(':') || line.starts_with('#') || line.starts_with("```")
+    }) {
+        lines.pop();
+    }
+    Ok(lines.concat())
+}
+
+/// One step of [`shrink`]; false when nothing is left to make smaller.
 fn trim_once(c: &mut Context) -> bool {
+    if !c.files.is_empty() {
+        let keep = c.files.len() / 2;
+        c.omitted.files += c.files.len() - keep;
+        c.files.truncate(keep);
+        return true;
+    }
+    shorten_items(c, LONG_ITEM) || drop_oldest(c) || shorten_items(c, SHORT_ITEM)
+}
+
+/// Halve the longest list that has more than one entry, keeping its newest
+/// entries; false when every list has one entry at most.
+fn drop_oldest(c: &mut Context) -> bool {
     let lens = [
-        c.files.len(),
         c.commits_after.len(),
         c.uncommitted.len(),
         c.done.len(),
@@ -511,30 +658,27 @@ fn trim_once(c: &mut Context) -> bool {
     let Some((which, &len)) = lens.iter().enumerate().max_by_key(|(_, len)| **len) else {
         return false;
     };
-    if len == 0 {
+    if len <= 1 {
         return false;
     }
-    let keep = len / 2;
+    let keep = len.div_ceil(2);
     let cut = len - keep;
     match which {
+        // Newest first: keep the start.
         0 => {
-            c.files.truncate(keep);
-            c.omitted.files += cut;
-        }
-        1 => {
             c.commits_after.truncate(keep);
             c.omitted.commits_after += cut;
         }
-        2 => {
+        1 => {
             c.uncommitted.truncate(keep);
             c.omitted.uncommitted += cut;
         }
-        // Done items: keep the newest (the end of the list).
-        3 => {
+        // Oldest first: keep the end.
+        2 => {
             c.done.drain(..cut);
             c.omitted.done += cut;
         }
-        4 => {
+        3 => {
             c.notes.drain(..cut);
             c.omitted.notes += cut;
         }
@@ -544,4 +688,64 @@ fn trim_once(c: &mut Context) -> bool {
         }
     }
     true
+}
+
+/// Shorten the longest texts (task, items, commit subjects) by a quarter,
+/// never below `floor` characters; false when none is longer than that.
+fn shorten_items(c: &mut Context, floor: usize) -> bool {
+    let longest = texts(c).map(|t| t.chars().count()).max().unwrap_or(0);
+    if longest <= floor {
+        return false;
+    }
+    let cap = (longest * 3 / 4).max(floor);
+    for text in texts(c) {
+        shorten(text, cap);
+    }
+    true
+}
+
+/// Every text of the context that [`shorten_items`] may shorten.
+fn texts(c: &mut Context) -> impl Iterator<Item = &mut String> {
+    std::iter::once(&mut c.task)
+        .chain(c.done.iter_mut())
+        .chain(c.doing.iter_mut())
+        .chain(c.todo.iter_mut())
+        .chain(c.decisions.iter_mut())
+        .chain(c.notes.iter_mut())
+        .chain(c.blockers.iter_mut())
+        .chain(c.commits_after.iter_mut().map(|commit| &mut commit.subject))
+}
+
+/// `text` in at most `cap` characters: its start and its end around an
+/// ellipsis, so both what an item is about and how it ends stay readable.
+fn shorten(text: &mut String, cap: usize) {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= cap {
+        return;
+    }
+    let keep = cap.saturating_sub(1);
+    let head = keep * 2 / 3;
+    let tail = keep - head;
+    let start: String = chars[..head].iter().collect();
+    let end: String = chars[chars.len() - tail..].iter().collect();
+    *text = format!("{}…{}", start.trim_end(), end.trim_start());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortening_keeps_both_ends_within_the_cap() {
+        let mut text = "a".repeat(30) + &"b".repeat(30);
+        shorten(&mut text, 25);
+        assert_eq!(text.chars().count(), 25);
+        assert!(text.starts_with("aaaa") && text.ends_with("bbbb") && text.contains('…'));
+        // Shortened again, the old ellipsis goes with the middle.
+        shorten(&mut text, 13);
+        assert_eq!(text.matches('…').count(), 1, "{text}");
+        let mut short = "fits".to_string();
+        shorten(&mut short, 4);
+        assert_eq!(short, "fits");
+    }
 }

@@ -26,8 +26,11 @@ use crate::state::Skipped;
 pub struct Options {
     /// Untracked files larger than this many bytes are skipped.
     pub size_limit: u64,
-    /// Untracked files matching one of these are skipped as secrets.
+    /// Untracked files matching one of these (or a built-in secret
+    /// pattern) are skipped as secrets…
     pub secret_patterns: Vec<String>,
+    /// …unless one of these (or a built-in allow pattern) matches them.
+    pub secret_allow: Vec<String>,
     /// What to do with a path `git add` would refuse.
     pub refusals: Refusals,
 }
@@ -38,6 +41,7 @@ impl Options {
         Options {
             size_limit: config.size_limit,
             secret_patterns: config.secret_patterns.clone(),
+            secret_allow: config.secret_allow.clone(),
             refusals: Refusals::Refuse,
         }
     }
@@ -72,6 +76,19 @@ pub enum Unaddable {
         /// The encoding git suggests instead (`UTF-16`, `UTF-32`).
         instead: String,
     },
+    /// The content is not valid in the path's `working-tree-encoding`, as
+    /// `git add` refuses it ("failed to encode … to UTF-8").
+    EncodingFailed { encoding: String },
+    /// The clean filter of a required driver (`filter.<driver>.required`,
+    /// as Git LFS sets) failed, as `git add` refuses it.
+    FilterFailed {
+        /// The driver as `.gitattributes` names it (`lfs`).
+        driver: String,
+        /// Its clean command, as configured.
+        command: String,
+        /// The command's program, when it is not on PATH.
+        missing: Option<String>,
+    },
 }
 
 impl Unaddable {
@@ -80,6 +97,8 @@ impl Unaddable {
         match self {
             Unaddable::SpecialFile(_) => "unsupported-type",
             Unaddable::ProhibitedBom { .. } => "bom-prohibited",
+            Unaddable::FilterFailed { .. } => "filter-failed",
+            Unaddable::EncodingFailed { .. } => "encoding-failed",
         }
     }
 
@@ -92,6 +111,17 @@ impl Unaddable {
             Unaddable::ProhibitedBom { encoding, .. } => {
                 format!("BOM is prohibited in '{path}' if encoded as {encoding}")
             }
+            Unaddable::EncodingFailed { encoding } => {
+                format!("failed to encode '{path}' from {encoding} to UTF-8")
+            }
+            Unaddable::FilterFailed {
+                driver, missing, ..
+            } => match missing {
+                Some(program) => format!(
+                    "'{path}': clean filter '{driver}' failed: '{program}' is not installed (not on PATH)"
+                ),
+                None => format!("'{path}': clean filter '{driver}' failed"),
+            },
         }
     }
 
@@ -103,6 +133,18 @@ impl Unaddable {
             ),
             Unaddable::ProhibitedBom { instead, .. } => format!(
                 "the file '{path}' starts with a byte order mark (BOM): use {instead} as its working-tree-encoding in .gitattributes, or remove the mark; then checkpoint again"
+            ),
+            Unaddable::EncodingFailed { encoding } => format!(
+                "'{path}' is not valid {encoding}: fix its content, or change its working-tree-encoding in .gitattributes; then checkpoint again"
+            ),
+            Unaddable::FilterFailed {
+                driver, missing, ..
+            } if driver == "lfs" && missing.is_some() => "install Git LFS (https://git-lfs.com) and run 'git lfs install', or remove the 'filter=lfs' attribute; then checkpoint again".into(),
+            Unaddable::FilterFailed { missing: Some(program), driver, .. } => format!(
+                "install '{program}', or remove the 'filter={driver}' attribute for this path; then checkpoint again"
+            ),
+            Unaddable::FilterFailed { command, .. } => format!(
+                "'git add -- {path}' fails the same way; try the filter by hand ({command} < '{path}') and fix it, then checkpoint again"
             ),
         }
     }
@@ -134,7 +176,8 @@ pub struct Skip {
     /// Path relative to the work tree root.
     pub path: String,
     /// `secret`, `too-large`, `nested-repo`, `unsupported-type`,
-    /// `bom-prohibited`, `invalid-path` or `unreadable`: what the state
+    /// `bom-prohibited`, `filter-failed`, `invalid-path` or `unreadable`:
+    /// what the state
     /// records.
     pub reason: &'static str,
     /// The same for a person: which pattern, how large.
@@ -271,7 +314,8 @@ pub fn snapshot(
         .workdir()
         .context("a work tree is required")?
         .to_path_buf();
-    let found = scan(repo, &index, &workdir, interrupt)?;
+    let (found, unencodable) =
+        scan_or_explain(repo, &index, &workdir, options.refusals, interrupt)?;
     // When the index's cache-tree says the index is exactly the base tree,
     // the new tree is the base tree edited by what the scan found: no full
     // index-vs-tree diff. Note each touched tracked path's entry as read.
@@ -310,10 +354,10 @@ pub fn snapshot(
     let fs = repo.filesystem_options()?;
     let (executable_bit, symlinks) = (fs.executable_bit, fs.symlink);
     let mut hasher = Hasher::new(repo, &workdir);
-    let matcher = SecretMatcher::new(&options.secret_patterns);
+    let matcher = crate::secrets::Matcher::new(&options.secret_patterns, &options.secret_allow);
     let mut index_changed = false;
     let mut removed = vec![false; index.entries().len()];
-    let mut skipped = Vec::new();
+    let mut skipped = unencodable;
     let mut untracked = Vec::new();
     let found = leave_out_refused_paths(repo, &workdir, found, &mut skipped);
 
@@ -376,24 +420,8 @@ pub fn snapshot(
                     Ok(meta) => meta,
                     Err(_) => continue, // gone since the scan
                 };
-                if let Some(pattern) = (!meta.is_dir()).then(|| matcher.matches(&rel)).flatten() {
-                    skipped.push(Skip {
-                        path: rel,
-                        reason: "secret",
-                        detail: format!("looks like a secret (matches '{pattern}')"),
-                    });
-                    continue;
-                }
-                if meta.is_file() && meta.len() > options.size_limit {
-                    skipped.push(Skip {
-                        path: rel,
-                        reason: "too-large",
-                        detail: format!(
-                            "{} bytes is over the size limit of {} bytes",
-                            meta.len(),
-                            options.size_limit
-                        ),
-                    });
+                if let Some(skip) = left_out(&matcher, options, rel.clone(), &full, &meta) {
+                    skipped.push(skip);
                     continue;
                 }
                 match hasher.hash(&index, path.as_ref())? {
@@ -431,6 +459,15 @@ pub fn snapshot(
     }
     if !untracked.is_empty() {
         index_changed = true;
+        if fs.ignore_case {
+            let mut dirs = DirCase::new(&index);
+            // In git's order (its walk is sorted), so of two new
+            // directories differing in case the first names both.
+            untracked.sort_by(|a, b| a.0.cmp(&b.0));
+            for (path, ..) in &mut untracked {
+                dirs.adjust(path);
+            }
+        }
         if fast {
             touched.extend(untracked.iter().map(|(path, ..)| (path.clone(), None)));
         }
@@ -449,6 +486,7 @@ pub fn snapshot(
         })
         .collect();
     warnings.extend(files_outside_the_cone(&index, &workdir));
+    warnings.append(&mut hasher.warnings);
     let (tree, changes) = if fast {
         edit_tree(repo, &index, base_tree, touched)?
     } else {
@@ -469,6 +507,87 @@ pub fn snapshot(
         skipped,
         changes,
         warnings,
+    })
+}
+
+/// With `core.ignorecase`, the directories of a path `git add` adds take
+/// the case the index already gives them (git's `adjust_dirname_case`):
+/// on a case-insensitive file system `dir/new` beside a tracked `Dir/old`
+/// is in the same directory, and a tree holding both `Dir` and `dir` would
+/// check out as one directory there and as two everywhere else. Case is
+/// folded as git folds it, ASCII only.
+struct DirCase {
+    /// Each directory of the index, lower-cased, → its case there; the
+    /// first entry in index order names it, as in git's name hash.
+    dirs: std::collections::HashMap<BString, BString>,
+}
+
+impl DirCase {
+    fn new(index: &gix::index::File) -> DirCase {
+        let mut dirs = DirCase {
+            dirs: std::collections::HashMap::new(),
+        };
+        for entry in index.entries() {
+            dirs.insert(entry.path(index));
+        }
+        dirs
+    }
+
+    /// Record the directories of `path`.
+    fn insert(&mut self, path: &BStr) {
+        for end in path.find_iter("/") {
+            let dir = &path[..end];
+            self.dirs
+                .entry(dir.to_ascii_lowercase().into())
+                .or_insert_with(|| dir.into());
+        }
+    }
+
+    /// Give `path`'s directories the case already known for them, then
+    /// record them, so the next new path follows this one.
+    fn adjust(&mut self, path: &mut BString) {
+        let ends: Vec<usize> = path.find_iter("/").collect();
+        // The deepest known directory carries the case of all above it.
+        for &end in ends.iter().rev() {
+            if let Some(known) = self
+                .dirs
+                .get(&BString::from(path[..end].to_ascii_lowercase()))
+            {
+                path[..end].copy_from_slice(known);
+                break;
+            }
+        }
+        self.insert(path.as_ref());
+    }
+}
+
+/// Why an untracked file is left out of every snapshot (a secret, too
+/// large), or `None`: the one decision `snapshot` and `changes_since` share.
+fn left_out(
+    matcher: &crate::secrets::Matcher<'_>,
+    options: &Options,
+    path: String,
+    full: &std::path::Path,
+    meta: &std::fs::Metadata,
+) -> Option<Skip> {
+    if meta.is_dir() {
+        return None;
+    }
+    if let Some(detail) = matcher.secret(&path, full) {
+        return Some(Skip {
+            path,
+            reason: "secret",
+            detail,
+        });
+    }
+    (meta.is_file() && meta.len() > options.size_limit).then(|| Skip {
+        path,
+        reason: "too-large",
+        detail: format!(
+            "{} is over the size limit of {}",
+            human_size(meta.len()),
+            human_size(options.size_limit)
+        ),
     })
 }
 
@@ -522,6 +641,68 @@ fn scan(
     workdir: &std::path::Path,
     interrupt: &AtomicBool,
 ) -> anyhow::Result<Vec<Found>> {
+    scan_except(repo, index, workdir, &[], interrupt)
+}
+
+/// [`scan`], and when it fails over tracked files whose content their
+/// working-tree-encoding cannot decode (gix names no path then), those
+/// paths refused, or (hooks, `status`) left out of a second scan and
+/// returned as skipped with their last recorded content kept.
+fn scan_or_explain(
+    repo: &gix::Repository,
+    index: &gix::index::File,
+    workdir: &std::path::Path,
+    refusals: Refusals,
+    interrupt: &AtomicBool,
+) -> anyhow::Result<(Vec<Found>, Vec<Skip>)> {
+    let err = match scan(repo, index, workdir, interrupt) {
+        Ok(found) => return Ok((found, Vec::new())),
+        Err(err) => err,
+    };
+    let mut hasher = Hasher::new(repo, workdir);
+    let mut bad = Vec::new();
+    for entry in index.entries() {
+        let path = entry.path(index);
+        if entry.stage_raw() != 0
+            || !is_file_mode(entry.mode)
+            || hasher.encoding(index, path)?.is_none()
+        {
+            continue;
+        }
+        if let Ok(Hashed::Refused(why @ Unaddable::EncodingFailed { .. })) =
+            hasher.hash(index, path)
+        {
+            bad.push((path.to_owned(), why));
+        }
+    }
+    if bad.is_empty() {
+        return Err(err);
+    }
+    let mut skipped = Vec::new();
+    for (path, why) in &bad {
+        skipped.push(refuse_or_skip(refusals, path.as_ref(), why, true)?);
+    }
+    let excluded: Vec<BString> = bad.into_iter().map(|(path, _)| path).collect();
+    let found = scan_except(repo, index, workdir, &excluded, interrupt)?;
+    Ok((found, skipped))
+}
+
+/// The scan with `excluded` paths left out of it.
+fn scan_except(
+    repo: &gix::Repository,
+    index: &gix::index::File,
+    workdir: &std::path::Path,
+    excluded: &[BString],
+    interrupt: &AtomicBool,
+) -> anyhow::Result<Vec<Found>> {
+    let patterns: Vec<BString> = excluded
+        .iter()
+        .map(|path| {
+            let mut pattern = BString::from(":(exclude,literal)");
+            pattern.extend_from_slice(path);
+            pattern
+        })
+        .collect();
     use gix::dir::walk::EmissionMode;
     let dirwalk = repo
         .dirwalk_options()?
@@ -535,9 +716,14 @@ fn scan(
     // the scan (they keep their recorded content).
     let status =
         |dirwalk: Option<gix::dirwalk::Options>, unreadable: &[BString], collect: &mut Collect| {
-            let patterns: Vec<BString> = unreadable
+            let patterns: Vec<BString> = patterns
                 .iter()
-                .map(|dir| format!(":(top,exclude,literal){dir}").into())
+                .cloned()
+                .chain(
+                    unreadable
+                        .iter()
+                        .map(|dir| format!(":(top,exclude,literal){dir}").into()),
+                )
                 .collect();
             repo.index_worktree_status(
                 index,
@@ -737,10 +923,109 @@ enum Hashed {
 struct Hasher<'repo> {
     repo: &'repo gix::Repository,
     workdir: &'repo std::path::Path,
+    /// For symbolic links and directories (no filter applies to them).
     pipeline: Option<gix::filter::Pipeline<'repo>>,
+    /// For regular files.
+    files: Option<Files<'repo>>,
     /// For `working-tree-encoding`, looked up only for files that start
     /// with a byte order mark.
     attributes: Option<gix::AttributeStack<'repo>>,
+    /// Filters that failed where git lets them (it warns and adds the
+    /// file unfiltered), for the snapshot's warnings.
+    warnings: Vec<String>,
+}
+
+/// git's clean filters, encodings and eol rules for regular files.
+///
+/// Built from gix's options with every filter driver made required, so a
+/// driver that fails is seen here: gix falls back to the unfiltered
+/// content of a non-required driver without a word, where git prints an
+/// error and goes on. Such a failure is retried through the same
+/// conversions without the drivers (git's fallback) and reported.
+struct Files<'repo> {
+    repo: &'repo gix::Repository,
+    strict: gix::filter::plumbing::Pipeline,
+    /// The same without any driver, built when a lenient driver failed.
+    without_drivers: Option<gix::filter::plumbing::Pipeline>,
+    attributes: gix::worktree::Stack,
+    /// The drivers git lets fail (`filter.<driver>.required` unset).
+    lenient: Vec<BString>,
+}
+
+impl<'repo> Files<'repo> {
+    fn new(repo: &'repo gix::Repository, attributes: gix::worktree::Stack) -> anyhow::Result<Self> {
+        let mut options = gix::filter::Pipeline::options(repo)
+            .context("could not set up git's filters (.gitattributes)")?;
+        let lenient = options
+            .drivers
+            .iter()
+            .filter(|driver| !driver.required)
+            .map(|driver| driver.name.clone())
+            .collect();
+        for driver in &mut options.drivers {
+            driver.required = true;
+        }
+        Ok(Files {
+            repo,
+            strict: gix::filter::plumbing::Pipeline::new(
+                repo.command_context()?,
+                repo.object_hash(),
+                options,
+            ),
+            without_drivers: None,
+            attributes,
+            lenient,
+        })
+    }
+
+    /// `src` at `rela_path` as git stores it; `drivers: false` applies
+    /// everything but the filter drivers.
+    fn convert<R: std::io::Read>(
+        &mut self,
+        src: R,
+        rela_path: &std::path::Path,
+        index: &gix::index::State,
+        drivers: bool,
+    ) -> anyhow::Result<gix::filter::plumbing::pipeline::convert::ToGitOutcome<'_, R>> {
+        let repo = self.repo;
+        let pipeline = if drivers {
+            &mut self.strict
+        } else {
+            if self.without_drivers.is_none() {
+                let mut options = gix::filter::Pipeline::options(repo)?;
+                options.drivers.clear();
+                self.without_drivers = Some(gix::filter::plumbing::Pipeline::new(
+                    repo.command_context()?,
+                    repo.object_hash(),
+                    options,
+                ));
+            }
+            self.without_drivers
+                .as_mut()
+                .context("the pipeline was just built")?
+        };
+        let entry = self.attributes.at_path(rela_path, None, &repo.objects)?;
+        // Whether the index has a blob at the path: CRLF's `auto` asks.
+        let unix_path = gix::path::to_unix_separators_on_windows(gix::path::into_bstr(rela_path)?);
+        let mut in_index = |buf: &mut Vec<u8>| -> gix::Result<Option<()>> {
+            use gix::prelude::Find as _;
+            let Some(entry) = index.entry_by_path(unix_path.as_ref()) else {
+                return Ok(None);
+            };
+            let object = repo.objects.try_find(&entry.id, buf)?;
+            Ok(object
+                .filter(|object| object.kind == gix::object::Kind::Blob)
+                .map(|_| ()))
+        };
+        Ok(pipeline.convert_to_git(
+            src,
+            rela_path,
+            &mut |_, outcome| {
+                entry.matching_attributes(outcome);
+            },
+            &mut in_index,
+        )?)
+    }
 }
 
 impl<'repo> Hasher<'repo> {
@@ -749,8 +1034,48 @@ impl<'repo> Hasher<'repo> {
             repo,
             workdir,
             pipeline: None,
+            files: None,
             attributes: None,
+            warnings: Vec::new(),
         }
+    }
+
+    fn files(&mut self, index: &gix::index::State) -> anyhow::Result<&mut Files<'repo>> {
+        if self.files.is_none() {
+            let attributes = Self::attribute_stack(self.repo, index)?.detach();
+            self.files = Some(Files::new(self.repo, attributes)?);
+        }
+        self.files.as_mut().context("the filters were just set up")
+    }
+
+    /// The command of the driver that applies to `rela_path`, when it is
+    /// one git lets fail; the warning git would print otherwise.
+    fn lenient_failure(
+        &mut self,
+        index: &gix::index::State,
+        rela_path: &BStr,
+    ) -> anyhow::Result<Option<String>> {
+        let Some(driver) = self.attribute(index, rela_path, "filter")? else {
+            return Ok(None);
+        };
+        let lenient = self
+            .files
+            .as_ref()
+            .is_some_and(|files| files.lenient.iter().any(|name| *name == driver));
+        if !lenient {
+            return Ok(None);
+        }
+        let config = self.repo.config_snapshot();
+        let command = ["clean", "process"].iter().find_map(|key| {
+            config
+                .string(format!("filter.{driver}.{key}").as_str())
+                .map(|c| c.to_str_lossy().into_owned())
+        });
+        Ok(command.map(|command| {
+            format!(
+                "external filter '{command}' (filter '{driver}') failed for '{rela_path}': it is committed without that filter, as git add does"
+            )
+        }))
     }
 
     fn attribute_stack(
@@ -786,6 +1111,70 @@ impl<'repo> Hasher<'repo> {
         index: &gix::index::State,
         rela_path: &BStr,
     ) -> anyhow::Result<Option<String>> {
+        self.attribute(index, rela_path, "working-tree-encoding")
+    }
+
+    /// Why hashing `rela_path` failed with `err`, when it is something
+    /// `git add` refuses: a required clean filter that failed, or content
+    /// its working-tree-encoding cannot decode (not an I/O error).
+    fn explain(
+        &mut self,
+        index: &gix::index::State,
+        rela_path: &BStr,
+        err: &anyhow::Error,
+    ) -> anyhow::Result<Option<Unaddable>> {
+        if let Some(why) = self.required_filter(index, rela_path)? {
+            return Ok(Some(why));
+        }
+        if err.chain().any(|e| e.is::<std::io::Error>()) {
+            return Ok(None);
+        }
+        Ok(self
+            .encoding(index, rela_path)?
+            .map(|encoding| Unaddable::EncodingFailed { encoding }))
+    }
+
+    /// Why hashing `rela_path` failed, when its filter driver is required
+    /// and has a clean command (what `git add` refuses the path for).
+    fn required_filter(
+        &mut self,
+        index: &gix::index::State,
+        rela_path: &BStr,
+    ) -> anyhow::Result<Option<Unaddable>> {
+        let Some(driver) = self.attribute(index, rela_path, "filter")? else {
+            return Ok(None);
+        };
+        let config = self.repo.config_snapshot();
+        let required = config
+            .boolean(format!("filter.{driver}.required").as_str())
+            .unwrap_or(false);
+        let command = ["clean", "process"].iter().find_map(|key| {
+            config
+                .string(format!("filter.{driver}.{key}").as_str())
+                .map(|c| c.to_str_lossy().into_owned())
+        });
+        let (true, Some(command)) = (required, command) else {
+            return Ok(None);
+        };
+        let missing = command
+            .split_whitespace()
+            .next()
+            .filter(|program| !program.contains('/') && !crate::platform::on_path(program))
+            .map(str::to_string);
+        Ok(Some(Unaddable::FilterFailed {
+            driver,
+            command,
+            missing,
+        }))
+    }
+
+    /// The value of attribute `name` for `rela_path`, if one is set.
+    fn attribute(
+        &mut self,
+        index: &gix::index::State,
+        rela_path: &BStr,
+        name: &str,
+    ) -> anyhow::Result<Option<String>> {
         if self.attributes.is_none() {
             self.attributes = Some(Self::attribute_stack(self.repo, index)?);
         }
@@ -793,7 +1182,7 @@ impl<'repo> Hasher<'repo> {
             .attributes
             .as_mut()
             .context("the attribute stack was just built")?;
-        let mut outcome = stack.selected_attribute_matches(["working-tree-encoding"]);
+        let mut outcome = stack.selected_attribute_matches([name]);
         stack
             .at_entry(rela_path, None)
             .with_context(|| format!("could not read the attributes of '{rela_path}'"))?
@@ -850,6 +1239,15 @@ impl<'repo> Hasher<'repo> {
                     self.small_file(index, &full, rela_path)
                 }
             });
+            // A required clean filter that fails is git's refusal, not ours
+            // to explain as an I/O error.
+            let hashed = match hashed {
+                Err(err) => match self.explain(index, rela_path, &err)? {
+                    Some(why) => Ok(Some(Err(why))),
+                    None => Err(err),
+                },
+                ok => ok,
+            };
             return Ok(match hashed.with_context(added)? {
                 Some(Ok(id)) => Hashed::Object(id, kind, stat),
                 Some(Err(why)) => Hashed::Refused(why),
@@ -893,18 +1291,28 @@ impl<'repo> Hasher<'repo> {
         }
         let rela = gix::path::from_bstr(rela_path)?;
         let repo = self.repo;
-        let id = match self
-            .pipeline(index)?
-            .convert_to_git(&data[..], &rela, index)?
-        {
-            ToGitOutcome::Unchanged(_) => repo.write_blob(&data)?,
-            ToGitOutcome::Buffer(buf) => repo.write_blob(buf)?,
-            ToGitOutcome::Process(mut filtered) => {
-                let mut out = Vec::new();
-                filtered.read_to_end(&mut out)?;
-                repo.write_blob(out)?
-            }
+        let convert = |files: &mut Files<'_>, drivers: bool| -> anyhow::Result<Option<Vec<u8>>> {
+            Ok(match files.convert(&data[..], &rela, index, drivers)? {
+                ToGitOutcome::Unchanged(_) => None,
+                ToGitOutcome::Buffer(buf) => Some(buf.to_vec()),
+                ToGitOutcome::Process(mut filtered) => {
+                    let mut out = Vec::new();
+                    filtered.read_to_end(&mut out)?;
+                    Some(out)
+                }
+            })
         };
+        let converted = match convert(self.files(index)?, true) {
+            Ok(converted) => converted,
+            Err(err) => match self.lenient_failure(index, rela_path)? {
+                Some(warning) => {
+                    self.warnings.push(warning);
+                    convert(self.files(index)?, false)?
+                }
+                None => return Err(err),
+            },
+        };
+        let id = repo.write_blob(converted.as_deref().unwrap_or(&data))?;
         Ok(Some(Ok(id.detach())))
     }
 
@@ -933,22 +1341,34 @@ impl<'repo> Hasher<'repo> {
         file.rewind()?;
         let rela = gix::path::from_bstr(rela_path)?;
         let repo = self.repo;
-        let blob = gix::object::Kind::Blob;
-        let id = match self.pipeline(index)?.convert_to_git(file, &rela, index)? {
-            ToGitOutcome::Unchanged(file) => {
-                repo.objects
-                    .write_stream(blob, len, &mut Exact::new(file, len))?
-            }
-            ToGitOutcome::Buffer(buf) => repo.write_blob(buf)?.detach(),
-            ToGitOutcome::Process(mut filtered) => {
-                // A clean filter's output has no size until it ends: spool
-                // it next to the objects it becomes one of.
-                let mut spool = tempfile::tempfile_in(repo.objects.store_ref().path())?;
-                let size = std::io::copy(&mut filtered, &mut spool)?;
-                spool.rewind()?;
-                repo.objects
-                    .write_stream(blob, size, &mut Exact::new(spool, size))?
-            }
+        let write = |files: &mut Files<'_>, file: std::fs::File, drivers: bool| {
+            let blob = gix::object::Kind::Blob;
+            anyhow::Ok(match files.convert(file, &rela, index, drivers)? {
+                ToGitOutcome::Unchanged(file) => {
+                    repo.objects
+                        .write_stream(blob, len, &mut Exact::new(file, len))?
+                }
+                ToGitOutcome::Buffer(buf) => repo.write_blob(buf)?.detach(),
+                ToGitOutcome::Process(mut filtered) => {
+                    // A clean filter's output has no size until it ends:
+                    // spool it next to the objects it becomes one of.
+                    let mut spool = tempfile::tempfile_in(repo.objects.store_ref().path())?;
+                    let size = std::io::copy(&mut filtered, &mut spool)?;
+                    spool.rewind()?;
+                    repo.objects
+                        .write_stream(blob, size, &mut Exact::new(spool, size))?
+                }
+            })
+        };
+        let id = match write(self.files(index)?, file, true) {
+            Ok(id) => id,
+            Err(err) => match self.lenient_failure(index, rela_path)? {
+                Some(warning) => {
+                    self.warnings.push(warning);
+                    write(self.files(index)?, std::fs::File::open(full)?, false)?
+                }
+                None => return Err(err),
+            },
         };
         Ok(Some(Ok(id)))
     }
@@ -1555,14 +1975,15 @@ fn flatten_tree(
 }
 
 /// What differs between `tree` and the work tree, as a checkpoint would
-/// record it, without writing anything: for `status`.
+/// record it, and the untracked files it would leave out (secrets, too
+/// large), without writing anything: for `status` and `doctor`.
 pub fn changes_since(
     repo: &gix::Repository,
     tree: ObjectId,
     options: &Options,
     interrupt: &AtomicBool,
-) -> anyhow::Result<(Vec<Change>, Vec<String>)> {
-    let matcher = SecretMatcher::new(&options.secret_patterns);
+) -> anyhow::Result<(Vec<Change>, Vec<Skip>)> {
+    let matcher = crate::secrets::Matcher::new(&options.secret_patterns, &options.secret_allow);
     let mut skipped = Vec::new();
     let workdir = repo
         .workdir()
@@ -1584,14 +2005,11 @@ pub fn changes_since(
         };
         kinds.insert(path, kind);
     }
+    let (found, unencodable) = scan_or_explain(repo, &index, &workdir, Refusals::Skip, interrupt)?;
+    skipped.extend(unencodable);
     let mut refused = Vec::new();
-    let found = leave_out_refused_paths(
-        repo,
-        &workdir,
-        scan(repo, &index, &workdir, interrupt)?,
-        &mut refused,
-    );
-    skipped.extend(refused.into_iter().map(|skip| skip.path));
+    let found = leave_out_refused_paths(repo, &workdir, found, &mut refused);
+    skipped.extend(refused);
     for found in found {
         let (path, gone) = match found {
             Found::Changed { index: i } | Found::Submodule { index: i, .. } => {
@@ -1601,18 +2019,23 @@ pub fn changes_since(
             Found::Conflict { path } => (path, false),
             Found::Untracked { path } => {
                 let rel = path.to_str_lossy().into_owned();
-                let too_large =
-                    std::fs::symlink_metadata(workdir.join(gix::path::from_bstr(path.as_bstr())?))
-                        .is_ok_and(|m| m.is_file() && m.len() > options.size_limit);
-                if too_large || matcher.matches(&rel).is_some() {
-                    skipped.push(rel);
+                let full = workdir.join(gix::path::from_bstr(path.as_bstr())?);
+                let skip = std::fs::symlink_metadata(&full)
+                    .ok()
+                    .and_then(|meta| left_out(&matcher, options, rel, &full, &meta));
+                if let Some(skip) = skip {
+                    skipped.push(skip);
                 } else {
                     kinds.insert(path, ChangeKind::Added);
                 }
                 continue;
             }
             Found::Unreadable { path } => {
-                skipped.push(path.to_str_lossy().into_owned());
+                skipped.push(Skip {
+                    path: path.to_str_lossy().into_owned(),
+                    reason: "unreadable",
+                    detail: "a directory that could not be read (permission denied)".into(),
+                });
                 continue;
             }
             Found::Stat { .. } => continue,
@@ -1649,34 +2072,37 @@ fn ensure_tree_exists(repo: &gix::Repository, tree: ObjectId) -> anyhow::Result<
     Ok(())
 }
 
-/// Glob patterns for secret-looking file names.
-struct SecretMatcher<'a> {
-    patterns: &'a [String],
-}
-
-impl<'a> SecretMatcher<'a> {
-    fn new(patterns: &'a [String]) -> Self {
-        SecretMatcher { patterns }
+/// A size as people read it: `512 bytes`, `3.5 KiB`, `20 MiB`, `3 GiB`
+/// (powers of 1024, one decimal where it is not .0).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} byte{}", if bytes == 1 { "" } else { "s" });
     }
-
-    /// The first pattern matching `path`: on the file name, or on the whole
-    /// path when the pattern has a `/`.
-    fn matches(&self, path: &str) -> Option<&'a str> {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        self.patterns.iter().map(String::as_str).find(|pattern| {
-            let subject = if pattern.contains('/') { path } else { name };
-            gix::glob::wildmatch(
-                pattern.as_bytes().as_bstr(),
-                subject.as_bytes().as_bstr(),
-                gix::glob::wildmatch::Mode::empty(),
-            )
-        })
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
     }
+    let text = format!("{value:.1}");
+    let text = text.strip_suffix(".0").unwrap_or(&text);
+    format!("{text} {}", UNITS[unit])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_as_people_read_them() {
+        assert_eq!(human_size(1), "1 byte");
+        assert_eq!(human_size(1023), "1023 bytes");
+        assert_eq!(human_size(1024), "1 KiB");
+        assert_eq!(human_size(3584), "3.5 KiB");
+        assert_eq!(human_size(20 * 1024 * 1024), "20 MiB");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3 GiB");
+    }
 
     #[test]
     fn boms_are_prohibited_as_git_prohibits_them() {
@@ -1755,29 +2181,5 @@ mod tests {
         assert!(refused_path(".GIT/x".into(), false, none).is_some());
         assert!(refused_path(".gitmodules".into(), true, ntfs).is_some());
         assert!(refused_path(".gitmodules".into(), false, ntfs).is_none());
-    }
-
-    #[test]
-    fn secret_patterns_match_names_and_paths() {
-        let patterns: Vec<String> = crate::config::DEFAULT_SECRET_PATTERNS
-            .iter()
-            .map(|s| s.to_string())
-            .chain(["config/prod/*.yml".to_string()])
-            .collect();
-        let m = SecretMatcher::new(&patterns);
-        for hit in [
-            ".env",
-            "a/b/.env.local",
-            "k.pem",
-            "x/id_rsa",
-            "id_ed25519.pub",
-            "credentials.json",
-            "config/prod/db.yml",
-        ] {
-            assert!(m.matches(hit).is_some(), "{hit}");
-        }
-        for miss in ["env", "src/main.rs", "pem", "my.env", "config/dev/db.yml"] {
-            assert!(m.matches(miss).is_none(), "{miss}");
-        }
     }
 }

@@ -17,6 +17,7 @@ use gix::remote::Direction;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::finish::RemoteTip;
 use crate::notes::merge::{self, Merged};
 use crate::remote::{Git, Pushed};
 
@@ -47,12 +48,90 @@ pub struct PushReport {
     /// Short branch name.
     pub branch: String,
     pub branch_pushed: Pushed,
+    /// The remote had a chain a squash replaced, and the squash replaced
+    /// it there too (`--force-with-lease`).
+    pub replaced: Option<Replaced>,
     /// The branch had no upstream and now tracks the pushed branch.
     pub upstream_set: bool,
     pub notes_ref: String,
     pub notes: NotesPush,
     /// Problems that did not stop the push.
     pub warnings: Vec<String>,
+}
+
+/// The old chain a push replaced on the remote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replaced {
+    /// The remote's tip before: the lease.
+    pub expected: gix::ObjectId,
+    /// Where that chain is kept here.
+    pub archive: String,
+}
+
+/// What the remote's copy of `branch` (as last fetched into
+/// `refs/remotes/REMOTE/BRANCH`) is to the squashes in HEAD's history.
+/// A remote given as a URL has no such ref: its push is the usual one.
+pub fn squash_lease(
+    repo: &gix::Repository,
+    remote: &str,
+    branch: &str,
+    head: gix::ObjectId,
+) -> anyhow::Result<RemoteTip> {
+    match tracking_tip(repo, remote, branch)? {
+        Some(tip) => crate::finish::remote_tip(repo, branch, head, tip),
+        None => Ok(RemoteTip::Unrelated),
+    }
+}
+
+/// Whether HEAD has a squash of `branch` that the remote's copy (as last
+/// fetched, if at all) does not contain: then a pull would bring the
+/// replaced commits back.
+fn squash_not_on_remote(
+    repo: &gix::Repository,
+    remote: &str,
+    branch: &str,
+    head: gix::ObjectId,
+) -> anyhow::Result<bool> {
+    let Some(squash) = crate::finish::squash_in_history(repo, branch, head)? else {
+        return Ok(false);
+    };
+    let Some(tip) = tracking_tip(repo, remote, branch)? else {
+        return Ok(true);
+    };
+    let contains =
+        squash == tip || repo.merge_base(squash, tip)?.map(gix::Id::detach) == Some(squash);
+    Ok(!contains)
+}
+
+/// `refs/remotes/REMOTE/BRANCH`'s commit, when there is one.
+fn tracking_tip(
+    repo: &gix::Repository,
+    remote: &str,
+    branch: &str,
+) -> anyhow::Result<Option<gix::ObjectId>> {
+    let tracking = format!("refs/remotes/{remote}/{branch}");
+    if gix::refs::FullName::try_from(tracking.as_str()).is_err() {
+        return Ok(None);
+    }
+    let tip = repo
+        .try_find_reference(tracking.as_str())?
+        .map(|mut r| r.peel_to_id().map(gix::Id::detach))
+        .transpose()?;
+    Ok(tip.filter(|tip| repo.find_commit(*tip).is_ok()))
+}
+
+/// The refusal to push a squash over someone else's commits, with how to
+/// take them in and squash again.
+pub fn squash_not_published(remote: &str, branch: &str, archive: &str, why: &str) -> Error {
+    Error::SquashNotPublished {
+        remote: remote.into(),
+        branch: branch.into(),
+        why: why.into(),
+        hints: vec![
+            format!("take their commits into the chain the squash replaced, then squash again: git fetch {remote} && git reset --keep {archive} && git rebase {remote}/{branch} && git session finish --squash && git session push {remote}"),
+            "do not 'git pull' onto the squashed commit: that brings back every commit it replaced".into(),
+        ],
+    }
 }
 
 /// What `fetch` did.
@@ -86,12 +165,63 @@ pub fn push(
         .into());
     }
     let remote = resolve_remote(repo, remote, Direction::Push)?;
-    let git = Git::new(repo);
+    let git = Git::new(repo).with_timeout(config.network_timeout);
     let set_upstream = repo
         .branch_remote_name(branch.as_str(), Direction::Fetch)
         .is_none();
     let full = head.as_bstr().to_string();
-    let branch_pushed = git.push(&remote, &full, &full, set_upstream)?;
+    let head_id = repo.head_id()?.detach();
+    let replaced = match squash_lease(repo, &remote, &branch, head_id)? {
+        RemoteTip::Unrelated => None,
+        RemoteTip::Replaced { expected, archive } => Some(Replaced { expected, archive }),
+        RemoteTip::MovedPast { archive } => {
+            return Err(squash_not_published(
+                &remote,
+                &branch,
+                &archive,
+                "someone else pushed after the commits it replaced",
+            )
+            .into())
+        }
+    };
+    let pushed = match &replaced {
+        Some(lease) => git.push_replacing(&remote, &full, &full, lease.expected, set_upstream),
+        None => git.push(&remote, &full, &full, set_upstream),
+    };
+    let branch_pushed = match pushed {
+        Ok(pushed) => pushed,
+        // A lease that no longer holds: the remote moved since the fetch.
+        Err(Error::PushRejected { .. }) if replaced.is_some() => {
+            let archive = replaced
+                .as_ref()
+                .map(|r| r.archive.as_str())
+                .unwrap_or_default();
+            return Err(squash_not_published(
+                &remote,
+                &branch,
+                archive,
+                "it moved since the last fetch: someone else pushed",
+            )
+            .into());
+        }
+        // The usual hint (pull, then push) would bring back every commit
+        // a squash replaced, unless the remote has the squash already.
+        Err(Error::PushRejected { .. })
+            if squash_not_on_remote(repo, &remote, &branch, head_id)? =>
+        {
+            return Err(Error::SquashNotPublished {
+                remote: remote.clone(),
+                branch: branch.clone(),
+                why: "they are not in this repository".into(),
+                hints: vec![
+                    format!("fetch them ('git fetch {remote}'), then 'git session push' again: it replaces a chain the squash folded, and says what to do about anyone else's commits"),
+                    "do not 'git pull' onto the squashed commit: that brings back every commit it replaced".into(),
+                ],
+            }
+            .into());
+        }
+        Err(err) => return Err(err.into()),
+    };
 
     let mut warnings = Vec::new();
     let notes = if with_notes {
@@ -103,6 +233,7 @@ pub fn push(
         remote,
         branch,
         branch_pushed,
+        replaced,
         upstream_set: set_upstream,
         notes_ref: config.notes_ref.clone(),
         notes,
@@ -155,7 +286,8 @@ pub fn fetch(
     fetch_with(repo, config, remote, None)
 }
 
-/// [`fetch`], giving up after `timeout` (for hooks that must not stall).
+/// [`fetch`], giving up after `timeout` or `session.networkTimeout`,
+/// whichever is shorter (for hooks that must not stall).
 pub fn fetch_with(
     repo: &mut gix::Repository,
     config: &Config,
@@ -165,10 +297,11 @@ pub fn fetch_with(
     let remote = resolve_remote(repo, remote, Direction::Fetch)?;
     let notes_ref = config.notes_ref.clone();
     let tracking = tracking_ref(&notes_ref, &remote);
-    let mut git = Git::new(repo);
-    if let Some(timeout) = timeout {
-        git = git.with_timeout(timeout);
-    }
+    let limit = match (timeout, config.network_timeout) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let git = Git::new(repo).with_timeout(limit);
     let found = git.fetch(&remote, &notes_ref, &tracking)?;
     let mut warnings = Vec::new();
     let merged = if found {
@@ -190,12 +323,12 @@ pub fn fetch_with(
 /// A notes merge may need a commit: make sure there is an identity, saying
 /// so when it is the fallback.
 fn merge_identity(repo: &mut gix::Repository, warnings: &mut Vec<String>) -> anyhow::Result<()> {
-    if crate::repo::ensure_identity(repo)? && warnings.is_empty() {
-        warnings.push(format!(
-            "no user.name/user.email configured: merging notes as {} <{}>",
-            crate::repo::FALLBACK_NAME,
-            crate::repo::FALLBACK_EMAIL
-        ));
+    if let Some(used) = crate::repo::ensure_identity(repo)? {
+        if warnings.is_empty() {
+            warnings.push(format!(
+                "no user.name/user.email configured: merging notes as {used}"
+            ));
+        }
     }
     Ok(())
 }

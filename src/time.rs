@@ -15,6 +15,31 @@ pub fn short(id: ObjectId) -> String {
     id.to_hex_with_len(7).to_string()
 }
 
+/// Now, in seconds since the epoch, as a commit made now in `repo` would
+/// record it: `GIT_COMMITTER_DATE` when set (so a script or test that fixes
+/// the date sees checkpoints as recent as the commits it makes), else the
+/// clock.
+pub fn now(repo: &gix::Repository) -> i64 {
+    repo.committer()
+        .and_then(Result::ok)
+        .and_then(|sig| sig.time().ok())
+        .map(|t| t.seconds)
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        })
+}
+
+/// A duration for messages: `300 s`, or `250 ms` below a second.
+pub fn duration(d: std::time::Duration) -> String {
+    if d.as_secs() >= 1 && d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
 /// How long ago `time` was, in the largest unit that fits.
 pub fn ago(time: gix::date::Time) -> String {
     let now = SystemTime::now()

@@ -85,6 +85,8 @@ fn write_many(repo: &Repo) {
     repo.write("root.txt", "root\n");
 }
 
+// Unix only: a symlink.
+#[cfg(unix)]
 #[test]
 fn checkpoints_write_the_cache_tree_git_would() {
     let sb = Sandbox::new();

@@ -59,7 +59,7 @@ fn demo_tells_the_story_and_leaves_nothing_behind() {
         "$ git session resume",
         "Continue work on branch `feat/dark-mode`.",
         "- toggle button",
-        "- persist the choice",
+        "- #2 persist the choice",
     ] {
         assert!(stdout.contains(step), "missing {step:?} in:\n{stdout}");
     }
@@ -109,6 +109,103 @@ fn demo_cleans_up_when_a_step_fails() {
     assert_eq!(
         entries_starting_with(&tmp, "git-session-demo"),
         Vec::<String>::new()
+    );
+}
+
+/// Issue 21, item 17: `demo` interrupted with Ctrl+C left its scratch
+/// directory behind, every time. The terminal's Ctrl+C goes to the whole
+/// foreground process group: the demo and the step it runs.
+#[cfg(unix)]
+#[test]
+fn demo_interrupted_with_ctrl_c_leaves_its_scratch_directory() {
+    use std::io::{BufRead as _, BufReader};
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+    let sb = Sandbox::new();
+    let tmp = sb.path("tmp");
+    std::fs::create_dir_all(&tmp).expect("create the temp dir");
+    // A `git` whose clone takes its time, so the signal lands mid-story.
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .expect("find git")
+            .stdout,
+    )
+    .expect("a path");
+    let bin = sb.path("slow-bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let slow = bin.join("git");
+    let started = sb.path("clone-started");
+    std::fs::write(
+        &slow,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = clone ] && touch '{}' && sleep 30\nexec {} \"$@\"\n",
+            started.display(),
+            real.trim()
+        ),
+    )
+    .expect("write");
+    std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let mut cmd = Command::new(BIN);
+    isolate(&mut cmd, &sb.home());
+    let mut child = cmd
+        .current_dir(sb.path(""))
+        .env("TMPDIR", &tmp)
+        .env("PATH", path)
+        .arg("demo")
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the demo");
+    let stdout = child.stdout.take().expect("piped");
+    let mut seen = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("read the demo's output");
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.starts_with("$ git clone") {
+            break;
+        }
+    }
+    assert!(seen.contains("$ git clone"), "{seen}");
+    let waited = std::time::Instant::now();
+    while !started.exists() {
+        assert!(
+            waited.elapsed().as_secs() < 20,
+            "the clone step never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(entries_starting_with(&tmp, "git-session-demo").len(), 1);
+    let interrupted = std::time::Instant::now();
+    let group = format!("-{}", child.id());
+    let killed = Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait for the demo");
+    assert_eq!(
+        status.signal(),
+        Some(2),
+        "it dies of the signal: {status:?}"
+    );
+    assert!(
+        interrupted.elapsed().as_secs() < 10,
+        "the step was interrupted too"
+    );
+    assert_eq!(
+        entries_starting_with(&tmp, "git-session-demo"),
+        Vec::<String>::new(),
+        "the scratch directory is removed"
     );
 }
 
@@ -199,10 +296,72 @@ echo "${{COMPREPLY[*]}}"
         .collect();
     assert_eq!(
         lines,
-        vec!["checkpoint", "--squash", "--pr"],
+        vec!["checkpoint", "--squash", "--pr --push"],
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Issue 21, item 18: the man page synopsis showed `[-C ]` and `[--done]`
+/// without their value names.
+#[test]
+fn man_synopsis_shows_options_without_their_value_names() {
+    let sb = Sandbox::new();
+    let out = session_in(&sb, &sb.path(""), &["man"]);
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains("[\\-C DIR]..."), "{page}");
+    assert!(page.contains("[\\-\\-color[=WHEN]]"), "{page}");
+    let dir = sb.path("man1");
+    session_in(
+        &sb,
+        &sb.path(""),
+        &["man", "--dir", dir.to_str().expect("UTF-8")],
+    );
+    let page = std::fs::read_to_string(dir.join("git-session-checkpoint.1")).expect("read");
+    for spelled in [
+        "[\\-m|\\-\\-message SUMMARY]",
+        "[\\-\\-done ITEM]...",
+        "[\\-\\-push [REMOTE]]",
+    ] {
+        assert!(page.contains(spelled), "{spelled} not in:\n{page}");
+    }
+    assert!(
+        !page.contains("\\-C DIR"),
+        "global options are on git-session(1) only"
+    );
+}
+
+/// Issue 21, item 18: `-C /nonexistent` said "not a git repository" (git:
+/// "cannot change to"), and a repeated `-C` was refused (git combines them).
+#[test]
+fn dash_c_to_a_missing_directory_says_not_a_git_repository() {
+    let sb = Sandbox::new();
+    let repo = sb.init("work/repo");
+    repo.write("a.txt", "a\n");
+    repo.commit_all("initial");
+    let missing = sb.path("missing");
+    let out = session_in(
+        &sb,
+        &sb.path(""),
+        &["-C", missing.to_str().expect("UTF-8"), "status"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let git = repo.git_output(&["-C", missing.to_str().expect("UTF-8"), "status"]);
+    let theirs = String::from_utf8_lossy(&git.stderr);
+    let ours = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        ours.trim().strip_prefix("error: "),
+        theirs.trim().strip_prefix("fatal: "),
+        "git's words"
+    );
+    // -C work -C repo is work/repo, as in git; an empty one changes nothing.
+    let out = session_in(
+        &sb,
+        &sb.path(""),
+        &["-C", "work", "-C", "", "-C", "repo", "status"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("On branch main"));
 }
 
 #[test]
@@ -257,16 +416,35 @@ fn doctor(repo: &Repo, args: &[&str]) -> std::process::Output {
     cmd.arg("doctor").args(args).output().expect("run doctor")
 }
 
+/// Issue 21, item 17: `doctor --json` printed "error: 1 problem found;
+/// the hints above say how to fix it" on stderr, for a machine reading the
+/// JSON. The exit code says it.
+#[test]
+fn doctor_json_prints_a_human_hint_on_stderr() {
+    let sb = Sandbox::new();
+    let repo = repo_with_identity(&sb);
+    repo.git(&["config", "session.sizeLimit", "-1"]);
+    let out = doctor(&repo, &["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["problems"], 1);
+    // Without --json the summary line stays.
+    assert!(text(&doctor(&repo, &[])).contains("error: 1 problem found"));
+}
+
 #[test]
 fn doctor_reports_a_missing_init_then_passes() {
     let sb = Sandbox::new();
     let repo = repo_with_identity(&sb);
 
+    // Issue 21, item 17: doctor failed over `init`, which the quick start
+    // never mentions; checkpoints work without it, so it is a warning.
     let out = doctor(&repo, &[]);
     let report = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(out.status.code(), Some(0), "{report}");
     assert!(
-        report.contains("problem: 'git session init' has not been run"),
+        report.contains("warning: 'git session init' has not been run"),
         "{report}"
     );
     assert!(report.contains("hint: run 'git session init'"), "{report}");
@@ -275,14 +453,14 @@ fn doctor_reports_a_missing_init_then_passes() {
     assert!(report.contains("ok: commits are made as"), "{report}");
     let json: serde_json::Value =
         serde_json::from_slice(&doctor(&repo, &["--json"]).stdout).expect("JSON");
-    assert_eq!(json["ok"], false);
+    assert_eq!(json["ok"], true);
     let init = json["checks"]
         .as_array()
         .expect("checks")
         .iter()
         .find(|c| c["name"] == "init")
         .expect("an init check");
-    assert_eq!(init["status"], "problem");
+    assert_eq!(init["status"], "warning");
 
     repo.session_ok(&["init"]);
     let out = doctor(&repo, &[]);

@@ -435,16 +435,16 @@ fn set_mtime(path: &Path, secs_since_epoch: u64) {
 }
 
 /// The same repository twice, changed in lockstep.
-struct Twins {
+pub(crate) struct Twins {
     seed: u64,
-    a: Repo,
-    b: Repo,
+    pub(crate) a: Repo,
+    pub(crate) b: Repo,
     log: Vec<String>,
     sandbox: Sandbox,
 }
 
 impl Twins {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         let sandbox = Sandbox::new();
         let a = sandbox.init("a");
         let b = sandbox.init("b");
@@ -463,7 +463,7 @@ impl Twins {
         self.sandbox.path("global-excludes")
     }
 
-    fn context(&self) -> String {
+    pub(crate) fn context(&self) -> String {
         format!(
             "seed {} (operations applied to both copies):\n  {}",
             self.seed,
@@ -558,7 +558,7 @@ impl Twins {
 /// The base repository: nested directories, a `.gitignore` with a negated
 /// rule, ignored files, an executable, symlinks (to a file, to a directory),
 /// CRLF and binary content, odd names, and a force-added ignored file.
-fn build_base(t: &mut Twins, rng: &mut Rng, commit: bool) {
+pub(crate) fn build_base(t: &mut Twins, rng: &mut Rng, commit: bool) {
     t.write(
         ".gitignore",
         b"*.log\n!keep.log\n*.tmp\nbuild/\n/ignored-dir/\n".to_vec(),
@@ -914,7 +914,7 @@ fn mutate(t: &mut Twins, rng: &mut Rng, staging: bool) {
 
 /// Random changes; seeds with `staging` also stage some paths first, then
 /// change them further, and mark new files intent-to-add.
-fn mutate_many(t: &mut Twins, rng: &mut Rng, staging: bool) {
+pub(crate) fn mutate_many(t: &mut Twins, rng: &mut Rng, staging: bool) {
     let n = 4 + rng.below(14);
     for i in 0..n {
         mutate(t, rng, staging);

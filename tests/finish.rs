@@ -205,7 +205,7 @@ fn finish_squash_leaves_one_commit_with_the_tree_git_add_all_writes() {
         resume.starts_with("Continue work on branch `feat/x`."),
         "{resume}"
     );
-    assert!(resume.contains("- tests"), "{resume}");
+    assert!(resume.contains("- #3 tests"), "{resume}");
     repo.fsck();
 }
 
@@ -290,7 +290,7 @@ fn finish_squash_refuses_when_there_is_nothing_to_squash() {
 }
 
 #[test]
-fn finish_squash_of_a_pushed_branch_prints_the_force_push_command() {
+fn finish_squash_of_a_pushed_branch_says_how_to_publish_it() {
     let sb = Sandbox::new();
     sb.git(&["init", "-q", "--bare", "-b", "main", "remote.git"]);
     let (repo, _) = session_with_checkpoints(&sb);
@@ -308,15 +308,12 @@ fn finish_squash_of_a_pushed_branch_prints_the_force_push_command() {
     let out = repo.session(&["finish", "--squash"]);
     assert!(out.status.success(), "{}", text(&out));
     let output = text(&out);
-    assert!(output.contains("needs a force push"), "{output}");
-    assert!(
-        output.contains("git push --force-with-lease origin feat/x"),
-        "{output}"
-    );
-    // Never pushed by us: the remote still has the old chain.
+    assert!(output.contains("already pushed to 'origin'"), "{output}");
+    assert!(output.contains("'git session push origin'"), "{output}");
+    // Not pushed without asking: the remote still has the old chain.
     assert_eq!(remote.rev("refs/heads/feat/x"), pushed);
-    // And the printed command works.
-    repo.git(&["push", "-q", "--force-with-lease", "origin", "feat/x"]);
+    // And the advice works.
+    repo.session_ok(&["push", "origin"]);
     assert_eq!(remote.rev("refs/heads/feat/x"), repo.rev("HEAD"));
 }
 

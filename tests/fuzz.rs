@@ -89,16 +89,20 @@ fn state_for_trailers() -> impl Strategy<Value = State> {
     let opt = || prop::option::of(non_empty_text());
     (
         (any::<u32>(), text(), text(), opt(), text(), any::<u32>()),
-        (opt(), opt(), opt()),
+        (opt(), opt(), opt(), opt(), text(), opt(), opt()),
         (items(), items(), items(), items(), items(), items()),
-        skipped(),
+        (
+            skipped(),
+            items(),
+            prop::collection::vec(any::<u32>(), 0..5),
+        ),
     )
         .prop_map(
             |(
                 (schema, task, branch, base, reason, sequence),
-                (agent, agent_session, model),
+                (agent, agent_session, model, continues, report, restored_from, previous),
                 (done, doing, todo, decisions, notes, blockers),
-                skipped,
+                (skipped, merged, numbers),
             )| State {
                 schema,
                 task,
@@ -108,15 +112,21 @@ fn state_for_trailers() -> impl Strategy<Value = State> {
                 reason,
                 created_at: String::new(),
                 sequence,
+                previous,
                 agent,
                 agent_session,
                 model,
+                continues,
+                report,
+                restored_from,
                 done,
                 doing,
                 todo,
                 decisions,
                 notes,
                 blockers,
+                numbers,
+                merged,
                 skipped,
             },
         )
@@ -215,14 +225,15 @@ proptest! {
 
     #[test]
     fn fuzz_toml_round_trips_any_state(state in any_state()) {
-        let toml = state.to_toml();
+        let toml = state.to_toml().expect("a state serialises");
         let back = State::from_toml(&toml);
         prop_assert_eq!(back.as_ref().ok(), Some(&state), "{}", toml);
     }
 
     #[test]
     fn fuzz_mutated_toml_never_panics(state in any_state(), edits in mutations()) {
-        let _ = State::from_toml(&mutate(&state.to_toml(), &edits));
+        let toml = state.to_toml().expect("a state serialises");
+        let _ = State::from_toml(&mutate(&toml, &edits));
     }
 }
 
@@ -385,4 +396,169 @@ fn fuzz_corpus_is_meaningful() {
     assert_eq!(scan.first_prompt.as_deref(), Some("Add a dark mode"));
     assert_eq!(scan.model.as_deref(), Some("claude-x-1"));
     assert!(scan.todos().is_some_and(|t| !t.is_empty()));
+}
+
+// ---------------------------------------------------------------------------
+// Trailers, against git
+
+/// One line of a generated commit message: the shapes git's trailer rules
+/// tell apart (trailers ours and git's own, the cherry-pick note,
+/// continuations, blanks of every kind, comments, dividers, near-misses).
+fn message_line() -> impl Strategy<Value = String> {
+    let fixed = prop::sample::select(vec![
+        "Session-Schema: 1",
+        "Session-Reason: manual",
+        "Session-Todo: write the tests",
+        "session-done:lower case, no blank",
+        "Session-Note :blank before the colon",
+        "Session-Blocker:",
+        "Signed-off-by: A U Thor <author@example.com>",
+        "Signed-off-by:no blank after the colon",
+        "(cherry picked from commit 0123456789abcdef0123456789abcdef01234567)",
+        "Co-authored-by: B <b@example.com>",
+        "Reviewed-by: C",
+        " continued",
+        "\tcontinued with a tab ",
+        "  ",
+        "\t",
+        "",
+        "",
+        "\r",
+        "# a comment",
+        "#Session-Done: commented out",
+        "---",
+        "--- not a patch",
+        "---x",
+        "Conflicts:",
+        "\tsrc/conflicted.rs",
+        "# ------------------------ >8 ------------------------",
+        "free text in the body",
+        "Key x: not a trailer",
+        "-: dash token",
+        ": no token",
+        "Key_underscore: not a token for git",
+        "Ünïcode: not a token",
+        "Session-Done: trailing blanks  ",
+        "Session-Done: \u{a0}non-breaking ends\u{a0}",
+        "Session-Done: form\u{c}feed",
+    ]);
+    let session = (
+        prop::sample::select(vec!["Session-Done", "Session-Task", "Session-Note"]),
+        text(),
+        any::<bool>(),
+    )
+        .prop_map(|(key, value, escaped)| {
+            let value = if escaped {
+                state::escape(&value)
+            } else {
+                // Raw text may hold line breaks: those make more lines.
+                value
+            };
+            format!("{key}: {value}")
+        });
+    prop_oneof![
+        6 => fixed.prop_map(String::from),
+        3 => session,
+        1 => text(),
+    ]
+    // git reads messages as C strings: a NUL ends them early.
+    .prop_map(|line| line.replace('\0', ""))
+}
+
+/// A message: a title, then lines, LF or CRLF, with or without a final
+/// newline.
+fn commit_message() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just("checkpoint: x".to_string()), text()],
+        prop::collection::vec(message_line(), 0..14),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(title, lines, blank_after_title, crlf, final_newline)| {
+            let mut message = title;
+            message.push('\n');
+            if blank_after_title {
+                message.push('\n');
+            }
+            message.push_str(&lines.join("\n"));
+            if final_newline {
+                message.push('\n');
+            }
+            let message = message.replace('\0', "");
+            if crlf {
+                message.replace('\n', "\r\n")
+            } else {
+                message
+            }
+        })
+}
+
+/// `git interpret-trailers --parse` on `message`, as (key, value) pairs.
+fn git_trailers(message: &str) -> Vec<(String, String)> {
+    let home = std::env::temp_dir();
+    let mut cmd = std::process::Command::new("git");
+    crate::support::isolate(&mut cmd, &home);
+    let mut child = cmd
+        .args(["interpret-trailers", "--parse"])
+        .current_dir(&home)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run git interpret-trailers");
+    let mut stdin = child.stdin.take().expect("piped");
+    let input = message.as_bytes().to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("git interpret-trailers");
+    writer.join().expect("writer").expect("write the message");
+    assert!(out.status.success(), "git interpret-trailers failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| {
+            let (key, value) = line.split_once(": ").expect("git prints 'key: value'");
+            (key.to_string(), value.to_string())
+        })
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn fuzz_trailers_parse_as_git_parses_them(message in commit_message()) {
+        prop_assert_eq!(state::parse_trailers(&message), git_trailers(&message), "{:?}", message);
+    }
+}
+
+/// Not vacuous: the generated messages often have a trailer block, with
+/// our keys, with the cherry-pick note, and often have none.
+#[test]
+fn fuzz_trailer_messages_are_meaningful() {
+    use proptest::strategy::ValueTree as _;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut with, mut ours, mut cherry, mut without) = (0, 0, 0, 0);
+    for _ in 0..300 {
+        let message = commit_message()
+            .new_tree(&mut runner)
+            .expect("a message")
+            .current();
+        let trailers = state::parse_trailers(&message);
+        if trailers.is_empty() {
+            without += 1;
+            continue;
+        }
+        with += 1;
+        if trailers.iter().any(|(k, _)| k.starts_with("Session-")) {
+            ours += 1;
+            if message.contains("(cherry picked from commit ") {
+                cherry += 1;
+            }
+        }
+    }
+    assert!(
+        with >= 60 && without >= 60,
+        "{with} with, {without} without"
+    );
+    assert!(
+        ours >= 40 && cherry >= 5,
+        "{ours} with ours, {cherry} cherry-picked"
+    );
 }

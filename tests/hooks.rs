@@ -159,12 +159,14 @@ fn trailer(repo: &Repo, key: &str) -> Vec<String> {
     .collect()
 }
 
-/// A repository with one commit made by git.
+/// A repository with one commit made by git on `main`, switched to the
+/// branch `feat/dark-mode` (hooks do not checkpoint on the default branch).
 fn repo_with_commit(sb: &Sandbox) -> Repo {
     let repo = sb.init("repo");
     repo.write("README.md", "# shop\n");
     repo.write("src/settings.tsx", "<Language />\n");
     repo.commit_all("base");
+    repo.git(&["switch", "-q", "-c", "feat/dark-mode"]);
     repo
 }
 
@@ -390,13 +392,141 @@ fn unknown_event_writes_nothing_and_says_nothing() {
     );
 }
 
+/// Issue 21, item 8: with no `start`, the Stop hook committed straight
+/// onto `main`, and on a detached HEAD onto no branch, without a word.
+/// Hooks checkpoint on `session.hookBranches` (by default every branch but
+/// the default one); elsewhere they save to a rescue ref and say so once.
+#[test]
+fn hooks_checkpoint_wherever_they_run() {
+    let sb = Sandbox::new();
+    let repo = sb.init("repo");
+    repo.write("README.md", "# shop\n");
+    repo.commit_all("base");
+    let base = repo.rev("HEAD");
+    let transcript = transcript(&sb, "todowrite.jsonl");
+    let stop_input = input("claude/stop.json", &repo.path, Some(&transcript));
+
+    repo.write("src/a.ts", "a\n");
+    let out = hook(&repo, "claude", &stop_input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(repo.rev("HEAD"), base, "nothing committed on main");
+    let said = stderr(&out);
+    assert!(
+        said.contains("'main' is the default branch")
+            && said.contains("refs/session/rescue/main")
+            && said.contains("session.hookBranches"),
+        "{said}"
+    );
+    assert_eq!(
+        repo.git(&["show", "refs/session/rescue/main:src/a.ts"]),
+        "a\n",
+        "the work is saved beside the branch"
+    );
+    repo.write("src/a.ts", "a2\n");
+    let out = hook(&repo, "claude", &stop_input);
+    assert_eq!(stderr(&out), "", "said once");
+    assert_eq!(
+        repo.git(&["show", "refs/session/rescue/main:src/a.ts"]),
+        "a2\n"
+    );
+    let rescued = repo.rev("refs/session/rescue/main");
+    hook(&repo, "claude", &stop_input);
+    assert_eq!(
+        repo.rev("refs/session/rescue/main"),
+        rescued,
+        "nothing new, no new rescue"
+    );
+    assert!(hook_log(&repo).iter().all(|l| l.contains("default branch")));
+
+    // Where the remote's HEAD points is the default branch.
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://example.invalid/shop.git",
+    ]);
+    repo.git(&["update-ref", "refs/remotes/origin/trunk", &base]);
+    repo.git(&[
+        "symbolic-ref",
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/trunk",
+    ]);
+    stop(&repo, &transcript);
+    assert_eq!(
+        repo.rev("HEAD^"),
+        base,
+        "main is not the default branch now"
+    );
+    repo.git(&["update-ref", "-d", "refs/remotes/origin/HEAD"]);
+
+    // Patterns, as git branch --list reads them.
+    repo.git(&["config", "session.hookBranches", "claude/*"]);
+    repo.git(&["switch", "-q", "-c", "feat/x"]);
+    repo.write("src/b.ts", "b\n");
+    let before = repo.rev("HEAD");
+    let out = hook(&repo, "claude", &stop_input);
+    assert!(
+        stderr(&out).contains("'feat/x' is not in session.hookBranches"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(repo.rev("HEAD"), before);
+    repo.git(&["switch", "-q", "-c", "claude/session-1"]);
+    stop(&repo, &transcript);
+    assert_eq!(
+        repo.rev("HEAD^"),
+        before,
+        "a checkpoint on claude/session-1"
+    );
+
+    // A detached HEAD: hooks rescue; a checkpoint by hand warns.
+    repo.git(&["switch", "-q", "--detach"]);
+    repo.write("src/c.ts", "c\n");
+    let detached = repo.rev("HEAD");
+    let out = hook(&repo, "claude", &stop_input);
+    assert!(
+        stderr(&out).contains("HEAD is detached"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(repo.rev("HEAD"), detached);
+    assert_eq!(
+        repo.git(&["show", "refs/session/rescue/HEAD:src/c.ts"]),
+        "c\n"
+    );
+    let out = repo.session(&["checkpoint", "-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("warning: HEAD is detached") && said.contains("git switch -c"),
+        "{said}"
+    );
+
+    // Every branch, the default one included.
+    repo.git(&["config", "session.hookBranches", "*"]);
+    repo.git(&["switch", "-q", "main"]);
+    repo.write("src/d.ts", "d\n");
+    let before = repo.rev("HEAD");
+    stop(&repo, &transcript);
+    assert_eq!(repo.rev("HEAD^"), before, "a checkpoint on main");
+
+    // A setting like any other: validated, refused by name.
+    repo.git(&["config", "--add", "session.hookBranches", " "]);
+    let out = repo.session(&["status"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("session.hookBranches: a branch pattern is empty"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 // ---------------------------------------------------------------- SessionStart
 
 #[test]
 fn session_start_hands_the_agent_branch_and_open_items() {
     let sb = Sandbox::new();
     let repo = repo_with_commit(&sb);
-    repo.git(&["checkout", "-q", "-b", "feat/dark-mode"]);
     let transcript = transcript(&sb, "todowrite.jsonl");
     repo.write("src/settings.tsx", "<ThemeToggle />\n");
     stop(&repo, &transcript);
@@ -649,6 +779,92 @@ fn stop_reads_what_was_appended_since_the_last_stop() {
     assert_eq!(state["task"], TODOWRITE_PROMPT);
 }
 
+/// Issue 21, item 1: the agent context tells the agent to record progress
+/// with `checkpoint --done '#1'`; the next Stop re-applied the transcript's
+/// last TodoWrite list, though the transcript had not changed, and the item
+/// was back in progress. A list is taken once; a newer one still wins.
+#[test]
+fn stop_hook_undoes_progress_recorded_by_hand() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let transcript = transcript(&sb, "todowrite.jsonl");
+    repo.write("src/settings.tsx", "<ThemeToggle />\n");
+    stop(&repo, &transcript);
+    repo.session_ok(&["checkpoint", "-q", "--done", "#1"]);
+    let by_hand = repo.fingerprint();
+
+    repo.write("src/settings.tsx", "<ThemeToggle on />\n");
+    stop(&repo, &transcript);
+    assert_ne!(
+        repo.fingerprint().head,
+        by_hand.head,
+        "the file change is saved"
+    );
+    let state = repo.session_json(&["show"]);
+    assert_items(
+        &state,
+        &[
+            "Add the toggle to the settings page",
+            "Persist the choice in localStorage",
+        ],
+        &[],
+        &["Mention the toggle in the README"],
+    );
+    // With nothing new at all, nothing is written.
+    let after = repo.fingerprint();
+    stop(&repo, &transcript);
+    assert_eq!(repo.fingerprint(), after);
+
+    // A list the agent writes later is newer than the hand-recorded change.
+    append(
+        &transcript,
+        &format!(
+            "{}\n",
+            todo_write_line(
+                "later",
+                &[
+                    ("Add the toggle to the settings page", "completed"),
+                    ("Persist the choice in localStorage", "in_progress"),
+                    ("Mention the toggle in the README", "pending"),
+                ],
+            )
+        ),
+    );
+    stop(&repo, &transcript);
+    assert_items(
+        &repo.session_json(&["show"]),
+        &["Add the toggle to the settings page"],
+        &["Persist the choice in localStorage"],
+        &["Mention the toggle in the README"],
+    );
+}
+
+/// A list the hook read but could not record (the checkpoint failed) is
+/// still taken by the next Stop.
+#[test]
+fn stop_hook_takes_a_list_it_could_not_record_the_next_time() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let transcript = transcript(&sb, "todowrite.jsonl");
+    repo.write("src/settings.tsx", "<ThemeToggle />\n");
+    let lock = git_dir(&repo).join("index.lock");
+    fs::write(&lock, "").expect("hold index.lock");
+    let out = hook(
+        &repo,
+        "claude",
+        &input("claude/stop.json", &repo.path, Some(&transcript)),
+    );
+    assert!(out.status.success(), "a hook never fails the agent");
+    fs::remove_file(&lock).expect("release index.lock");
+    stop(&repo, &transcript);
+    assert_items(
+        &repo.session_json(&["show"]),
+        &["Add the toggle to the settings page"],
+        &["Persist the choice in localStorage"],
+        &["Mention the toggle in the README"],
+    );
+}
+
 #[test]
 fn items_the_agent_drops_from_its_list_leave_the_open_items() {
     let sb = Sandbox::new();
@@ -795,8 +1011,96 @@ fn install_claude_scopes_local_and_user() {
     assert!(!repo.path.join(".claude/settings.json").exists());
 
     repo.session_ok(&["hook", "uninstall", "claude", "--scope", "user"]);
-    let user = read_json(&sb.home().join(".claude/settings.json"));
-    assert_eq!(user, json!({}), "only our hooks were there");
+    assert!(
+        !sb.home().join(".claude/settings.json").exists(),
+        "only our hooks were there: the file goes with them"
+    );
+}
+
+/// Issue 21, item 6: `hook install claude --scope local` wrote
+/// `.claude/settings.local.json`, and the next checkpoint committed (and
+/// could push) it. It goes to `.git/info/exclude`, as Claude Code does.
+#[test]
+fn local_settings_are_committed_by_the_next_checkpoint() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let out = repo.session_ok(&["hook", "install", "claude", "--scope", "local"]);
+    assert!(out.contains(".git/info/exclude"), "{out}");
+    repo.write("src/settings.tsx", "<ThemeToggle />\n");
+    repo.session_ok(&["checkpoint", "-q"]);
+    let tree = repo.git(&["ls-tree", "-r", "--name-only", "HEAD"]);
+    assert!(!tree.contains("settings.local.json"), "{tree}");
+    assert_eq!(repo.status(), "", "git ignores it too");
+    let ignored = repo.git(&["check-ignore", "-v", ".claude/settings.local.json"]);
+    assert!(ignored.starts_with(".git/info/exclude:"), "{ignored}");
+    // Once is enough.
+    let again = repo.session_ok(&["hook", "install", "claude", "--scope", "local"]);
+    assert!(!again.contains("exclude"), "{again}");
+    let exclude = fs::read_to_string(git_dir(&repo).join("info/exclude")).expect("read");
+    assert_eq!(
+        exclude.matches("settings.local.json").count(),
+        1,
+        "{exclude}"
+    );
+}
+
+/// Issue 21, item 7: install and uninstall turned a 0644 settings file
+/// into 0600 and re-serialised it, and uninstalling from a file install had
+/// created left `{}` behind.
+// Unix only: file modes.
+#[cfg(unix)]
+#[test]
+fn install_changes_the_settings_files_mode_and_formatting() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    let path = repo.path.join(".claude/settings.json");
+    // Four-space indents, a compact list, keys in the user's order.
+    let original = "{\n    \"model\": \"opus\",\n    \"permissions\": {\"allow\": [\"Bash(ls)\"]},\n    \"hooks\": {\n        \"Stop\": [\n            {\"hooks\": [{\"type\": \"command\", \"command\": \"./notify.sh\"}]}\n        ]\n    }\n}\n";
+    repo.write(".claude/settings.json", original);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
+
+    repo.session_ok(&["hook", "install", "claude"]);
+    let mode = |p: &Path| fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o644, "the mode is kept");
+    let installed = fs::read_to_string(&path).expect("read");
+    for untouched in [
+        "    \"model\": \"opus\",\n",
+        "    \"permissions\": {\"allow\": [\"Bash(ls)\"]},\n",
+        "            {\"hooks\": [{\"type\": \"command\", \"command\": \"./notify.sh\"}]},\n",
+    ] {
+        assert!(
+            installed.contains(untouched),
+            "{untouched:?} changed:\n{installed}"
+        );
+    }
+    assert!(
+        installed
+            .contains("\n        \"SessionStart\": [\n            {\n                \"hooks\": ["),
+        "our entries in the file's own indentation:\n{installed}"
+    );
+    assert_eq!(
+        commands(&read_json(&path), "Stop"),
+        ["./notify.sh", "git session hook claude"]
+    );
+
+    repo.session_ok(&["hook", "uninstall", "claude"]);
+    assert_eq!(
+        fs::read_to_string(&path).expect("read"),
+        original,
+        "byte for byte"
+    );
+    assert_eq!(mode(&path), 0o644);
+
+    // A file install created: the mode a new file gets here, and gone again
+    // with our hooks.
+    let local = repo.path.join(".claude/settings.local.json");
+    let probe = repo.path.join(".claude/probe");
+    fs::write(&probe, "").expect("a new file, for the umask's mode");
+    repo.session_ok(&["hook", "install", "claude", "--scope", "local"]);
+    assert_eq!(mode(&local), mode(&probe));
+    repo.session_ok(&["hook", "uninstall", "claude", "--scope", "local"]);
+    assert!(!local.exists(), "the file only we filled is removed");
 }
 
 #[test]
@@ -809,9 +1113,9 @@ fn install_codex() {
     let settings = read_json(&repo.path.join(".codex/hooks.json"));
     assert_eq!(
         keys(&settings["hooks"]),
-        ["SessionStart", "Stop", "PreCompact"]
+        ["SessionStart", "UserPromptSubmit", "Stop", "PreCompact"]
     );
-    for event in ["SessionStart", "Stop", "PreCompact"] {
+    for event in ["SessionStart", "UserPromptSubmit", "Stop", "PreCompact"] {
         assert_eq!(
             commands(&settings, event),
             ["git session hook codex"],
@@ -830,6 +1134,8 @@ fn install_codex() {
     assert!(!repo.path.join(".claude").exists());
 }
 
+// Unix only: runs the installed command with sh.
+#[cfg(unix)]
 #[test]
 fn installed_command_works_from_a_subdirectory() {
     let sb = Sandbox::new();
@@ -925,7 +1231,7 @@ fn pre_cancel_checkpoints_and_prints_the_resume_prompt() {
         prompt.starts_with("Continue work on branch"),
         "stdout:\n{prompt}"
     );
-    for needle in ["main", "Add a dark mode", "persist the choice"] {
+    for needle in ["feat/dark-mode", "Add a dark mode", "persist the choice"] {
         assert!(prompt.contains(needle), "{needle:?} not in:\n{prompt}");
     }
     assert_eq!(repo.rev("HEAD^"), before, "a checkpoint was made");
@@ -1085,6 +1391,7 @@ fn large_transcript_200_mb_timing() {
 fn stop_on_a_20_000_file_repository() {
     let sb = Sandbox::new();
     let repo = sb.init("big");
+    repo.git(&["switch", "-q", "-c", "feat/big"]);
     for i in 0..20_000 {
         let dir = repo.path.join(format!("src/m{:03}", i / 100));
         if i % 100 == 0 {

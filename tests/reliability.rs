@@ -19,7 +19,7 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::differential::{assert_work_tree_unchanged, snapshot_work_tree, Rng};
+use crate::differential::{assert_work_tree_unchanged, snapshot_work_tree, Entry, Rng};
 use crate::support::{text, Repo, Sandbox};
 
 fn git_dir(repo: &Repo) -> PathBuf {
@@ -60,6 +60,18 @@ fn git_add_all_tree(repo: &Repo) -> String {
     let dir = git_dir(repo);
     let scratch = dir.join("index.reliability-scratch");
     fs::copy(dir.join("index"), &scratch).expect("copy the index");
+    // With the index's own mtime: git takes an entry as racily clean (and
+    // reads the file) by comparing with it, and a copy made now would let
+    // git trust the stat data of a file changed in the same clock tick as
+    // the index was written (same size), missing the change.
+    let mtime = fs::metadata(dir.join("index"))
+        .and_then(|m| m.modified())
+        .expect("the index's mtime");
+    fs::File::options()
+        .write(true)
+        .open(&scratch)
+        .and_then(|f| f.set_modified(mtime))
+        .expect("set the copy's mtime");
     let run = |args: &[&str]| {
         let out = repo
             .git_command()
@@ -258,6 +270,205 @@ fn kill_at_any_moment() {
         // Not vacuous: kills landed while the checkpoint held its locks.
         assert!(stats.locks_left > 0, "no kill left a lock: {stats:?}");
         assert!(stats.old_tip > 0, "{stats:?}");
+    }
+    repo.fsck();
+}
+
+/// The commits `old..HEAD` adds on the first-parent line, oldest first.
+fn new_commits(repo: &Repo, old: &str) -> Vec<String> {
+    let range = format!("{old}..HEAD");
+    let mut out: Vec<String> = repo
+        .git(&["rev-list", "--first-parent", &range])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    out.reverse();
+    out
+}
+
+fn reason(repo: &Repo, commit: &str) -> String {
+    repo.git(&[
+        "log",
+        "-1",
+        "--format=%(trailers:key=Session-Reason,valueonly)",
+        commit,
+    ])
+    .trim()
+    .to_string()
+}
+
+/// The entries with their times left out: a restored file is written anew,
+/// and what must come back is its content and mode.
+fn without_mtimes(entries: BTreeMap<PathBuf, Entry>) -> BTreeMap<PathBuf, Entry> {
+    entries
+        .into_iter()
+        .map(|(path, entry)| {
+            let entry = match entry {
+                Entry::File { mode, bytes, .. } => Entry::File {
+                    mode,
+                    mtime: (0, 0),
+                    bytes,
+                },
+                Entry::Special { mode, .. } => Entry::Special {
+                    mode,
+                    mtime: (0, 0),
+                },
+                other => other,
+            };
+            (path, entry)
+        })
+        .collect()
+}
+
+/// What one kill of a restore left behind.
+#[derive(Default, Debug)]
+struct RestoreKillStats {
+    /// Killed before the pre-restore commit: nothing changed.
+    old_tip: usize,
+    /// Killed after the pre-restore commit, before the restore commit:
+    /// the work tree anywhere between the old and the new.
+    pre_restore_only: usize,
+    /// Killed after the restore commit (or it finished).
+    restored: usize,
+}
+
+/// SIGKILL `git session restore` after a random delay, again and again, on
+/// 2 000 files with fresh uncommitted changes each time. After every kill:
+/// `git fsck --strict` is clean; HEAD is the old tip with the work tree
+/// byte-identical, or one pre-restore checkpoint holding exactly the work
+/// tree as it was, or that and the restore checkpoint holding the target's
+/// tree. One more restore of the same checkpoint ends in the new state (git
+/// diff and status empty), and restoring the pre-restore checkpoint brings
+/// the old work tree back byte for byte; nobody deletes a lock by hand.
+#[test]
+fn sigkill_during_restore_leaves_the_old_or_the_new_state_recoverable_by_one_more_restore() {
+    const DIRS: usize = 20;
+    const FILES: usize = 100;
+    let sb = Sandbox::new();
+    let repo = big_repo(&sb, DIRS, FILES);
+    let mut rng = Rng::new(0x7265_7374);
+    let mut targets = Vec::new();
+    for round in 0..3 {
+        change(&repo, &mut rng, 200_000 + round, DIRS, FILES);
+        repo.session_ok(&["checkpoint", "-q", "-m", &format!("target {round}")]);
+        targets.push(repo.rev("HEAD"));
+    }
+
+    // How long a restore takes here: the delays span it.
+    let mut duration = Duration::ZERO;
+    for (round, target) in targets.iter().enumerate() {
+        change(&repo, &mut rng, 300_000 + round, DIRS, FILES);
+        let started = Instant::now();
+        repo.session_ok(&["restore", "-q", target]);
+        duration = duration.max(started.elapsed());
+    }
+    let span = duration.as_micros() as u64 + 1;
+
+    let iterations = kill_iterations();
+    let mut stats = RestoreKillStats::default();
+    for round in 0..iterations {
+        change(&repo, &mut rng, round, DIRS, FILES);
+        let original_tree = git_add_all_tree(&repo);
+        let original = snapshot_work_tree(&repo.path);
+        let old = repo.rev("HEAD");
+        let target = targets[rng.below(targets.len())].clone();
+        let target_tree = repo.rev(&format!("{target}^{{tree}}"));
+        // Every other kill lands in the last third, or just after the
+        // end: the scan takes most of a restore, and the writes and
+        // commits come after it.
+        let delay = Duration::from_micros(if round % 2 == 0 {
+            rng.next_u64() % span
+        } else {
+            span * 2 / 3 + rng.next_u64() % (span / 2 + 1)
+        });
+        let ctx = format!("round {round}, kill after {delay:?} (restore takes ~{duration:?})");
+
+        let mut child = repo
+            .session_command()
+            .args(["restore", "-q", &target])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn git-session");
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let status = child.wait().expect("reap git-session");
+        match status.code() {
+            Some(0) | None => {}
+            Some(code) => panic!("{ctx}: exited {code} before the kill"),
+        }
+
+        repo.fsck();
+        let new = new_commits(&repo, &old);
+        let ctx = format!("{ctx}, {} new commits", new.len());
+        match new.as_slice() {
+            [] => {
+                assert_work_tree_unchanged(&original, &snapshot_work_tree(&repo.path), &ctx);
+                stats.old_tip += 1;
+            }
+            [saved, rest @ ..] if rest.len() <= 1 => {
+                assert_eq!(reason(&repo, saved), "pre-restore", "{ctx}");
+                assert_eq!(
+                    repo.rev(&format!("{saved}^{{tree}}")),
+                    original_tree,
+                    "{ctx}: the pre-restore checkpoint does not hold the work tree as it was"
+                );
+                if let [restored] = rest {
+                    assert_eq!(reason(&repo, restored), "restore", "{ctx}");
+                    assert_eq!(
+                        repo.rev(&format!("{restored}^{{tree}}")),
+                        target_tree,
+                        "{ctx}"
+                    );
+                    stats.restored += 1;
+                } else {
+                    stats.pre_restore_only += 1;
+                }
+            }
+            _ => panic!("{ctx}: more than two new commits: {new:?}"),
+        }
+
+        // One more restore of the same checkpoint: the new state.
+        let out = repo.session(&["restore", "-q", &target]);
+        assert!(
+            out.status.success(),
+            "{ctx}: the restore again failed (locks: {:?}):\n{}",
+            lock_files(&git_dir(&repo)),
+            text(&out)
+        );
+        let diff = repo.git_output(&["diff", "--exit-code", "--stat", &target]);
+        assert!(
+            diff.status.success(),
+            "{ctx}: {}\n{}",
+            text(&diff),
+            repo.status()
+        );
+        assert!(repo.status().is_empty(), "{ctx}: {}", repo.status());
+        assert!(lock_files(&git_dir(&repo)).is_empty(), "{ctx}");
+
+        // And the old state: the first pre-restore checkpoint after `old`.
+        let saved = new_commits(&repo, &old)
+            .into_iter()
+            .next()
+            .expect("a pre-restore checkpoint");
+        assert_eq!(reason(&repo, &saved), "pre-restore", "{ctx}");
+        repo.session_ok(&["restore", "-q", &saved]);
+        assert_work_tree_unchanged(
+            &without_mtimes(original),
+            &without_mtimes(snapshot_work_tree(&repo.path)),
+            &ctx,
+        );
+        assert!(repo.status().is_empty(), "{ctx}: {}", repo.status());
+    }
+    eprintln!("sigkill_during_restore: {iterations} kills (restore ~{duration:?}): {stats:?}");
+    assert_eq!(
+        stats.old_tip + stats.pre_restore_only + stats.restored,
+        iterations
+    );
+    if iterations >= 20 {
+        // Not vacuous: kills landed before the first commit and after it.
+        assert!(stats.old_tip > 0, "{stats:?}");
+        assert!(stats.pre_restore_only + stats.restored > 0, "{stats:?}");
     }
     repo.fsck();
 }

@@ -281,6 +281,63 @@ fn trailer_values_use_exactly_the_contract_escapes() {
     assert_eq!(raw, expected, "raw Session-Note values as git parses them");
 }
 
+/// Issue 21, item 2: `start` on a branch that already had a session
+/// replaced its open items, decisions and notes without a word. It refuses
+/// now, changing nothing; `--new` begins a fresh session on purpose, and the
+/// old state stays in history.
+#[test]
+fn start_on_a_branch_with_a_session_wipes_its_state() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    repo.session_ok(&[
+        "start",
+        "-q",
+        "-b",
+        "feat/x",
+        "--todo",
+        "open item",
+        "First task",
+    ]);
+    repo.session_ok(&["checkpoint", "-q", "--decision", "keep it small"]);
+    let before = repo.fingerprint();
+
+    let out = repo.session(&["start", "Another task"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("branch 'feat/x' already has a session")
+            && said.contains("git session checkpoint --task")
+            && said.contains("git session start --new"),
+        "{said}"
+    );
+    assert_eq!(repo.fingerprint(), before, "a refusal changes nothing");
+    let shown = repo.session_json(&["show"]);
+    assert_eq!(shown["task"], json!("First task"));
+    assert_eq!(strs(&shown["decisions"]), v(&["keep it small"]));
+
+    // On purpose: a fresh state, the old one still in history.
+    let old = repo.rev("HEAD");
+    let out = repo.session_json(&["start", "--new", "Another task"]);
+    let state = &out["state"];
+    assert_eq!(state["task"], json!("Another task"));
+    assert!(strs(&state["todo"]).is_empty() && strs(&state["decisions"]).is_empty());
+    assert_eq!(repo.rev("HEAD^"), old);
+    assert_eq!(
+        repo.session_json(&["show", &old])["task"],
+        json!("First task")
+    );
+
+    // A finished session is no obstacle, nor is another branch's below
+    // where this one forked.
+    repo.write("done.txt", "done\n");
+    repo.session_ok(&["finish"]);
+    repo.session_ok(&["start", "-q", "Third task"]);
+    repo.git(&["switch", "-q", "-c", "feat/y"]);
+    repo.session_ok(&["checkpoint", "-q", "--note", "inherited"]);
+    repo.git(&["switch", "-q", "-c", "feat/z", "HEAD"]);
+    repo.session_ok(&["start", "-q", "On z"]);
+}
+
 #[test]
 fn start_creates_branch_and_first_checkpoint() {
     let sb = Sandbox::new();
@@ -381,14 +438,16 @@ fn item_semantics() {
     assert_eq!(items(&s), (v(&["bravo"]), v(&["charlie"]), v(&["alpha"])));
     assert_consistent(&repo, &s);
 
-    // #1 is the first open item: doing items come first.
-    let s = checkpoint(&repo, &["--done", "#1"])["state"].clone();
+    // An item keeps its number when it moves to doing: charlie is #3.
+    let s = checkpoint(&repo, &["--done", "#3"])["state"].clone();
     assert_eq!(items(&s), (v(&["bravo", "charlie"]), v(&[]), v(&["alpha"])));
     assert_consistent(&repo, &s);
 
     // --doing #N, then several #N in one command use the numbering before it.
     let s = checkpoint(&repo, &["--todo", "delta", "--todo", "echo"])["state"].clone();
     assert_eq!(items(&s).2, v(&["alpha", "delta", "echo"]));
+    // New items get one more than the largest number open: delta #2,
+    // echo #3 (charlie's #3 is free again now that it is done).
     let s = checkpoint(&repo, &["--doing", "#3"])["state"].clone();
     assert_eq!(
         items(&s),
@@ -398,8 +457,8 @@ fn item_semantics() {
             v(&["alpha", "delta"])
         )
     );
-    // Open items now: 1. echo (doing), 2. alpha, 3. delta
-    let s = checkpoint(&repo, &["--done", "#2", "--done", "#3"])["state"].clone();
+    // Open items now: 1. alpha, 2. delta, 3. echo (in progress)
+    let s = checkpoint(&repo, &["--done", "#1", "--done", "#2"])["state"].clone();
     assert_eq!(
         items(&s),
         (
@@ -555,6 +614,42 @@ fn unchanged_checkpoint_is_a_no_op_and_state_only_change_keeps_the_tree() {
     assert_eq!(repo.rev("HEAD^{tree}"), repo.rev("HEAD^^{tree}"));
     assert_eq!(strs(&out["state"]["notes"]), v(&["x"]));
     assert!(repo.status().is_empty(), "{}", repo.status());
+}
+
+/// Issue 21, item 3: a commit of the user's (or the agent's) own after a
+/// checkpoint used to be followed by an empty "update session state"
+/// checkpoint. The state is carried forward by the walk instead.
+#[test]
+fn empty_checkpoint_after_a_commit_of_the_users_own() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    repo.write("b.txt", "b\n");
+    let first = checkpoint(&repo, &["--task", "the task", "--todo", "one"]);
+    let cp = first["commit"].as_str().expect("a commit id").to_string();
+    repo.write("b.txt", "b2\n");
+    repo.commit_all("my own commit");
+    let mine = repo.rev("HEAD");
+
+    let before = repo.fingerprint();
+    let out = checkpoint(&repo, &[]);
+    assert_eq!(out["created"], json!(false), "{out}");
+    assert_eq!(out["commit"], json!(cp), "{out}");
+    assert_eq!(repo.fingerprint(), before, "nothing is written");
+    let line = repo.session_ok(&["checkpoint"]);
+    assert!(
+        line.contains("the work tree is HEAD's") && line.contains(&cp[..7]),
+        "{line}"
+    );
+    // The state is still found, behind the commit.
+    let shown = repo.session_json(&["show"]);
+    assert_eq!(shown["task"], json!("the task"));
+    assert_eq!(shown["checkpoint"], json!(cp));
+
+    // A state change is still a checkpoint, on top of the user's commit.
+    let out = checkpoint(&repo, &["--done", "one"]);
+    assert_eq!(out["created"], json!(true), "{out}");
+    assert_eq!(repo.rev("HEAD^"), mine);
+    assert_eq!(out["state"]["sequence"], json!(2));
 }
 
 const SECRET: &[u8] = b"TOKEN=very-secret\n";
@@ -815,7 +910,7 @@ fn log_lists_checkpoints_newest_first() {
 }
 
 #[test]
-fn show_numbers_open_items_doing_first() {
+fn show_numbers_open_items_as_done_takes_them() {
     let sb = Sandbox::new();
     let repo = repo_with_commit(&sb);
     repo.session_ok(&[
@@ -854,14 +949,15 @@ fn show_numbers_open_items_doing_first() {
         );
         found[0]
     };
-    assert_eq!(number_of("charlie-doing"), 1, "{out}");
-    assert_eq!(number_of("alpha-todo"), 2, "{out}");
-    assert_eq!(number_of("bravo-todo"), 3, "{out}");
+    // Numbers stay with their items: charlie keeps #3 in progress.
+    assert_eq!(number_of("alpha-todo"), 1, "{out}");
+    assert_eq!(number_of("bravo-todo"), 2, "{out}");
+    assert_eq!(number_of("charlie-doing"), 3, "{out}");
     let order: Vec<usize> = numbered.iter().map(|(n, _)| *n).collect();
     assert_eq!(order, vec![1, 2, 3], "numbered lines out of order:\n{out}");
 
     // The numbers are the ones #N refers to.
-    let s = checkpoint(&repo, &["--done", "#2"])["state"].clone();
+    let s = checkpoint(&repo, &["--done", "#1"])["state"].clone();
     assert_eq!(
         items(&s),
         (
@@ -890,8 +986,8 @@ fn status_reports_changes_since_the_checkpoint() {
     assert_eq!(st["task"], json!("Status task"), "{st}");
     assert_eq!(
         strs(&st["open"]),
-        v(&["y", "x"]),
-        "open items are numbered doing first: {st}"
+        v(&["x", "y"]),
+        "open items in number order, as show numbers them: {st}"
     );
     assert_eq!(strs(&st["blockers"]), v(&["blocked"]), "{st}");
     assert!(st["checkpoint"].is_object(), "{st}");
@@ -957,6 +1053,83 @@ fn status_reports_changes_since_the_checkpoint() {
         "{st}"
     );
     assert_eq!(repo.status(), "");
+}
+
+/// Issue 21, item 14: during a merge conflict `status` said "run 'git
+/// session checkpoint'", which then refused; "1 files"; and no "(in
+/// progress)" marker where `show` has one.
+#[test]
+fn status_during_a_merge_conflict_says_run_checkpoint() {
+    let sb = Sandbox::new();
+    let repo = repo_with_commit(&sb);
+    repo.session_ok(&["start", "-q", "-b", "feat/x", "--todo", "later", "Task"]);
+    repo.session_ok(&["checkpoint", "-q", "--doing", "now"]);
+    repo.git(&["switch", "-q", "-c", "other", "main"]);
+    repo.write("a.txt", "theirs\n");
+    repo.commit_all("theirs");
+    repo.git(&["switch", "-q", "feat/x"]);
+    repo.write("a.txt", "ours\n");
+    repo.commit_all("ours");
+    let out = repo.git_output(&["merge", "-q", "other"]);
+    assert!(!out.status.success(), "the merge conflicts");
+
+    let said = repo.session_ok(&["status"]);
+    assert!(!said.contains("run 'git session checkpoint'"), "{said}");
+    assert!(said.contains("(1 file)"), "{said}");
+    assert!(
+        said.contains("A merge is in progress: checkpoints wait until it is over")
+            && said.contains("refs/session/rescue/feat/x"),
+        "{said}"
+    );
+    assert!(
+        said.contains("  1. later\n  2. now (in progress)\n"),
+        "{said}"
+    );
+    let json = repo.session_json(&["status"]);
+    assert_eq!(json["blocked"], json!("A merge is in progress"), "{json}");
+
+    // Conflicts without an operation (git stash pop) say so too.
+    repo.git(&["merge", "--abort"]);
+    repo.write("a.txt", "stashed\n");
+    repo.git(&["stash", "-q"]);
+    repo.write("a.txt", "other\n");
+    repo.commit_all("meanwhile");
+    let _ = repo.git_output(&["stash", "pop", "-q"]);
+    let said = repo.session_ok(&["status"]);
+    assert!(
+        said.contains("The index has unresolved conflicts in 1 path, first 'a.txt'"),
+        "{said}"
+    );
+}
+
+/// Issue 21, item 15: on a branch without commits, `show`, `log` and
+/// `resume` said "unknown revision 'HEAD'", and `status` "No changes since
+/// the last checkpoint" though there was none.
+#[test]
+fn unborn_head_says_unknown_revision() {
+    let sb = Sandbox::new();
+    let repo = sb.init("repo");
+    for command in ["show", "log", "resume"] {
+        let out = repo.session(&[command]);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let said = text(&out);
+        assert!(
+            said.contains("error: branch 'main' has no commits yet")
+                && said.contains("git session start"),
+            "{command}: {said}"
+        );
+    }
+    let said = repo.session_ok(&["status"]);
+    assert!(said.contains("No files yet"), "{said}");
+    repo.write("a.txt", "a\n");
+    let said = repo.session_ok(&["status"]);
+    assert!(!said.contains("since the last checkpoint"), "{said}");
+    assert!(
+        said.contains("In the work tree (1 file), in no commit yet"),
+        "{said}"
+    );
+    // A revision that does not exist is still that.
+    assert!(text(&repo.session(&["show", "nope"])).contains("unknown revision 'nope'"));
 }
 
 #[test]

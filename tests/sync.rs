@@ -226,6 +226,46 @@ fn push_then_fetch_in_a_fresh_clone_reads_the_note() {
     );
 }
 
+/// Issue 21, item 10: the README said a plain `git fetch` after `init`
+/// brings the notes and they are then preferred; only `git session fetch`
+/// made them count. Notes fetched to `refs/notes/session-remotes/*` are
+/// read now, the newer one winning as in the merge.
+#[test]
+fn plain_git_fetch_after_init_does_not_bring_the_notes_into_use() {
+    let sb = Sandbox::new();
+    let remote = remote_with_main(&sb, "remote.git");
+    let a = clone(&sb, &url(&remote), "a");
+    a.session_ok(&["start", "-q", "-b", "feat/a", "Task A"]);
+    a.session_ok(&["push"]);
+
+    let b = clone(&sb, &url(&remote), "b");
+    b.git(&["switch", "-q", "feat/a"]);
+    b.session_ok(&["init"]);
+    b.git(&["fetch", "-q"]);
+    assert!(try_rev(&b, "refs/notes/session-remotes/origin").is_some());
+    assert_eq!(try_rev(&b, NOTES), None, "nothing merged yet");
+    let shown = b.session_json(&["show"]);
+    assert_eq!(shown["source"], "note", "{shown:#}");
+
+    // b has its own note on the commit now; a newer one from the remote
+    // wins, an older one does not.
+    b.session_ok(&["fetch"]);
+    git_note(
+        &a,
+        "HEAD",
+        &state_toml("Newer on a", "2030-01-01T00:00:00Z"),
+    );
+    a.session_ok(&["push"]);
+    b.git(&["fetch", "-q"]);
+    assert_eq!(b.session_json(&["show"])["task"], "Newer on a");
+    git_note(
+        &b,
+        "HEAD",
+        &state_toml("Newest on b", "2031-01-01T00:00:00Z"),
+    );
+    assert_eq!(b.session_json(&["show"])["task"], "Newest on b");
+}
+
 #[test]
 fn second_push_merges_the_moved_notes_and_keeps_every_note() {
     let sb = Sandbox::new();
@@ -448,6 +488,8 @@ fn a_merge_of_many_notes_keeps_gits_fanout_and_every_note() {
     );
 }
 
+// Unix only: an executable hook script.
+#[cfg(unix)]
 #[test]
 fn a_remote_that_refuses_notes_gets_the_branch_and_a_warning() {
     let sb = Sandbox::new();
@@ -594,6 +636,174 @@ fn init_configures_once_and_notes_survive_amend_and_rebase() {
     a.fsck();
 }
 
+fn items(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+        .iter()
+        .map(|item| item.as_str().expect("a string").to_string())
+        .collect()
+}
+
+/// Issue 21, item 4: two sessions on one branch in two clones; once one
+/// clone's checkpoint is rebased over the other's, the state lost the other
+/// session's work (last writer wins). The states are merged, and `show` and
+/// `resume` name the other session.
+#[test]
+fn concurrent_sessions_on_one_branch_are_last_writer_wins() {
+    let sb = Sandbox::new();
+    let origin = remote_with_main(&sb, "origin.git");
+    let a = clone(&sb, &url(&origin), "a");
+    a.session_ok(&[
+        "start", "-q", "-b", "feat/x", "--todo", "one", "--todo", "two", "--todo", "gone", "Task",
+    ]);
+    a.session_ok(&["push"]);
+    let b = clone(&sb, &url(&origin), "b");
+    b.git(&["switch", "-q", "feat/x"]);
+
+    // Both work without seeing each other.
+    a.write("a.txt", "a\n");
+    a.session_ok(&[
+        "checkpoint",
+        "-q",
+        "--done",
+        "one",
+        "--decision",
+        "A decided",
+        "--blocker",
+        "A blocked",
+        "-m",
+        "A's work",
+    ]);
+    a.session_ok(&["push"]);
+    b.write("b.txt", "b\n");
+    b.session_ok(&[
+        "checkpoint",
+        "-q",
+        "--doing",
+        "two",
+        "--done",
+        "gone",
+        "--note",
+        "B noted",
+        "--todo",
+        "three",
+    ]);
+    b.write("b.txt", "b2\n");
+    b.session_ok(&["checkpoint", "-q", "-m", "B again"]);
+    b.git(&["pull", "-q", "--rebase", "origin", "feat/x"]);
+    assert_eq!(
+        b.rev("HEAD~2"),
+        a.rev("HEAD"),
+        "B's checkpoints are on top of A's"
+    );
+
+    let shown = b.session_json(&["show"]);
+    assert_eq!(items(&shown["done"]), ["gone", "one"], "{shown:#}");
+    assert_eq!(items(&shown["doing"]), ["two"], "{shown:#}");
+    assert_eq!(items(&shown["todo"]), ["three"], "{shown:#}");
+    assert_eq!(items(&shown["decisions"]), ["A decided"], "{shown:#}");
+    assert_eq!(items(&shown["notes"]), ["B noted"], "{shown:#}");
+    assert_eq!(items(&shown["blockers"]), ["A blocked"], "{shown:#}");
+    let sessions = shown["sessions"].as_array().expect("a list of sessions");
+    assert_eq!(sessions.len(), 1, "{shown:#}");
+    assert_eq!(
+        sessions[0]["checkpoint"].as_str(),
+        Some(&a.rev("HEAD")[..7])
+    );
+    assert_eq!(sessions[0]["merged"], serde_json::json!(true));
+    let human = b.session_ok(&["show"]);
+    assert!(
+        human.contains("Other sessions at work on this branch:"),
+        "{human}"
+    );
+    assert!(human.contains("A's work"), "{human}");
+    let prompt = b.session_ok(&["resume"]);
+    assert!(
+        prompt.contains("Other sessions at work on this branch:") && prompt.contains("- A decided"),
+        "{prompt}"
+    );
+
+    // The next checkpoint records the merged state, and that A's line was
+    // merged: what B removes afterwards stays removed.
+    b.write("b.txt", "b3\n");
+    b.session_ok(&[
+        "checkpoint",
+        "-q",
+        "--done",
+        "two",
+        "--unblock",
+        "A blocked",
+    ]);
+    let shown = b.session_json(&["show"]);
+    assert_eq!(items(&shown["done"]), ["gone", "one", "two"], "{shown:#}");
+    assert_eq!(items(&shown["decisions"]), ["A decided"], "{shown:#}");
+    assert_eq!(items(&shown["blockers"]), Vec::<String>::new(), "{shown:#}");
+    assert_eq!(shown["sessions"], serde_json::json!([]), "{shown:#}");
+    let trailer = |key: &str| {
+        b.git(&[
+            "log",
+            "-1",
+            &format!("--format=%(trailers:key={key},valueonly)"),
+        ])
+    };
+    assert_eq!(trailer("Session-Decision").trim(), "A decided");
+    assert_eq!(
+        trailer("Session-Merged").trim(),
+        "2 2026-01-02T03:04:05+00:00"
+    );
+}
+
+/// Two agent sessions taking turns in one clone: each inherits the other's
+/// state already, and `show` names the other one.
+#[test]
+fn two_agent_sessions_in_one_clone_are_both_shown() {
+    let sb = Sandbox::new();
+    let repo = sb.init("repo");
+    repo.write("README.md", "x\n");
+    repo.commit_all("base");
+    repo.git(&["switch", "-q", "-c", "feat/x"]);
+    let stop = |session: &str, file: &str| {
+        repo.write(file, session);
+        let input = serde_json::json!({
+            "session_id": session,
+            "hook_event_name": "Stop",
+            "cwd": repo.path,
+            "transcript_path": null,
+        });
+        let mut child = repo
+            .session_command()
+            .args(["hook", "claude", "--strict"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn the hook");
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.to_string().as_bytes())
+            .expect("write the hook input");
+        let out = child.wait_with_output().expect("wait for the hook");
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    stop("aaaa1111-0000-4000-8000-000000000000", "a.txt");
+    stop("bbbb2222-0000-4000-8000-000000000000", "b.txt");
+    let shown = repo.session_json(&["show"]);
+    let sessions = shown["sessions"].as_array().expect("sessions");
+    assert_eq!(sessions.len(), 1, "{shown:#}");
+    assert_eq!(
+        sessions[0]["agent_session"],
+        serde_json::json!("aaaa1111-0000-4000-8000-000000000000")
+    );
+    assert_eq!(sessions[0]["merged"], serde_json::json!(false));
+    assert!(repo
+        .session_ok(&["show"])
+        .contains("aaaa1111 (claude-code): checkpoint"));
+}
+
 #[test]
 fn push_and_fetch_over_the_git_protocol() {
     let sb = Sandbox::new();
@@ -718,6 +928,65 @@ fn failed_pushes_say_why_and_change_no_local_ref() {
     let out = lone.session(&["push"]);
     assert_exit(&out, 1, "push without remotes");
     assert!(text(&out).contains("no remote given"), "{}", text(&out));
+}
+
+/// Issue 21, item 16: `checkpoint --push` with nothing new said
+/// "checkpoint … is written, but the push failed", though nothing was
+/// written this time.
+#[test]
+fn checkpoint_push_with_nothing_new_says_it_is_written() {
+    let sb = Sandbox::new();
+    let remote = remote_with_main(&sb, "remote.git");
+    let a = clone(&sb, &url(&remote), "a");
+    a.session_ok(&["start", "-q", "-b", "feat/p", "Task"]);
+    let closed = format!("git://127.0.0.1:{}/x.git", free_port());
+    let out = a.session(&["checkpoint", "--push", &closed]);
+    assert_exit(&out, 3, "the checkpoint stands, the push failed");
+    let msg = text(&out);
+    assert!(!msg.contains("is written"), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "nothing new to checkpoint (the newest checkpoint is {}), but the push failed",
+            &a.rev("HEAD")[..7]
+        )),
+        "{msg}"
+    );
+}
+
+/// Issue 21, item 16: `init ../origin.git` suggested `git remote add
+/// ../origin.git URL`, and `init` changed the config of a bare repository,
+/// where `checkpoint` refuses.
+#[test]
+fn init_with_a_url_suggests_git_remote_add_url_as_a_name() {
+    let sb = Sandbox::new();
+    let remote = remote_with_main(&sb, "origin.git");
+    let repo = sb.init("repo");
+    let before = repo.git(&["config", "--list", "--local"]);
+    let out = repo.session(&["init", "../origin.git"]);
+    assert_exit(&out, 1, "init with a URL");
+    let msg = text(&out);
+    assert!(
+        msg.contains("git remote add NAME ../origin.git")
+            && !msg.contains("git remote add ../origin.git"),
+        "{msg}"
+    );
+    assert_eq!(repo.git(&["config", "--list", "--local"]), before);
+
+    let server = bare(&sb, "origin.git");
+    let before = server.git(&["config", "--list", "--local"]);
+    let out = server.session(&["init"]);
+    assert_exit(&out, 1, "init in a bare repository");
+    assert!(
+        text(&out).contains("is a bare repository"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        server.git(&["config", "--list", "--local"]),
+        before,
+        "nothing changed"
+    );
+    assert!(remote.exists());
 }
 
 #[test]

@@ -25,6 +25,7 @@ const CONTEXT_FIXTURES: &[&str] = &[
     "trailers_only",
     "commits_after",
     "uncommitted",
+    "continued",
 ];
 
 const COMMIT_FIXTURES: &[&str] = &["empty", "typical", "long_lists", "unicode_multiline"];
@@ -274,7 +275,18 @@ fn templates_commit_fixtures_match_real_state() {
     let real: toml::Table = toml::from_str(&note).expect("the note is TOML");
     let real_keys: BTreeSet<String> = real.keys().cloned().collect();
     // Serialized only when set.
-    let optional = BTreeSet::from(["base", "agent", "agent_session", "model"].map(String::from));
+    let optional = BTreeSet::from(
+        [
+            "base",
+            "agent",
+            "agent_session",
+            "model",
+            "previous",
+            "merged",
+            "numbers",
+        ]
+        .map(String::from),
+    );
 
     let fixtures = fixtures("commit");
     assert_has_fixtures("commit", &fixtures, COMMIT_FIXTURES);
@@ -498,7 +510,7 @@ fn templates_builtins_render_by_name_through_the_cli() {
         agent.starts_with("You are continuing a session on branch `main`"),
         "{agent}"
     );
-    assert!(agent.contains("- first item"), "{agent}");
+    assert!(agent.contains("- #1 first item"), "{agent}");
 }
 
 #[test]
@@ -530,6 +542,23 @@ fn templates_template_path_takes_a_file() {
             "could not read template file '{}'",
             missing.display()
         )),
+        "{}",
+        text(&out)
+    );
+}
+
+/// Issue 21, item 18: a template error named no variable ("undefined
+/// value", and a line): a typo had to be hunted for.
+#[test]
+fn template_error_names_no_variable() {
+    let sb = Sandbox::new();
+    let repo = repo_with_checkpoint(&sb, "The task");
+    let file = sb.path("custom/typo.j2");
+    write_file(&file, "{{ branch }}\n{{ tsak }}\n");
+    let out = repo.session(&["resume", "--template", file.to_str().expect("UTF-8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("line 2: undefined value 'tsak'"),
         "{}",
         text(&out)
     );

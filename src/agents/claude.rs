@@ -49,7 +49,13 @@ impl Integration for Claude {
     }
 
     fn events(&self) -> &'static [&'static str] {
-        &["SessionStart", "Stop", "PreCompact", "SessionEnd"]
+        &[
+            "SessionStart",
+            "UserPromptSubmit",
+            "Stop",
+            "PreCompact",
+            "SessionEnd",
+        ]
     }
 
     fn settings_file(&self, scope: Scope) -> Option<&'static str> {
@@ -61,10 +67,18 @@ impl Integration for Claude {
 
     fn read_transcript(&self, path: &Path, cache: Option<&[u8]>) -> Option<Reading> {
         let cached: Option<Scan> = cache.and_then(|bytes| serde_json::from_slice(bytes).ok());
-        let previous_todos = cached.as_ref().and_then(Scan::todos);
+        let previous = cached
+            .as_ref()
+            .map(|cached| (cached.todos_line(), cached.todos()));
         let scan = scan(path, cached);
+        // Seen: written on the same line as last time, and the same list (a
+        // transcript started over could have another list on that line).
+        let todos_seen = previous
+            .as_ref()
+            .is_some_and(|(line, list)| *line == scan.todos_line() && *list == scan.todos());
         Some(Reading {
-            previous_todos,
+            previous_todos: previous.and_then(|(_, list)| list),
+            todos_seen,
             findings: scan.findings(),
             cache: serde_json::to_vec(&scan).unwrap_or_default(),
         })
@@ -88,12 +102,21 @@ pub struct Input {
     pub reason: Option<String>,
     /// PreCompact: manual or auto.
     pub trigger: Option<String>,
+    /// Stop (Claude Code 2.1.47+, Codex): the agent's final message of the
+    /// turn. SubagentStop's is the subagent's, and is not taken.
+    pub last_assistant_message: Option<String>,
+    /// UserPromptSubmit: the prompt.
+    pub prompt: Option<String>,
 }
 
 /// A hook input of Claude Code's shape, agent-neutral.
 pub fn hook_input(value: Value) -> anyhow::Result<HookInput> {
     let input: Input = serde_json::from_value(value)
         .context("the hook input has a field of an unexpected type")?;
+    let last_message = (input.hook_event_name == "Stop")
+        .then_some(input.last_assistant_message)
+        .flatten()
+        .filter(|m| !m.trim().is_empty());
     Ok(HookInput {
         action: action(&input.hook_event_name),
         event: input.hook_event_name,
@@ -101,6 +124,8 @@ pub fn hook_input(value: Value) -> anyhow::Result<HookInput> {
         transcript_path: input.transcript_path,
         cwd: input.cwd,
         model: input.model,
+        last_message,
+        prompt: input.prompt,
     })
 }
 
@@ -108,6 +133,7 @@ pub fn hook_input(value: Value) -> anyhow::Result<HookInput> {
 pub fn action(event: &str) -> Action {
     match event {
         "SessionStart" => Action::Context,
+        "UserPromptSubmit" => Action::Prompt,
         "Stop" | "SubagentStop" => Action::Checkpoint("stop"),
         "PreCompact" => Action::Checkpoint("compact"),
         "SessionEnd" => Action::Checkpoint("session-end"),
@@ -147,6 +173,8 @@ pub struct Scan {
     pub first_prompt: Option<String>,
     /// The newest model named.
     pub model: Option<String>,
+    /// The newest text block of the main agent (not a subagent's).
+    pub last_text: Option<String>,
 }
 
 impl Scan {
@@ -156,6 +184,7 @@ impl Scan {
             todos: self.todos(),
             first_prompt: self.first_prompt.clone(),
             model: self.model.clone(),
+            last_text: self.last_text.clone(),
         }
     }
 
@@ -179,6 +208,14 @@ impl Scan {
             (Some((_, list)), None) => Some(list.clone()),
             (None, tasks) => tasks,
         }
+    }
+
+    /// The line the newest todo list was written on (a TodoWrite call, or
+    /// the last Task call), 0 when there is none: a list is new to a reader
+    /// when this moved.
+    pub fn todos_line(&self) -> u64 {
+        let written = self.todo_write.as_ref().map_or(0, |(line, _)| *line);
+        written.max(self.tasks_line)
     }
 
     /// Continue `self` (a scan of `path` from a cache, or a fresh one) to
@@ -218,10 +255,12 @@ impl Scan {
             && line.contains_str("\"toolUseResult\"")
             && line.contains_str("\"task\"");
         let maybe_prompt = self.first_prompt.is_none() && line.contains_str("\"user\"");
+        let maybe_text =
+            line.contains_str("\"assistant\"") && line.contains_str("\"type\":\"text\"");
         if let Some(model) = model_of(line) {
             self.model = Some(model);
         }
-        if !(todo_write || task_tool || task_created || maybe_prompt) {
+        if !(todo_write || task_tool || task_created || maybe_prompt || maybe_text) {
             return;
         }
         let Ok(value) = serde_json::from_slice::<Value>(line) else {
@@ -230,6 +269,11 @@ impl Scan {
         if maybe_prompt {
             if let Some(prompt) = user_prompt(&value) {
                 self.first_prompt = Some(prompt);
+            }
+        }
+        if maybe_text {
+            if let Some(text) = assistant_text(&value) {
+                self.last_text = Some(text);
             }
         }
         for call in tool_uses(&value) {
@@ -382,6 +426,26 @@ fn tool_uses(value: &Value) -> impl Iterator<Item = &Value> {
         .into_iter()
         .flatten()
         .filter(|block| block.get("type").and_then(Value::as_str) == Some("tool_use"))
+}
+
+/// The text blocks of a main-agent assistant line, joined; `None` for a
+/// subagent's line (a sidechain) or a line with no text.
+fn assistant_text(value: &Value) -> Option<String> {
+    if value.get("type").and_then(Value::as_str) != Some("assistant")
+        || value.get("isSidechain").and_then(Value::as_bool) == Some(true)
+    {
+        return None;
+    }
+    let text = value
+        .pointer("/message/content")?
+        .as_array()?
+        .iter()
+        .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
+        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text = text.trim();
+    (!text.is_empty()).then(|| cap(text))
 }
 
 /// The text of a user line that a person typed: not a tool result, not a

@@ -26,7 +26,7 @@ impl Integration for Codex {
     }
 
     fn events(&self) -> &'static [&'static str] {
-        &["SessionStart", "Stop", "PreCompact"]
+        &["SessionStart", "UserPromptSubmit", "Stop", "PreCompact"]
     }
 
     fn settings_file(&self, scope: Scope) -> Option<&'static str> {
@@ -37,6 +37,6 @@ impl Integration for Codex {
     }
 
     fn install_hint(&self) -> Option<&'static str> {
-        Some("hint: Codex runs new hooks only after you review and trust them (/hooks in Codex)")
+        Some("Codex runs new hooks only after you review and trust them (/hooks in Codex)")
     }
 }

@@ -85,8 +85,8 @@ pub trait Integration: Sync {
     /// local) or to HOME (user); `None` where the agent has none.
     fn settings_file(&self, scope: Scope) -> Option<&'static str>;
 
-    /// A line to print after installing hooks, when the agent needs a step
-    /// of its own before they run.
+    /// A hint to print after installing hooks, when the agent needs a step
+    /// of its own before they run (without the `hint:` prefix).
     fn install_hint(&self) -> Option<&'static str> {
         None
     }
@@ -114,6 +114,11 @@ pub struct HookInput {
     pub cwd: Option<PathBuf>,
     /// The model, when the input names it.
     pub model: Option<String>,
+    /// The agent's last message of the turn (Stop's
+    /// `last_assistant_message`), recorded as the state's report.
+    pub last_message: Option<String>,
+    /// What the person typed (UserPromptSubmit's `prompt`).
+    pub prompt: Option<String>,
 }
 
 /// What a hook event asks of us.
@@ -123,6 +128,9 @@ pub enum Action {
     Context,
     /// Take a checkpoint, recording this reason (`stop`, `compact`, …).
     Checkpoint(&'static str),
+    /// The person submitted a prompt: when it names a branch with a
+    /// session, hand the agent that session's context.
+    Prompt,
     /// Nothing to do for this event.
     #[default]
     Nothing,
@@ -160,6 +168,9 @@ pub struct Findings {
     pub first_prompt: Option<String>,
     /// The newest model named.
     pub model: Option<String>,
+    /// The newest text the agent wrote (its account of the last turn, when
+    /// the hook input does not carry it).
+    pub last_text: Option<String>,
 }
 
 /// One read of a transcript.
@@ -167,6 +178,11 @@ pub struct Findings {
 pub struct Reading {
     /// The todo list as the previous read (the cache) left it.
     pub previous_todos: Option<Vec<Todo>>,
+    /// The newest list is the one the previous read found: it was taken
+    /// then, and taking it again would undo what was recorded since (by
+    /// hand, `checkpoint --done '#1'`). False when there was no previous
+    /// read, so a reader that does not know applies its list.
+    pub todos_seen: bool,
     /// What the transcript says now.
     pub findings: Findings,
     /// What to keep for the next read of the same session.

@@ -19,11 +19,16 @@ use crate::time::short;
 ///
 /// The state is inherited from the newest checkpoint and edited by the flags.
 /// An open item can be named by its text or as #N, its number in
-/// 'git session show'. When neither the files nor the state changed, nothing
-/// is written.
+/// 'git session show' (and status and resume), which it keeps until it is
+/// done or dropped. A reference that names nothing ('#9' with no item 9,
+/// '1' or '#x' that no item is called) is refused, and nothing is written;
+/// --done or --doing with a new text records a new item. When neither the files nor the state changed, nothing
+/// is written; "the files" are HEAD's, so a commit of your own after the
+/// last checkpoint is not followed by an empty one.
 ///
-/// Untracked files that look like secrets (.env, *.pem, id_rsa, …) or are
-/// larger than the size limit are left out, kept on disk, and reported.
+/// Untracked files that look like secrets (.env, *.pem, id_rsa, .netrc, …,
+/// in any case; templates such as .env.example are committed) or are larger
+/// than the size limit are left out, kept on disk, and reported.
 /// A path 'git add' refuses (a FIFO where a tracked file was, a byte order
 /// mark its working-tree-encoding forbids) makes the checkpoint fail as
 /// 'git add -A' would, changing nothing; the agents' hooks leave such a
@@ -36,7 +41,7 @@ use crate::time::short;
 /// commit as 'git commit' would.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  git session checkpoint -m 'parser handles empty input'\n  git session checkpoint --done '#1' --doing 'write tests' --todo 'update docs'\n  git session checkpoint --blocker 'CI is red on main' --json"
+    after_help = "Examples:\n  git session checkpoint -m 'parser handles empty input'\n  git session checkpoint --done '#1' --doing 'write tests' --todo 'update docs'\n  git session checkpoint --drop 'typo text' --edit '#2=parse empty input'\n  git session checkpoint --blocker 'CI is red on main' --json"
 )]
 pub struct Args {
     /// One-line summary; generated from the change when omitted.
@@ -66,11 +71,19 @@ pub struct Args {
     /// Remove a blocker (text or #N).
     #[arg(long, value_name = "TEXT")]
     pub unblock: Vec<String>,
+    /// Remove an item recorded by mistake, from any list (its text, or #N
+    /// for an open item).
+    #[arg(long, value_name = "ITEM")]
+    pub drop: Vec<String>,
+    /// Correct an item's text: '#N=new text' or 'old text=new text'; an
+    /// open item keeps its number.
+    #[arg(long, value_name = "ITEM=TEXT")]
+    pub edit: Vec<String>,
     /// Why the checkpoint is taken: manual, stop, compact, session-end, pre-cancel, …
     #[arg(long, default_value = "manual", value_name = "REASON")]
     pub reason: String,
-    /// Print nothing but errors and warnings.
-    #[arg(short, long)]
+    /// Print nothing but errors and warnings (not with --json).
+    #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
     /// Print the result as one JSON object.
     #[arg(long)]
@@ -93,6 +106,8 @@ impl Args {
             notes: self.note.clone(),
             blockers: self.blocker.clone(),
             unblock: self.unblock.clone(),
+            drop: self.drop.clone(),
+            edit: self.edit.clone(),
         }
     }
 }
@@ -123,14 +138,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     if let Some(remote) = push {
         let remote = Some(remote.as_str()).filter(|r| !r.is_empty());
         let quiet = args.quiet || args.json;
-        crate::commands::push::after_checkpoint(
-            &mut repo,
-            &config,
-            remote,
-            outcome.commit,
-            quiet,
-            io,
-        )?;
+        crate::commands::push::after_checkpoint(&mut repo, &config, remote, &outcome, quiet, io)?;
     }
     Ok(())
 }
@@ -143,8 +151,14 @@ pub fn report(
     io: &mut Io<'_>,
 ) -> anyhow::Result<()> {
     io.warn(&outcome.warnings)?;
-    for skip in &outcome.skipped {
-        io.warn(&[format!("skipped {}: {}", skip.path, skip.detail)])?;
+    // A path is warned about when first left out (or for a new reason);
+    // after that, one count line unless -q.
+    let (new_skips, known) = outcome.skip_report();
+    io.warn(&new_skips)?;
+    if !quiet && !as_json {
+        if let Some(line) = crate::checkpoint::still_skipped_line(known) {
+            writeln!(io.err, "{line}")?;
+        }
     }
     if as_json {
         let value = json!({
@@ -172,11 +186,19 @@ pub fn report(
             counts(&outcome.state)
         )?;
     } else {
-        writeln!(
-            io.out,
-            "nothing to checkpoint on {branch}: no change since {}",
-            short(outcome.commit)
-        )?;
+        match outcome.head.filter(|head| *head != outcome.commit) {
+            Some(head) => writeln!(
+                io.out,
+                "nothing to checkpoint on {branch}: the work tree is HEAD's ({}) and the state is checkpoint {}'s",
+                short(head),
+                short(outcome.commit)
+            )?,
+            None => writeln!(
+                io.out,
+                "nothing to checkpoint on {branch}: no change since {}",
+                short(outcome.commit)
+            )?,
+        }
     }
     Ok(())
 }

@@ -7,11 +7,14 @@
 //! or system git config, a demo identity, HOME inside the directory, no
 //! inherited `GIT_*` variables, a ceiling so no repository outside is ever
 //! discovered), so neither the user's configuration nor their repositories
-//! take part. The directory is removed at the end, also when a step fails.
+//! take part. The directory is removed at the end, also when a step fails
+//! and when Ctrl+C (or SIGTERM, SIGHUP) ends the demo early.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 
@@ -36,6 +39,14 @@ const BRANCH: &str = "feat/dark-mode";
 
 pub fn run(_args: Args, io: &mut Io<'_>) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("could not find this program's own path")?;
+    // Ctrl+C (SIGINT), SIGTERM, SIGHUP: noted here, so the directory is
+    // removed before the demo dies of the signal (main leaves the dying to
+    // us for this command; see `Cli::signal_mode`).
+    let caught = Arc::new(AtomicUsize::new(0));
+    for signal in TERMINATING {
+        signal_hook::flag::register_usize(signal, Arc::clone(&caught), signal as usize)
+            .context("could not watch for Ctrl+C")?;
+    }
     let dir = tempfile::Builder::new()
         .prefix("git-session-demo")
         .tempdir()
@@ -44,21 +55,44 @@ pub fn run(_args: Args, io: &mut Io<'_>) -> anyhow::Result<()> {
         root: dir.path().to_path_buf(),
         exe,
         color: io.color,
+        caught: Arc::clone(&caught),
     };
     let result = demo.story(io);
     // Removed whatever happened; a failed removal is worth saying, but the
     // step that failed, if any, is the error that matters.
     let path = dir.path().to_path_buf();
     let removed = dir.close();
+    let signal = caught.load(Ordering::SeqCst);
+    if signal != 0 {
+        let _ = io.out.flush();
+        let _ = writeln!(io.err, "demo: interrupted; the demo directory was removed");
+        let _ = io.err.flush();
+        let signal = i32::try_from(signal).unwrap_or(signal_hook::consts::SIGINT);
+        let _ = signal_hook::low_level::emulate_default_handler(signal);
+        // Not reached where the signal terminates, as they all do.
+        return Err(crate::error::Error::Reported(130).into());
+    }
     result?;
     removed.with_context(|| format!("could not remove the demo directory '{}'", path.display()))?;
     Ok(())
 }
 
+/// The signals that end a demo early.
+#[cfg(unix)]
+const TERMINATING: [i32; 3] = [
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGHUP,
+];
+#[cfg(not(unix))]
+const TERMINATING: [i32; 2] = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+
 struct Demo {
     root: PathBuf,
     exe: PathBuf,
     color: Color,
+    /// The signal that arrived, 0 while none did.
+    caught: Arc<AtomicUsize>,
 }
 
 impl Demo {
@@ -185,6 +219,14 @@ impl Demo {
         Ok(())
     }
 
+    /// Stop the story once a signal arrived.
+    fn interrupted(&self) -> anyhow::Result<()> {
+        if self.caught.load(Ordering::SeqCst) != 0 {
+            anyhow::bail!("interrupted");
+        }
+        Ok(())
+    }
+
     /// Commentary, as shell comments.
     fn say(&self, io: &mut Io<'_>, lines: &[&str]) -> anyhow::Result<()> {
         writeln!(io.out)?;
@@ -252,6 +294,7 @@ impl Demo {
         dir: &str,
         args: &[&str],
     ) -> anyhow::Result<()> {
+        self.interrupted()?;
         self.shown(io, shown)?;
         let output = self
             .command(program, &self.root.join(dir))
@@ -260,11 +303,15 @@ impl Demo {
             .with_context(|| format!("could not run '{}'", program.display()))?;
         io.out.write_all(&output.stdout)?;
         io.out.write_all(&output.stderr)?;
+        // Ctrl+C reaches the step too, which then fails: that is not the
+        // step's fault.
+        self.interrupted()?;
         if !output.status.success() {
-            anyhow::bail!(
-                "the demo step '{shown}' failed ({}); the demo directory was removed",
-                output.status
-            );
+            return Err(crate::error::Error::GitFailed {
+                what: format!("the demo step '{shown}'"),
+                detail: format!("{}; the demo directory was removed", output.status),
+            }
+            .into());
         }
         Ok(())
     }

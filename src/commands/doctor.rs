@@ -3,12 +3,12 @@
 //! that fixes it.
 //!
 //! A *problem* keeps git-session from doing its job (the binary cannot be
-//! found, git is too old, no identity, the repository not initialised) and
-//! makes the exit code 1. A *warning* is something worth knowing that a
-//! working setup may well have (no agent hooks, no remote, notes never
-//! fetched, a rescue snapshot waiting).
+//! found, git is too old, no identity, a setting it cannot use) and makes
+//! the exit code 1. A *warning* is something worth knowing that a working
+//! setup may well have (`git session init` not run, no agent hooks, no
+//! remote, notes never fetched, a rescue snapshot waiting).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 use serde_json::json;
@@ -31,12 +31,14 @@ const MIN_GIT: (u32, u32) = (2, 29);
 /// user.email are set, that 'git session init' was run here (notes follow
 /// amend and rebase, 'git fetch' brings the notes), which agents' hooks are
 /// installed, whether commit.gpgSign or git commit hooks are in force
-/// (checkpoints are unsigned and run no commit hooks), whether a rescue
+/// (checkpoints are unsigned and run no commit hooks), which untracked files
+/// checkpoints leave out and why, whether a rescue
 /// snapshot is waiting, and whether the remote's
 /// session notes were fetched. Each finding is one line, 'ok:', 'warning:'
 /// or 'problem:', followed by 'hint:' lines saying how to fix it.
 ///
-/// Exits 0 when there is no problem (warnings allowed), 1 otherwise.
+/// Exits 0 when there is no problem (warnings allowed), 1 otherwise; with
+/// --json, standard error stays empty either way.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  git session doctor\n  git session doctor --json")]
 pub struct Args {
@@ -58,7 +60,7 @@ pub enum Status {
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
     /// A stable name for scripts: `path`, `git`, `config`, `identity`, `init`, `hooks`,
-    /// `commits`, `rescue`, `remote`, `notes`, `repository`.
+    /// `commits`, `skipped`, `rescue`, `remote`, `notes`, `repository`.
     pub name: &'static str,
     pub status: Status,
     pub message: String,
@@ -96,8 +98,9 @@ impl Check {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let home = crate::platform::home_dir();
     let mut checks = vec![check_path(), check_git()];
+    checks.extend(check_locks());
     match crate::repo::open(cwd) {
         Ok(mut repo) => checks.extend(repository_checks(&mut repo, home.as_deref())?),
         Err(err) => {
@@ -161,7 +164,13 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
         }
     }
     if problems > 0 {
-        return Err(Error::DoctorProblems(problems).into());
+        // The JSON says it all; stderr stays empty for the machine reading it.
+        return Err(if args.json {
+            Error::Reported(1)
+        } else {
+            Error::DoctorProblems(problems)
+        }
+        .into());
     }
     Ok(())
 }
@@ -176,6 +185,9 @@ fn repository_checks(
     checks.extend([check_identity(repo), check_init(repo, &config)]);
     checks.push(check_hooks(repo.workdir(), home));
     checks.push(check_commits(repo));
+    if repo.workdir().is_some() {
+        checks.push(check_skipped(repo, &config));
+    }
     checks.push(match crate::rescue::pending(repo) {
         Some((reference, id, time)) => Check::warning(
             "rescue",
@@ -265,6 +277,19 @@ fn check_path() -> Check {
     }
 }
 
+/// Stale-lock recovery needs the system to say whether a process runs and
+/// since when (`/proc` on Linux, the process table on macOS and Windows):
+/// said only when it cannot.
+fn check_locks() -> Option<Check> {
+    (!crate::lock::recovery_works()).then(|| {
+        Check::warning(
+            "locks",
+            "this system does not say when a process started: after a checkpoint is killed, its lock stays until someone removes it",
+            vec!["if a checkpoint reports the session lock held and no git-session runs, delete the file it names".into()],
+        )
+    })
+}
+
 /// git's version: of the `git` on PATH, the one push and fetch run.
 fn check_git() -> Check {
     let text = match crate::remote::version() {
@@ -321,15 +346,21 @@ fn check_identity(repo: &mut gix::Repository) -> Check {
         .and_then(Result::ok)
         .map(|sig| format!("{} <{}>", sig.name, sig.email));
     let author_ok = repo.author().is_some_and(|a| a.is_ok());
+    // What a checkpoint would do, on a copy (the fallback is in-memory).
+    let fallback = crate::repo::ensure_identity(&mut repo.clone());
     match committer {
-        Some(who) if author_ok => Check::ok("identity", format!("commits are made as {who}")),
+        Some(who) if author_ok && matches!(fallback, Ok(None)) => {
+            Check::ok("identity", format!("commits are made as {who}"))
+        }
         _ => Check::problem(
             "identity",
-            format!(
-                "no user.name/user.email: checkpoints would be committed as {} <{}>",
-                crate::repo::FALLBACK_NAME,
-                crate::repo::FALLBACK_EMAIL
-            ),
+            match fallback {
+                Ok(Some(used)) => {
+                    format!("no user.name/user.email: checkpoints would be committed as {used}")
+                }
+                Ok(None) => "no usable user.name/user.email".to_string(),
+                Err(err) => format!("checkpoints would be refused: {err}"),
+            },
             vec![
                 "git config --global user.name 'Your Name'".into(),
                 "git config --global user.email you@example.com".into(),
@@ -354,10 +385,12 @@ fn check_init(repo: &gix::Repository, config: &Config) -> Check {
             "'git session init' is done: notes follow amend and rebase, and 'git fetch' brings them",
         )
     } else {
-        Check::problem(
+        // Checkpoints, resume and push work without it: worth doing, not
+        // a problem (the quick start does not need it).
+        Check::warning(
             "init",
             format!(
-                "'git session init' has not been run in this repository ({})",
+                "'git session init' has not been run in this repository ({}): checkpoints work, but an amend or rebase drops their notes (the trailers still carry the state) and 'git fetch' does not bring the remote's",
                 missing.join("; ")
             ),
             vec!["run 'git session init'".into()],
@@ -384,6 +417,44 @@ fn check_commits(repo: &gix::Repository) -> Check {
             .join("; "),
         Vec::new(),
     )
+}
+
+/// Untracked files every checkpoint leaves out, and why: said here every
+/// time, while a checkpoint warns only when a file is first left out.
+fn check_skipped(repo: &gix::Repository, config: &Config) -> Check {
+    let head = repo.head_id().ok().map(|id| id.detach());
+    let skipped = crate::commit::head_tree_or_empty(repo, head).and_then(|tree| {
+        crate::snapshot::changes_since(
+            repo,
+            tree,
+            &crate::snapshot::Options::from_config(config),
+            &std::sync::atomic::AtomicBool::new(false),
+        )
+    });
+    match skipped {
+        Ok((_, skipped)) if skipped.is_empty() => Check::ok(
+            "skipped",
+            "checkpoints leave no untracked file out (no secret-looking or too large file)",
+        ),
+        Ok((_, skipped)) => Check::ok(
+            "skipped",
+            format!(
+                "checkpoints leave {} untracked file{} out, on purpose: {}",
+                skipped.len(),
+                if skipped.len() == 1 { "" } else { "s" },
+                skipped
+                    .iter()
+                    .map(|s| format!("{}: {}", s.path, s.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ),
+        Err(err) => Check::warning(
+            "skipped",
+            format!("could not scan the work tree for files checkpoints leave out: {err:#}"),
+            Vec::new(),
+        ),
+    }
 }
 
 /// Which agents' settings files run our hook.

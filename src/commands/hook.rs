@@ -17,7 +17,11 @@ use crate::time::short;
 /// session context for the agent (when the branch has checkpoints); Stop,
 /// PreCompact and SessionEnd take a checkpoint (nothing is written when
 /// nothing changed). For Claude Code the todo list, first prompt and model
-/// are read from the transcript. A hook never breaks the agent: a failure is
+/// are read from the transcript. Hooks checkpoint on the branches of
+/// session.hookBranches (default: every branch but the default one); on
+/// another branch, or a detached HEAD, they save the work tree to
+/// refs/session/rescue/BRANCH instead and say so once. A hook never breaks
+/// the agent: a failure is
 /// one line on stderr and in .git/session/hook.log, and exit 0 (--strict
 /// makes it exit 1). Settings it cannot use (an invalid .git-session.toml,
 /// a bad git config value) are ignored with a warning, so the work is
@@ -41,8 +45,9 @@ pub enum HookCommand {
     Install(InstallArgs),
     /// Remove git-session's hooks from an agent's settings, and only those.
     Uninstall(InstallArgs),
-    /// Before pressing Cancel: checkpoint (reason pre-cancel), push, and
-    /// print the prompt to paste into the next session.
+    /// Before pressing Cancel: the same as 'git session pause' (checkpoint,
+    /// push, print the prompt to paste into the next session), recorded
+    /// with reason pre-cancel.
     PreCancel(PreCancelArgs),
 }
 
@@ -66,8 +71,8 @@ pub struct InstallArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct PreCancelArgs {
-    /// Do not push; only checkpoint.
-    #[arg(long)]
+    /// Do not push; only checkpoint (not with REMOTE).
+    #[arg(long, conflicts_with = "remote")]
     pub no_push: bool,
     /// Remote to push to (default: the branch's remote, then origin).
     #[arg(value_name = "REMOTE")]
@@ -134,13 +139,24 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
                         rescued.reference,
                         short(rescued.commit)
                     );
-                    writeln!(io.err, "git-session: {line}")?;
+                    if rescued.announce {
+                        writeln!(io.err, "git-session: {line}")?;
+                        io.hint(&rescued.hint.iter().cloned().collect::<Vec<_>>())?;
+                    }
                     line
                 }
                 Handled::Nothing => return Ok(()),
             };
             match &handled {
-                Handled::Checkpoint(outcome) => io.warn(&outcome.warnings)?,
+                Handled::Checkpoint(outcome) => {
+                    io.warn(&outcome.warnings)?;
+                    // Only what is newly left out: a hook runs every turn.
+                    let (new_skips, _) = outcome.skip_report();
+                    io.warn(&new_skips)?;
+                    for skip in &new_skips {
+                        hook::log(&where_, &format!("{event}: warning: {skip}"));
+                    }
+                }
                 Handled::Context(warnings) => io.warn(warnings)?,
                 _ => {}
             }
@@ -164,19 +180,22 @@ fn run_hook(agent: Agent, strict: bool, cwd: &Path, io: &mut Io<'_>) -> anyhow::
 /// also read a struct from a JSON array, field by field, which no agent
 /// sends.)
 fn parse_input(agent: Agent, raw: &[u8]) -> anyhow::Result<HookInput> {
-    let value: serde_json::Value =
-        serde_json::from_slice(raw).context("the hook input is not a JSON object")?;
-    anyhow::ensure!(
-        value.is_object(),
-        "the hook input is not a JSON object: it is {}",
-        match value {
-            serde_json::Value::Array(_) => "an array",
-            serde_json::Value::String(_) => "a string",
-            serde_json::Value::Number(_) => "a number",
-            serde_json::Value::Bool(_) => "a boolean",
-            _ => "null",
-        }
-    );
+    let value: serde_json::Value = serde_json::from_slice(raw).map_err(|err| {
+        crate::error::Error::Usage(format!("the hook input is not a JSON object: {err}"))
+    })?;
+    if !value.is_object() {
+        return Err(crate::error::Error::Usage(format!(
+            "the hook input is not a JSON object: it is {}",
+            match value {
+                serde_json::Value::Array(_) => "an array",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Number(_) => "a number",
+                serde_json::Value::Bool(_) => "a boolean",
+                _ => "null",
+            }
+        ))
+        .into());
+    }
     agent.integration().hook_input(value)
 }
 
@@ -185,7 +204,7 @@ fn settings_file(args: &InstallArgs, cwd: &Path) -> anyhow::Result<PathBuf> {
     let workdir = crate::repo::open(cwd)
         .ok()
         .and_then(|r| r.workdir().map(Path::to_path_buf));
-    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let home = crate::platform::home_dir();
     settings::settings_path(args.agent, args.scope, workdir.as_deref(), home.as_deref())
 }
 
@@ -194,6 +213,9 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()>
     let integration = args.agent.integration();
     let name = integration.display_name();
     let added = settings::install(args.agent, &path)?;
+    if args.scope == Scope::Local {
+        exclude_local(&args, cwd, io)?;
+    }
     if added.is_empty() {
         writeln!(
             io.out,
@@ -208,8 +230,34 @@ fn install(args: InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()>
             path.display()
         )?;
         if let Some(hint) = integration.install_hint() {
-            writeln!(io.out, "{hint}")?;
+            io.hint(&[hint.to_string()])?;
         }
+    }
+    Ok(())
+}
+
+/// A local settings file is personal: keep it out of every commit (the
+/// checkpoints' `git add -A` included), and say so when git tracks it
+/// already.
+fn exclude_local(args: &InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let Some(rel) = args.agent.integration().settings_file(Scope::Local) else {
+        return Ok(());
+    };
+    let repo = crate::repo::open(cwd)?;
+    if settings::exclude_from_git(&repo, rel)? {
+        writeln!(
+            io.out,
+            "added /{rel} to .git/info/exclude: it stays out of commits"
+        )?;
+    }
+    let tracked = repo
+        .index_or_empty()
+        .ok()
+        .is_some_and(|index| index.entry_by_path(rel.into()).is_some());
+    if tracked {
+        io.warn(&[format!(
+            "{rel} is tracked by git, so checkpoints commit it: 'git rm --cached {rel}' stops that"
+        )])?;
     }
     Ok(())
 }
@@ -232,75 +280,12 @@ fn uninstall(args: InstallArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<(
 }
 
 fn pre_cancel(args: PreCancelArgs, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let mut repo = crate::repo::open_worktree(cwd)?;
-    // Like the agents' hooks: about to cancel is no time to fix settings.
-    let mut warnings = Vec::new();
-    let config = hook::load_config(&repo, &mut warnings);
-    io.warn(&warnings)?;
-    let request = crate::checkpoint::Request {
-        reason: "pre-cancel".into(),
-        templates: crate::render::Dirs::for_repo(&repo, &config),
-        // The last save before the session goes: a path git refuses must
-        // not cost the rest of the work.
-        refusals: crate::snapshot::Refusals::Skip,
-        ..Default::default()
-    };
-    let outcome = crate::checkpoint::checkpoint(
-        &mut repo,
-        &config,
-        &request,
-        &std::sync::atomic::AtomicBool::new(false),
-    )?;
-    io.warn(&outcome.warnings)?;
-    let branch = outcome.branch.as_deref().unwrap_or("HEAD (detached)");
-    if outcome.created {
-        writeln!(
-            io.err,
-            "saved: checkpoint {} on {branch}",
-            short(outcome.commit)
-        )?;
-    } else {
-        writeln!(
-            io.err,
-            "saved: nothing new since checkpoint {} on {branch}",
-            short(outcome.commit)
-        )?;
-    }
-    if !args.no_push {
-        if repo.remote_names().is_empty() && args.remote.is_none() {
-            io.warn(&["no remote: the checkpoint is in this repository only (add one, then 'git session push')".into()])?;
-        } else {
-            match crate::sync::push(&mut repo, &config, args.remote.as_deref(), true) {
-                Ok(report) => {
-                    // The prompt goes to stdout; what was pushed, to stderr.
-                    io.warn(&report.warnings)?;
-                    crate::commands::push::print_report(
-                        &report,
-                        false,
-                        &mut Io {
-                            out: &mut *io.err,
-                            err: &mut std::io::sink(),
-                            color: io.color,
-                        },
-                    )?
-                }
-                Err(err) => {
-                    io.warn(&[format!("the push failed, so the next session can only resume from this machine: {err:#}")])?;
-                    io.hint(&["retry with 'git session push'".into()])?;
-                }
-            }
-        }
-    }
-    let (context, _) = crate::resume::gather(&repo, &config, None)?;
-    let mut warnings = Vec::new();
-    let text = crate::render::render(
-        "resume",
-        &crate::render::Dirs::for_repo(&repo, &config),
-        &context,
-        &mut warnings,
-    )?;
-    io.warn(&warnings)?;
-    writeln!(io.err, "paste this into the next session:\n")?;
-    io.out.write_all(text.as_bytes())?;
-    Ok(())
+    crate::commands::pause::pause(
+        "pre-cancel",
+        args.remote.as_deref(),
+        args.no_push,
+        false,
+        cwd,
+        io,
+    )
 }

@@ -12,7 +12,8 @@ use crate::commands::{Io, Workspace};
 /// the rewritten commit; git's default mode, 'concatenate', would join two
 /// notes into invalid TOML. Adds a fetch refspec to each remote (or to
 /// REMOTE only) so a plain 'git fetch' brings the remote's notes to
-/// refs/notes/session-remotes/<remote>; 'git session fetch' merges them.
+/// refs/notes/session-remotes/<remote>, where every command reads them
+/// (a commit's newer note wins); 'git session fetch' merges them.
 ///
 /// Running it again changes nothing and says so.
 #[derive(Debug, clap::Args)]
@@ -24,7 +25,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    let Workspace { repo, config } = Workspace::open(cwd)?;
+    // Like checkpoint: a bare repository has no session to configure for.
+    let Workspace { repo, config } = Workspace::open_worktree(cwd)?;
     let changes = crate::sync::init(&repo, &config, args.remote.as_deref())?;
     if changes.is_empty() {
         writeln!(io.out, "already configured")?;

@@ -43,6 +43,7 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
                     "created_at": cp.state.created_at,
                     "reason": cp.state.reason,
                     "summary": cp.state.summary,
+                    "restored_from": cp.state.restored_from,
                     "source": cp.source,
                     "done": cp.state.done.len(),
                     "doing": cp.state.doing.len(),

@@ -31,7 +31,9 @@ pub struct Args {
 pub fn run(args: Args, io: &mut Io<'_>) -> anyhow::Result<()> {
     let command = Cli::command();
     let Some(dir) = args.dir else {
-        clap_mangen::Man::new(command).render(&mut *io.out)?;
+        let mut command = command;
+        command.build();
+        clap_mangen::Man::new(with_synopsis(command)).render(&mut *io.out)?;
         return Ok(());
     };
     std::fs::create_dir_all(&dir)
@@ -67,6 +69,97 @@ fn write_pages(
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
         write_pages(sub.clone(), dir, written)?;
     }
-    written.push(clap_mangen::Man::new(command).generate_to(dir)?);
+    written.push(clap_mangen::Man::new(with_synopsis(command)).generate_to(dir)?);
     Ok(())
+}
+
+/// `command` with its SYNOPSIS spelled out as git's pages spell theirs:
+/// every option with its value's name (`[-C DIR]`, `[--done ITEM]...`,
+/// `[--push [REMOTE]]`), which clap_mangen's own synopsis leaves out.
+/// `command` must be built (so it knows its full name and arguments).
+fn with_synopsis(command: clap::Command) -> clap::Command {
+    let name = command
+        .get_bin_name()
+        .unwrap_or_else(|| command.get_name())
+        .to_string();
+    // Global options are listed once, on git-session(1).
+    let root = command.get_name() == "git-session";
+    let mut parts = vec![name];
+    for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+        if arg.is_positional() || (arg.is_global_set() && !root) {
+            continue;
+        }
+        parts.push(option_synopsis(arg));
+    }
+    for arg in command.get_positionals().filter(|a| !a.is_hide_set()) {
+        let value = value_name(arg);
+        let repeated = matches!(arg.get_action(), clap::ArgAction::Append);
+        let dots = if repeated { "..." } else { "" };
+        parts.push(if arg.is_required_set() {
+            format!("<{value}>{dots}")
+        } else {
+            format!("[{value}]{dots}")
+        });
+    }
+    if command.get_subcommands().next().is_some() {
+        parts.push("<COMMAND>".to_string());
+    }
+    let usage = parts.join(" ");
+    command.override_usage(usage)
+}
+
+/// `[-m|--message SUMMARY]`, `[--done ITEM]...`, `[--color[=WHEN]]`.
+fn option_synopsis(arg: &clap::Arg) -> String {
+    let flag = match (arg.get_short(), arg.get_long()) {
+        (Some(short), Some(long)) => format!("-{short}|--{long}"),
+        (Some(short), None) => format!("-{short}"),
+        (None, Some(long)) => format!("--{long}"),
+        (None, None) => value_name(arg),
+    };
+    let takes = arg.get_num_args().is_some_and(|range| range.takes_values())
+        && !matches!(
+            arg.get_action(),
+            clap::ArgAction::SetTrue
+                | clap::ArgAction::SetFalse
+                | clap::ArgAction::Count
+                | clap::ArgAction::Help
+                | clap::ArgAction::HelpShort
+                | clap::ArgAction::HelpLong
+                | clap::ArgAction::Version
+        );
+    let optional_value = arg
+        .get_num_args()
+        .is_some_and(|range| range.min_values() == 0);
+    let spelled = match (takes, optional_value, arg.is_require_equals_set()) {
+        (false, ..) => flag,
+        (true, false, true) => format!("{flag}={}", value_name(arg)),
+        (true, false, false) => format!("{flag} {}", value_name(arg)),
+        (true, true, true) => format!("{flag}[={}]", value_name(arg)),
+        (true, true, false) => format!("{flag} [{}]", value_name(arg)),
+    };
+    let dots = if matches!(
+        arg.get_action(),
+        clap::ArgAction::Append | clap::ArgAction::Count
+    ) {
+        "..."
+    } else {
+        ""
+    };
+    if arg.is_required_set() {
+        format!("{spelled}{dots}")
+    } else {
+        format!("[{spelled}]{dots}")
+    }
+}
+
+fn value_name(arg: &clap::Arg) -> String {
+    arg.get_value_names()
+        .map(|names| {
+            names
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase())
 }

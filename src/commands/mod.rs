@@ -15,15 +15,20 @@ use crate::time::short;
 
 pub mod checkpoint;
 pub mod completions;
+pub mod r#continue;
 pub mod demo;
+pub mod diff;
 pub mod doctor;
 pub mod fetch;
 pub mod finish;
 pub mod hook;
 pub mod init;
+pub mod list;
 pub mod log;
 pub mod man;
+pub mod pause;
 pub mod push;
+pub mod restore;
 pub mod resume;
 pub mod show;
 pub mod start;
@@ -103,13 +108,18 @@ impl Workspace {
 
 /// Run one parsed command in `cwd`.
 pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
-    match command {
+    let result = match command {
         Command::Start(args) => start::run(args, cwd, io),
         Command::Checkpoint(args) => checkpoint::run(args, cwd, io),
         Command::Show(args) => show::run(args, cwd, io),
         Command::Log(args) => log::run(args, cwd, io),
         Command::Status(args) => status::run(args, cwd, io),
         Command::Resume(args) => resume::run(args, cwd, io),
+        Command::Pause(args) => pause::run(args, cwd, io),
+        Command::List(args) => list::run(args, cwd, io),
+        Command::Continue(args) => r#continue::run(args, cwd, io),
+        Command::Restore(args) => restore::run(args, cwd, io),
+        Command::Diff(args) => diff::run(args, cwd, io),
         Command::Templates(args) => templates::run(args, cwd, io),
         Command::Hook(args) => hook::run(args, cwd, io),
         Command::Push(args) => push::run(args, cwd, io),
@@ -120,7 +130,49 @@ pub fn dispatch(command: Command, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result
         Command::Doctor(args) => doctor::run(args, cwd, io),
         Command::Completions(args) => completions::run(args, io),
         Command::Man(args) => man::run(args, io),
+    };
+    result.map_err(|error| sessions_elsewhere(error, cwd))
+}
+
+/// How many other sessions a "no checkpoint" error names.
+const ELSEWHERE_SHOWN: usize = 5;
+
+/// A "no checkpoint" error, pointing at the sessions other branches have
+/// (a fresh clone sits on `main` while the work is on `origin/claude/…`).
+/// Any other error, or when there are none, is returned as it was.
+fn sessions_elsewhere(error: anyhow::Error, cwd: &Path) -> anyhow::Error {
+    let Some(crate::error::Error::NoCheckpoint(rev)) = error.downcast_ref() else {
+        return error;
+    };
+    let rev = rev.clone();
+    let Ok(ws) = Workspace::open(cwd) else {
+        return error;
+    };
+    let now = crate::time::now(&ws.repo);
+    let Ok((sessions, _)) = crate::sessions::list(&ws.repo, &ws.config, false, now) else {
+        return error;
+    };
+    let mut elsewhere: Vec<String> = sessions
+        .iter()
+        .filter(|s| !s.current)
+        .take(ELSEWHERE_SHOWN)
+        .map(|s| {
+            format!(
+                "{} ({}, {})",
+                s.rev(),
+                s.lifecycle.name(),
+                crate::time::describe(now - crate::sessions::recorded_at(&s.checkpoint))
+            )
+        })
+        .collect();
+    let more = sessions.iter().filter(|s| !s.current).count() - elsewhere.len();
+    if elsewhere.is_empty() {
+        return error;
     }
+    if more > 0 {
+        elsewhere.push(format!("and {more} more"));
+    }
+    crate::error::Error::NoCheckpointHere { rev, elsewhere }.into()
 }
 
 /// The state as JSON, with every documented key present (`null` when
@@ -136,15 +188,21 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         reason,
         created_at,
         sequence,
+        previous,
         agent,
         agent_session,
         model,
+        continues,
+        report,
+        restored_from,
         done,
         doing,
         todo,
         decisions,
         notes,
         blockers,
+        numbers: _,
+        merged,
         skipped,
     } = state;
     let mut value = json!({
@@ -156,22 +214,37 @@ pub fn state_json(state: &State, checkpoint: Option<&Checkpoint>) -> Value {
         "reason": reason,
         "created_at": created_at,
         "sequence": sequence,
+        "previous": previous,
         "done": done,
         "doing": doing,
         "todo": todo,
         "decisions": decisions,
         "notes": notes,
         "blockers": blockers,
+        "open": open_json(state),
+        "merged": merged,
         "skipped": skipped,
         "agent": agent,
         "agent_session": agent_session,
         "model": model,
+        "continues": continues,
+        "report": (!report.is_empty()).then_some(report),
+        "restored_from": restored_from,
     });
     if let (Some(cp), Some(map)) = (checkpoint, value.as_object_mut()) {
         map.insert("checkpoint".into(), json!(cp.id.to_string()));
         map.insert("source".into(), json!(cp.source));
     }
     value
+}
+
+/// The open items in number order, `{"number", "text", "in_progress"}`.
+pub fn open_json(state: &State) -> Value {
+    state
+        .open()
+        .iter()
+        .map(|item| json!({"number": item.number, "text": item.text, "in_progress": item.doing}))
+        .collect()
 }
 
 /// Print a JSON value, pretty-printed, then a newline.
@@ -194,6 +267,7 @@ pub fn counts(state: &State) -> String {
 pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> std::io::Result<()> {
     let heading = |text: &str| io.color.out(Style::Heading, text);
     let (task, open_heading) = (heading("Task:"), heading("Open:"));
+    let sessions_heading = heading("Other sessions at work on this branch:");
     let headings = [
         heading("Done:"),
         heading("Decisions:"),
@@ -223,6 +297,13 @@ pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> s
             writeln!(out, "  {}", state.summary)?;
         }
         writeln!(out)?;
+        if !cp.sessions.is_empty() {
+            writeln!(out, "{sessions_heading}")?;
+            for session in &cp.sessions {
+                writeln!(out, "  {}", session_line(session))?;
+            }
+            writeln!(out)?;
+        }
     }
     if !state.task.is_empty() {
         writeln!(out, "{task}")?;
@@ -231,19 +312,11 @@ pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> s
         }
         writeln!(out)?;
     }
-    let open: Vec<(usize, &String, bool)> = state
-        .doing
-        .iter()
-        .map(|i| (i, true))
-        .chain(state.todo.iter().map(|i| (i, false)))
-        .enumerate()
-        .map(|(n, (item, doing))| (n + 1, item, doing))
-        .collect();
+    let open = state.open();
     if !open.is_empty() {
         writeln!(out, "{open_heading}")?;
-        for (n, item, doing) in open {
-            let marker = if doing { " (in progress)" } else { "" };
-            writeln!(out, "  {n}. {}{marker}", one_line(item))?;
+        for item in open {
+            writeln!(out, "  {}", open_line(&item))?;
         }
         writeln!(out)?;
     }
@@ -270,6 +343,42 @@ pub fn print_state(io: &mut Io<'_>, state: &State, cp: Option<&Checkpoint>) -> s
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// `9f8e7d6c (claude-code): checkpoint 5d6e7f8, 4 hours ago, …`: another
+/// session at work on the branch, as `show` lists it.
+pub fn session_line(session: &crate::history::Session) -> String {
+    let name = match &session.agent_session {
+        Some(id) => id.chars().take(8).collect(),
+        None => "checkpoints by hand".to_string(),
+    };
+    let agent = session
+        .agent
+        .as_ref()
+        .map(|agent| format!(" ({agent})"))
+        .unwrap_or_default();
+    let merged = if session.merged {
+        "; its checkpoints were rebased under this one's, its items are merged below"
+    } else {
+        ""
+    };
+    format!(
+        "{name}{agent}: checkpoint {}, {}{}{merged}",
+        short(session.checkpoint),
+        crate::time::ago(session.time),
+        if session.summary.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", one_line(&session.summary))
+        }
+    )
+}
+
+/// `3. write the parser (in progress)`: an open item as `show` and
+/// `status` print it, with the number `--done '#3'` takes.
+pub fn open_line(item: &crate::state::OpenItem<'_>) -> String {
+    let marker = if item.doing { " (in progress)" } else { "" };
+    format!("{}. {}{marker}", item.number, one_line(item.text))
 }
 
 /// Multi-line items print on one line, continuation lines joined.

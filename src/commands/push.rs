@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use gix::ObjectId;
-
 use crate::commands::{Io, Workspace};
 use crate::config::Config;
 use crate::error::Error;
@@ -14,7 +12,11 @@ use crate::time::short;
 /// Push the current branch and the session notes to a remote.
 ///
 /// Pushes the branch first (setting its upstream when it has none), then
-/// the notes ref. When the remote's notes moved, they are fetched and
+/// the notes ref. After 'git session finish --squash', when the remote
+/// still has the chain the squash replaced (and nothing else), the squash
+/// replaces it there with --force-with-lease at the remote's tip as last
+/// fetched; when someone else pushed on top, nothing is overwritten and
+/// the message says how to take their commits in and squash again. When the remote's notes moved, they are fetched and
 /// merged with yours (per commit; on conflict the newer state wins) and
 /// the push is tried again. When the remote refuses notes altogether (a
 /// hosting proxy or server hook that accepts only branches) that is a
@@ -44,12 +46,13 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
 
 /// Push after a checkpoint (`checkpoint --push`, `session.autoPush`). Any
 /// failure becomes [`Error::PushAfterCheckpoint`] (exit code 3): the
-/// checkpoint `commit` stands, and the message says how to retry.
+/// checkpoint of `outcome` stands (written by this run, or there
+/// already), and the message says how to retry.
 pub fn after_checkpoint(
     repo: &mut gix::Repository,
     config: &Config,
     remote: Option<&str>,
-    commit: ObjectId,
+    outcome: &crate::checkpoint::Outcome,
     quiet: bool,
     io: &mut Io<'_>,
 ) -> anyhow::Result<()> {
@@ -69,7 +72,8 @@ pub fn after_checkpoint(
                 "the checkpoint is safe in this repository: push it with '{retry}'"
             ));
             Err(Error::PushAfterCheckpoint {
-                commit: short(commit),
+                commit: short(outcome.commit),
+                written: outcome.created,
                 cause: format!("{err:#}"),
                 hints,
             }
@@ -81,25 +85,43 @@ pub fn after_checkpoint(
 /// One line per pushed ref on stdout (none when `quiet`); warnings on
 /// stderr always.
 pub fn print_report(report: &PushReport, quiet: bool, io: &mut Io<'_>) -> anyhow::Result<()> {
-    io.warn(&report.warnings)?;
+    io.warn(&report_warnings(report))?;
+    if quiet {
+        return Ok(());
+    }
+    for line in report_lines(report) {
+        writeln!(io.out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// What went wrong on the way that did not fail the push: the report's
+/// own warnings, and a notes ref the remote refused or that failed.
+pub fn report_warnings(report: &PushReport) -> Vec<String> {
+    let PushReport {
+        remote, notes_ref, ..
+    } = report;
+    let mut warnings = report.warnings.clone();
+    match &report.notes {
+        NotesPush::Refused(reason) => warnings.push(format!(
+            "'{remote}' refused {notes_ref} ({reason}): the branch carries the session state in its commit trailers"
+        )),
+        NotesPush::Failed(detail) => warnings.push(format!(
+            "could not push {notes_ref} to '{remote}' ({detail}): the branch carries the session state in its commit trailers; retry with 'git session push'"
+        )),
+        _ => {}
+    }
+    warnings
+}
+
+/// One line per pushed ref.
+pub fn report_lines(report: &PushReport) -> Vec<String> {
     let PushReport {
         remote,
         branch,
         notes_ref,
         ..
     } = report;
-    match &report.notes {
-        NotesPush::Refused(reason) => io.warn(&[format!(
-            "'{remote}' refused {notes_ref} ({reason}): the branch carries the session state in its commit trailers"
-        )])?,
-        NotesPush::Failed(detail) => io.warn(&[format!(
-            "could not push {notes_ref} to '{remote}' ({detail}): the branch carries the session state in its commit trailers; retry with 'git session push'"
-        )])?,
-        _ => {}
-    }
-    if quiet {
-        return Ok(());
-    }
     let mut about = Vec::new();
     if report.branch_pushed == Pushed::Created {
         about.push("new branch");
@@ -112,20 +134,25 @@ pub fn print_report(report: &PushReport, quiet: bool, io: &mut Io<'_>) -> anyhow
     } else {
         format!(" ({})", about.join(", "))
     };
-    match report.branch_pushed {
-        Pushed::UpToDate => writeln!(io.out, "{branch} is up to date on {remote}{about}")?,
-        _ => writeln!(io.out, "pushed {branch} to {remote}{about}")?,
-    }
+    let mut lines = vec![match (&report.replaced, report.branch_pushed) {
+        (_, Pushed::UpToDate) => format!("{branch} is up to date on {remote}{about}"),
+        (Some(replaced), _) => format!(
+            "pushed {branch} to {remote}{about}: the squash replaced the old chain there (at {}) with --force-with-lease; it is kept here at {}",
+            short(replaced.expected),
+            replaced.archive,
+        ),
+        (None, _) => format!("pushed {branch} to {remote}{about}"),
+    }];
     if let NotesPush::Pushed { pushed, merges } = &report.notes {
         let merged = if *merges > 0 {
             " (merged with the notes already there)"
         } else {
             ""
         };
-        match pushed {
-            Pushed::UpToDate => writeln!(io.out, "{notes_ref} is up to date on {remote}")?,
-            _ => writeln!(io.out, "pushed {notes_ref} to {remote}{merged}")?,
-        }
+        lines.push(match pushed {
+            Pushed::UpToDate => format!("{notes_ref} is up to date on {remote}"),
+            _ => format!("pushed {notes_ref} to {remote}{merged}"),
+        });
     }
-    Ok(())
+    lines
 }

@@ -2,9 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 use crate::commands::{Io, Workspace};
+use crate::error::Error;
 use crate::render;
 
 /// Print the prompt that lets the next session continue this one.
@@ -29,13 +28,18 @@ pub struct Args {
     /// Where to resume from (default HEAD): a branch, remote-tracking branch or commit.
     #[arg(value_name = "REV")]
     pub rev: Option<String>,
-    /// Template name (resume, handoff, agent-context, …) or path to a .j2 file.
-    #[arg(short, long, value_name = "NAME|PATH", default_value = "resume")]
-    pub template: String,
+    /// Template name (resume, handoff, agent-context, …) or path to a .j2
+    /// file; not with --format json, which prints what templates are given.
+    /// (default: resume)
+    #[arg(short, long, value_name = "NAME|PATH")]
+    pub template: Option<String>,
     /// Output the rendered text, or the template context as JSON.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Fit the text in N characters by shortening long lists.
+    /// Fit the output in N characters: the file list goes first, then long
+    /// items are shortened (an ellipsis inside), then the oldest items are
+    /// dropped, keeping the newest of each list; open items and blockers
+    /// stay. With --format json the same steps apply to the JSON.
     #[arg(long, value_name = "N")]
     pub max_chars: Option<usize>,
     /// Write to FILE instead of standard output.
@@ -50,23 +54,48 @@ pub enum Format {
 }
 
 pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
+    if let (Format::Json, Some(template)) = (args.format, &args.template) {
+        return Err(Error::Usage(format!(
+            "--template {template} has no effect with --format json: the JSON is what every template is given; use one or the other"
+        ))
+        .into());
+    }
     let ws = Workspace::open(cwd)?;
     let (context, mut warnings) = crate::resume::gather(&ws.repo, &ws.config, args.rev.as_deref())?;
     let text = match args.format {
-        Format::Json => Ok(crate::terminal::json(&context, true)? + "\n"),
-        Format::Text => render::Template::load(&args.template, &ws.templates(), &mut warnings)
-            .and_then(|mut template| match args.max_chars {
-                Some(max) => {
-                    crate::resume::fit(context, max, |c| template.render(c, &mut warnings))
-                }
-                None => template.render(&context, &mut warnings),
-            }),
+        Format::Json => {
+            let json = |c: &crate::resume::Context| Ok(crate::terminal::json(c, true)? + "\n");
+            match args.max_chars {
+                // The same steps as for text; JSON is never cut.
+                Some(max) => crate::resume::shrink(context, max, json).map(|fitted| {
+                    if !fitted.fits {
+                        warnings.push(format!(
+                            "the JSON takes {} characters with every list trimmed, more than --max-chars {max}",
+                            fitted.text.chars().count()
+                        ));
+                    }
+                    fitted.text
+                }),
+                None => json(&context),
+            }
+        }
+        Format::Text => render::Template::load(
+            args.template.as_deref().unwrap_or("resume"),
+            &ws.templates(),
+            &mut warnings,
+        )
+        .and_then(|mut template| match args.max_chars {
+            Some(max) => crate::resume::fit(context, max, |c| template.render(c, &mut warnings)),
+            None => template.render(&context, &mut warnings),
+        }),
     };
     io.warn(&warnings)?;
     let text = text?;
     match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("could not write '{}'", path.display()))?,
+        Some(path) => std::fs::write(path, text).map_err(|err| Error::CannotWrite {
+            path: path.clone(),
+            detail: err.to_string(),
+        })?,
         None => io.out.write_all(text.as_bytes())?,
     }
     Ok(())

@@ -17,9 +17,15 @@ use crate::state::Edits;
 /// With -b, creates BRANCH at HEAD and switches to it first (the work tree
 /// and index stay as they are). The session's base is the commit HEAD was
 /// on before. Any uncommitted work is part of the first checkpoint.
+///
+/// On a branch that already has a session (a checkpoint of this branch
+/// that no 'finish' closed), start refuses: its open items, decisions and
+/// notes would be replaced. 'git session checkpoint --task TEXT' changes
+/// the task and keeps them; --new begins a fresh session on purpose (the
+/// old state stays in history: 'git session log').
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  git session start 'Add a dark mode toggle'\n  git session start -b feat/dark-mode --todo 'toggle button' --todo 'persist choice' 'Add a dark mode'"
+    after_help = "Examples:\n  git session start 'Add a dark mode toggle'\n  git session start -b feat/dark-mode --todo 'toggle' --todo 'persist' 'Add a dark mode'\n  git session start --new 'Second round: accessibility'"
 )]
 pub struct Args {
     /// The goal of the session, one paragraph.
@@ -31,8 +37,12 @@ pub struct Args {
     /// An item still to do (repeatable).
     #[arg(long, value_name = "ITEM")]
     pub todo: Vec<String>,
-    /// Print nothing but errors and warnings.
-    #[arg(short, long)]
+    /// Begin a fresh session even though this branch has one; its state
+    /// stays reachable in history.
+    #[arg(long = "new")]
+    pub fresh: bool,
+    /// Print nothing but errors and warnings (not with --json).
+    #[arg(short, long, conflicts_with = "json")]
     pub quiet: bool,
     /// Print the result as one JSON object.
     #[arg(long)]
@@ -49,6 +59,9 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let templates = ws.templates();
     let Workspace { mut repo, config } = ws;
     let head = repo.head_id().ok().map(|id| id.detach());
+    if args.branch.is_none() && !args.fresh {
+        refuse_open_session(&repo, &config, head)?;
+    }
 
     let switched = match &args.branch {
         Some(name) => Some(switch_to_new_branch(&repo, name, head)?),
@@ -75,6 +88,39 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
             Err(err)
         }
     }
+}
+
+/// Refuse when the newest checkpoint belongs to this branch's session and
+/// no `finish` closed it: a fresh state would silently replace its open
+/// items, decisions and notes. (A checkpoint of another branch, below where
+/// this one forked, is no session of this branch's.)
+fn refuse_open_session(
+    repo: &gix::Repository,
+    config: &crate::config::Config,
+    head: Option<gix::ObjectId>,
+) -> anyhow::Result<()> {
+    let Some(head) = head else {
+        return Ok(());
+    };
+    let branch = repo
+        .head_name()?
+        .map(|name| name.shorten().to_string())
+        .unwrap_or_default();
+    let Some(cp) = crate::history::History::new(repo, config)?.newest(head)? else {
+        return Ok(());
+    };
+    if cp.state.branch != branch || cp.state.reason == "finish" {
+        return Ok(());
+    }
+    Err(Error::SessionExists {
+        branch: if branch.is_empty() {
+            "the detached HEAD".into()
+        } else {
+            format!("branch '{branch}'")
+        },
+        checkpoint: crate::time::short(cp.id),
+    }
+    .into())
 }
 
 /// What HEAD was before the switch, to undo it if the checkpoint fails.

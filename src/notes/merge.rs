@@ -276,7 +276,7 @@ fn entries(
 /// How strongly a note claims its object: a valid state beats an invalid
 /// one, then the later `created_at`, then the larger blob id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Rank {
+pub(super) struct Rank {
     valid: bool,
     created: Option<i64>,
     blob: ObjectId,
@@ -291,7 +291,7 @@ fn rank(repo: &gix::Repository, blob: ObjectId) -> anyhow::Result<Rank> {
     Ok(rank_of(&data, blob))
 }
 
-fn rank_of(data: &[u8], blob: ObjectId) -> Rank {
+pub(super) fn rank_of(data: &[u8], blob: ObjectId) -> Rank {
     let state = data
         .to_str()
         .ok()

@@ -23,15 +23,32 @@ pub struct Notes<'repo> {
 }
 
 impl<'repo> Notes<'repo> {
-    /// Open the notes ref `name` (a full ref name) of `repo`.
+    /// Open the notes ref `name` (a full ref name) of `repo`, for reading
+    /// also the remotes' notes fetched beside it (`<name>-remotes/*`, where
+    /// `git session init` makes a plain `git fetch` put them): a commit's
+    /// note is the one the merge of `git session fetch` would keep
+    /// ([`merge`]), so fetched notes are read before they are merged.
     pub fn open(repo: &'repo gix::Repository, name: &str) -> anyhow::Result<Self> {
         let full: gix::refs::FullName = name
             .try_into()
             .with_context(|| format!("'{name}' is not a valid notes ref name"))?;
+        let mut refs = vec![name.to_string()];
+        let prefix = format!("{name}-remotes/");
+        if let Ok(found) = repo
+            .references()
+            .and_then(|platform| Ok(platform.prefixed(prefix.as_str())?.collect::<Vec<_>>()))
+        {
+            refs.extend(
+                found
+                    .into_iter()
+                    .flatten()
+                    .map(|r| r.name().as_bstr().to_string()),
+            );
+        }
         let platform = repo
             .notes()
             .context("could not read the notes configuration")?
-            .with_refs([name])
+            .with_refs(refs)
             .with_context(|| format!("could not open notes ref '{name}'"))?;
         Ok(Notes {
             repo,
@@ -52,7 +69,15 @@ impl<'repo> Notes<'repo> {
             .platform
             .get(id)
             .with_context(|| format!("could not read the notes in '{name}' for {id}"))?;
-        Ok(notes.into_iter().next().map(|note| note.blob.data.clone()))
+        // One note (the usual case) needs no ranking, which parses it.
+        let chosen = if notes.len() > 1 {
+            notes
+                .into_iter()
+                .max_by_key(|note| merge::rank_of(&note.blob.data, note.blob.id))
+        } else {
+            notes.into_iter().next()
+        };
+        Ok(chosen.map(|note| note.blob.data.clone()))
     }
 
     /// Attach `text` to `id`, replacing any note it had. The notes ref moves

@@ -26,6 +26,8 @@ pub fn isolate(cmd: &mut Command, home: &Path) {
         }
     }
     cmd.env("HOME", home)
+        // Where Windows programs (and git-session there) find the home.
+        .env("USERPROFILE", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -196,6 +198,28 @@ impl Repo {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).expect("git-session output is UTF-8")
+    }
+
+    /// Run `git-session ARGS` with `input` on its standard input, as an
+    /// agent runs a hook; whatever the exit status.
+    pub fn session_stdin<S: AsRef<OsStr>>(&self, args: &[S], input: impl AsRef<[u8]>) -> Output {
+        use std::io::Write as _;
+        let mut child = self
+            .session_command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn git-session");
+        // A process that exits without reading closes the pipe; its output
+        // says why.
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(input.as_ref());
+        child.wait_with_output().expect("wait for git-session")
     }
 
     /// `git-session ARGS --json`, parsed.

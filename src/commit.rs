@@ -97,7 +97,7 @@ impl NewCommit {
             message: self.message.as_str().into(),
             extra_headers: Vec::new(),
         };
-        crate::repo::retry_object_writes(|| Ok(repo.write_object(&commit)?.detach()))
+        crate::repo::retry_beside_gc(|| Ok(repo.write_object(&commit)?.detach()))
             .with_context(|| format!("could not write {what}"))
     }
 }

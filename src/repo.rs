@@ -432,20 +432,37 @@ pub fn refresh_packed_refs(repo: &gix::Repository) {
     let _ = repo.refs.force_refresh_packed_buffer();
 }
 
-/// Run `write`, which writes objects, again when a `git gc` running
+/// Run `write`, which writes (or reads) objects, again when a `git gc` running
 /// alongside removed an object directory between its creation and the
 /// object's arrival in it (`git prune` removes empty ones), which fails the
 /// write with "Could not persist loose object … No such file or
 /// directory". Objects are named by their content, so writing again is
 /// always right.
-pub fn retry_object_writes<T>(mut write: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<T> {
+///
+/// Also when an object it reads (the base tree, say) "could not be found":
+/// gix knew it in a pack gc's `repack -d` has just deleted, and may answer
+/// "not found" before it has seen the new pack. The next lookup reads the
+/// pack directory again; an object really missing costs a few ms more.
+pub fn retry_beside_gc<T>(mut write: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<T> {
     let mut attempt = 0;
     loop {
         match write() {
             Err(err) if attempt < 3 && object_directory_vanished(&err) => attempt += 1,
+            Err(err) if attempt < 3 && object_not_found(&err) => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
+            }
             other => return other,
         }
     }
+}
+
+/// gix's "An object with id … could not be found", anywhere in `err`.
+fn object_not_found(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        let text = cause.to_string();
+        text.starts_with("An object with id ") && text.ends_with(" could not be found")
+    })
 }
 
 fn object_directory_vanished(err: &anyhow::Error) -> bool {
@@ -562,7 +579,7 @@ mod tests {
                 .context("could not write the tree")
         };
         let mut calls = 0;
-        let result = retry_object_writes(|| {
+        let result = retry_beside_gc(|| {
             calls += 1;
             if calls < 3 {
                 Err(vanished())
@@ -572,14 +589,14 @@ mod tests {
         });
         assert_eq!(result.expect("third time"), 3);
         let mut calls = 0;
-        let result: anyhow::Result<()> = retry_object_writes(|| {
+        let result: anyhow::Result<()> = retry_beside_gc(|| {
             calls += 1;
             Err(vanished())
         });
         assert!(result.is_err());
         assert_eq!(calls, 4, "tries four times, then gives up");
         let mut calls = 0;
-        let _ = retry_object_writes(|| -> anyhow::Result<()> {
+        let _ = retry_beside_gc(|| -> anyhow::Result<()> {
             calls += 1;
             Err(
                 anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
@@ -587,6 +604,23 @@ mod tests {
             )
         });
         assert_eq!(calls, 1, "other failures are not retried");
+        let mut calls = 0;
+        let result = retry_beside_gc(|| {
+            calls += 1;
+            if calls < 2 {
+                Err(anyhow::anyhow!(
+                    "An object with id 6d27f1a5b98ddf1dd3353d77aba23229477cbc52 could not be found"
+                )
+                .context("could not read the base tree"))
+            } else {
+                Ok(calls)
+            }
+        });
+        assert_eq!(
+            result.expect("second time"),
+            2,
+            "a read gc raced is tried again"
+        );
     }
 
     #[test]

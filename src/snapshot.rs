@@ -1232,7 +1232,7 @@ impl<'repo> Hasher<'repo> {
             } else {
                 EntryKind::Blob
             };
-            let hashed = crate::repo::retry_object_writes(|| {
+            let hashed = crate::repo::retry_beside_gc(|| {
                 if meta.len() >= STREAM_THRESHOLD {
                     self.stream_file(index, &full, rela_path, meta.len())
                 } else {
@@ -1260,7 +1260,7 @@ impl<'repo> Hasher<'repo> {
             ))));
         }
         let pipeline = self.pipeline(index)?;
-        let hashed = crate::repo::retry_object_writes(|| {
+        let hashed = crate::repo::retry_beside_gc(|| {
             pipeline
                 .worktree_file_to_object(rela_path, index)
                 .map_err(anyhow::Error::from)
@@ -1804,7 +1804,7 @@ fn edit_base_tree(
         ensure_tree_exists(repo, base_tree)?;
         return Ok((base_tree, changes));
     }
-    let tree = crate::repo::retry_object_writes(|| {
+    let tree = crate::repo::retry_beside_gc(|| {
         let mut editor = repo
             .edit_tree(base_tree)
             .context("could not read the base tree")?;
@@ -2067,7 +2067,7 @@ pub fn changes_since(
 /// gix treats the empty tree as always present; git's fsck does not.
 fn ensure_tree_exists(repo: &gix::Repository, tree: ObjectId) -> anyhow::Result<()> {
     if tree.is_empty_tree() {
-        crate::repo::retry_object_writes(|| Ok(repo.write_object(gix::objs::Tree::empty())?))?;
+        crate::repo::retry_beside_gc(|| Ok(repo.write_object(gix::objs::Tree::empty())?))?;
     }
     Ok(())
 }

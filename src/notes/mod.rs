@@ -65,19 +65,21 @@ impl<'repo> Notes<'repo> {
     /// The note attached to `id`, if any.
     pub fn read(&mut self, id: ObjectId) -> anyhow::Result<Option<Vec<u8>>> {
         let name = self.name.as_bstr().to_string();
-        let notes = self
-            .platform
-            .get(id)
-            .with_context(|| format!("could not read the notes in '{name}' for {id}"))?;
-        // One note (the usual case) needs no ranking, which parses it.
-        let chosen = if notes.len() > 1 {
-            notes
-                .into_iter()
-                .max_by_key(|note| merge::rank_of(&note.blob.data, note.blob.id))
-        } else {
-            notes.into_iter().next()
-        };
-        Ok(chosen.map(|note| note.blob.data.clone()))
+        // gc's repack may make one lookup miss (see retry_beside_gc).
+        let platform = &mut self.platform;
+        crate::repo::retry_beside_gc(|| {
+            let notes = platform.get(id)?;
+            // One note (the usual case) needs no ranking, which parses it.
+            let chosen = if notes.len() > 1 {
+                notes
+                    .into_iter()
+                    .max_by_key(|note| merge::rank_of(&note.blob.data, note.blob.id))
+            } else {
+                notes.into_iter().next()
+            };
+            Ok(chosen.map(|note| note.blob.data.clone()))
+        })
+        .with_context(|| format!("could not read the notes in '{name}' for {id}"))
     }
 
     /// Attach `text` to `id`, replacing any note it had. The notes ref moves

@@ -147,13 +147,17 @@ pub fn checkpoint(
     } = write(repo, config, request, &mut locked.locks, prepared)?;
     if unchanged {
         if index_changed {
-            write_index(locked.locks, index, &cache_tree)?;
+            write_index(repo, locked.locks, index, &cache_tree)?;
         }
-    } else if let Err(err) = write_index(locked.locks, index, &cache_tree) {
-        outcome.warnings.push(format!(
-            "the checkpoint {} stands, but the index could not be updated ({err:#}): run 'git reset -q' to resync it",
-            short(outcome.commit)
-        ));
+    } else {
+        if let Err(err) = write_index(repo, locked.locks, index, &cache_tree) {
+            outcome.warnings.push(format!(
+                "the checkpoint {} stands, but the index could not be updated ({err:#}): run 'git reset -q' to resync it",
+                short(outcome.commit)
+            ));
+        }
+        // After the locks are gone, so git's gc finds nothing of ours held.
+        crate::maintenance::start_gc_if_due(repo);
     }
     Ok(outcome)
 }
@@ -502,10 +506,16 @@ pub fn write_note(
 /// Write `index` through the held `index.lock` and commit it; this also
 /// releases the locks.
 pub fn write_index(
+    repo: &gix::Repository,
     mut locks: crate::lock::Locks,
-    index: gix::index::File,
+    mut index: gix::index::File,
     cache_tree: &gix::index::extension::Tree,
 ) -> anyhow::Result<()> {
+    // Right before writing, so nothing can change a file unseen between
+    // this look and the index's own time stamp.
+    if let Some(taken) = locks.taken {
+        snapshot::smudge_racily_clean(repo, &mut index, taken)?;
+    }
     crate::index_file::write(&index, cache_tree, &mut locks.index)?;
     let crate::lock::Locks { index: lock, .. } = locks;
     lock.commit()

@@ -29,7 +29,7 @@ pub struct LockedHead {
 /// under them, so nothing moves them before the new commit is in place.
 pub fn lock_head(repo: &gix::Repository) -> anyhow::Result<LockedHead> {
     let locks = crate::lock::take(repo)?;
-    let head = repo.head_id().ok().map(|id| id.detach());
+    let head = crate::repo::head_id_fresh(repo)?;
     let tree = head_tree_or_empty(repo, head)?;
     Ok(LockedHead { locks, head, tree })
 }
@@ -41,7 +41,11 @@ pub fn head_tree_or_empty(
     head: Option<ObjectId>,
 ) -> anyhow::Result<ObjectId> {
     Ok(match head {
-        Some(id) => repo.find_commit(id)?.tree_id()?.detach(),
+        Some(id) => repo
+            .find_commit(id)
+            .with_context(|| format!("could not read HEAD's commit {id}"))?
+            .tree_id()?
+            .detach(),
         None => ObjectId::empty_tree(repo.object_hash()),
     })
 }
@@ -93,10 +97,8 @@ impl NewCommit {
             message: self.message.as_str().into(),
             extra_headers: Vec::new(),
         };
-        Ok(repo
-            .write_object(&commit)
-            .with_context(|| format!("could not write {what}"))?
-            .detach())
+        crate::repo::retry_beside_gc(|| Ok(repo.write_object(&commit)?.detach()))
+            .with_context(|| format!("could not write {what}"))
     }
 }
 
@@ -161,8 +163,39 @@ pub fn move_refs(
 ) -> anyhow::Result<()> {
     let names: Vec<String> = edits.iter().map(|e| e.name.as_bstr().to_string()).collect();
     let _announced = locks.announce_refs(repo, &names)?;
-    repo.edit_references(edits).map_err(failed)?;
-    Ok(())
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match repo.edit_references(edits.clone()) {
+            Ok(_) => return Ok(()),
+            // gix checks the old values against a packed-refs snapshot it
+            // took before looking for the loose files, so a `git gc`
+            // packing refs meanwhile makes it see an older value: when
+            // every ref is, read as git reads it, where we expect it, the
+            // conflict was not real.
+            Err(_) if attempt < 4 && all_where_expected(repo, &edits) => {
+                std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
+            }
+            Err(err) => return Err(failed(err)),
+        }
+    }
+}
+
+/// Whether each ref `edits` update is at the value it expects (read
+/// loose file first, as git reads it).
+fn all_where_expected(repo: &gix::Repository, edits: &[RefEdit]) -> bool {
+    edits.iter().all(|edit| {
+        let Change::Update { expected, .. } = &edit.change else {
+            return false;
+        };
+        let name = edit.name.as_bstr().to_string();
+        let now = crate::repo::ref_id_fresh(repo, &name).ok().flatten();
+        match expected {
+            PreviousValue::MustExistAndMatch(Target::Object(old)) => now == Some(*old),
+            PreviousValue::MustNotExist => now.is_none(),
+            _ => false,
+        }
+    })
 }
 
 /// The error for a failed move of HEAD from `old`: [`Error::RefMoved`]
@@ -174,7 +207,7 @@ pub fn head_moved_or(
     err: gix::Error,
     context: String,
 ) -> anyhow::Error {
-    let now = repo.head_id().ok().map(|id| id.detach());
+    let now = crate::repo::head_id_fresh(repo).ok().flatten();
     match old {
         Some(old) if now != Some(old) => {
             Error::RefMoved(now.map_or_else(|| "an unborn branch".to_string(), short)).into()

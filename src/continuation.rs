@@ -154,7 +154,8 @@ pub fn continue_session(
                     )
                 },
             )?;
-            if let Err(err) = crate::checkpoint::write_index(locked.locks, index, &done.cache_tree)
+            if let Err(err) =
+                crate::checkpoint::write_index(repo, locked.locks, index, &done.cache_tree)
             {
                 warnings.push(format!(
                     "'{onto}' is at {} and the work tree matches it, but the index could not be updated ({err:#}): run 'git reset -q' to resync it",

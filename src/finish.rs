@@ -132,10 +132,8 @@ pub fn squash(
     // Held to the end, so no checkpoint (an agent's hook) lands in between.
     let mut locks = crate::lock::take(repo)?;
 
-    let head = repo
-        .head_id()
-        .map_err(|_| Error::NoCheckpoint("HEAD".into()))?
-        .detach();
+    let head =
+        crate::repo::head_id_fresh(repo)?.ok_or_else(|| Error::NoCheckpoint("HEAD".into()))?;
     let mut history = History::new(repo, config)?;
     let newest = history
         .newest(head)?
@@ -388,11 +386,22 @@ fn commits_since(
     base: ObjectId,
     branch: &str,
 ) -> anyhow::Result<Vec<ObjectId>> {
+    let shallow = crate::history::shallow_boundary(repo)?;
     let mut commits = Vec::new();
     let mut next = Some(head);
     while let Some(id) = next {
         if id == base {
             return Ok(commits);
+        }
+        if shallow.binary_search(&id).is_ok() {
+            return Err(Error::CannotSquash {
+                reason: format!(
+                    "the session's base {} is beyond the shallow boundary of this clone",
+                    short(base)
+                ),
+                hint: "fetch the missing history with 'git fetch --unshallow' (or '--deepen=N'), then finish again".into(),
+            }
+            .into());
         }
         commits.push(id);
         next = repo

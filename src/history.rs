@@ -88,6 +88,9 @@ pub struct History<'repo> {
     pub warnings: Vec<String>,
     /// Whether a newer state schema was reported (once is enough).
     warned_newer: bool,
+    /// The shallow boundary (`.git/shallow`), sorted: commits whose parents
+    /// this repository does not have. A walk stops there, as git's does.
+    shallow: Vec<ObjectId>,
 }
 
 impl<'repo> History<'repo> {
@@ -100,7 +103,14 @@ impl<'repo> History<'repo> {
             depth: config.search_depth,
             warnings: Vec::new(),
             warned_newer: false,
+            shallow: shallow_boundary(repo)?,
         })
+    }
+
+    /// Whether `id` is on the shallow boundary: its parents were never
+    /// fetched.
+    pub fn is_shallow(&self, id: ObjectId) -> bool {
+        self.shallow.binary_search(&id).is_ok()
     }
 
     /// The notes accessor, for writing.
@@ -284,8 +294,8 @@ impl<'repo> History<'repo> {
     pub fn with_sessions(&mut self, mut newest: Checkpoint) -> anyhow::Result<Checkpoint> {
         let sequence = newest.state.sequence;
         // A start (or a state without a sequence): nothing before it is
-        // this session's.
-        if sequence <= 1 {
+        // this session's. On the shallow boundary: nothing before it here.
+        if sequence <= 1 || self.is_shallow(newest.id) {
             return Ok(newest);
         }
         let Some(parent) = self
@@ -382,8 +392,8 @@ impl<'repo> History<'repo> {
     /// A cheap first-parent walk for [`History::with_sessions`]: each
     /// checkpoint's place in its line, read from the commit's trailers
     /// alone (no note, no TOML), until `visit` returns false, the walk
-    /// reaches `stop`, or it has passed `session.searchDepth` commits in a
-    /// row without a checkpoint.
+    /// reaches `stop` or the shallow boundary, or it has passed
+    /// `session.searchDepth` commits in a row without a checkpoint.
     fn walk_lineage(
         &mut self,
         tip: ObjectId,
@@ -412,6 +422,9 @@ impl<'repo> History<'repo> {
                     }
                 }
             }
+            if self.is_shallow(id) {
+                break;
+            }
             next = commit.parent_ids().next().map(|p| p.detach());
         }
         Ok(())
@@ -439,8 +452,8 @@ impl<'repo> History<'repo> {
 
     /// The one first-parent walk: visit every commit from `tip` backwards,
     /// with its checkpoint when it is one, until `visit` returns false,
-    /// the walk reaches `stop`, or it has passed `session.searchDepth`
-    /// commits in a row without a checkpoint.
+    /// the walk reaches `stop` or the shallow boundary, or it has passed
+    /// `session.searchDepth` commits in a row without a checkpoint.
     pub fn walk_commits(
         &mut self,
         tip: ObjectId,
@@ -460,13 +473,25 @@ impl<'repo> History<'repo> {
             } else {
                 without += 1;
             }
-            if !visit(&commit, cp) || without >= self.depth {
+            if !visit(&commit, cp) || without >= self.depth || self.is_shallow(id) {
                 break;
             }
             next = commit.parent_ids().next().map(|p| p.detach());
         }
         Ok(())
     }
+}
+
+/// The commits `.git/shallow` lists, sorted; empty when the repository is
+/// not shallow.
+pub fn shallow_boundary(repo: &gix::Repository) -> anyhow::Result<Vec<ObjectId>> {
+    let mut ids: Vec<ObjectId> = repo
+        .shallow_commits()
+        .context("could not read the shallow boundary ('.git/shallow')")?
+        .map(|ids| ids.iter().copied().collect())
+        .unwrap_or_default();
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 /// Where a checkpoint stands in its line, from its trailers.

@@ -16,26 +16,35 @@
 //! attackers, so it is computed with a fast implementation rather than the
 //! collision-detecting one used for objects (git ≥ 2.48 does the same).
 
+use std::collections::HashSet;
+
 use anyhow::Context as _;
+use gix::bstr::BString;
 use gix::index::extension::Tree;
 use gix::ObjectId;
 
 /// The cache-tree for `tree`, reusing every subtree of `old` whose id is
 /// unchanged (its entry count is a property of the tree object alone).
+///
+/// In a sparse index, a directory in `sparse` is one index entry: git
+/// counts it as one and does not describe what is below it, and so do we.
 pub fn cache_tree(
     repo: &gix::Repository,
     tree: ObjectId,
     old: Option<&Tree>,
+    sparse: &HashSet<BString>,
 ) -> anyhow::Result<Tree> {
-    build(repo, tree, &[], old)
+    build(repo, tree, &mut BString::default(), old, sparse)
 }
 
 fn build(
     repo: &gix::Repository,
     id: ObjectId,
-    name: &[u8],
+    path: &mut BString,
     old: Option<&Tree>,
+    sparse: &HashSet<BString>,
 ) -> anyhow::Result<Tree> {
+    let name: &[u8] = path.rsplit(|b| *b == b'/').next().unwrap_or_default();
     if let Some(old) = old.filter(|o| o.num_entries.is_some() && o.id == id) {
         let mut reused = old.clone();
         reused.name = name.into();
@@ -50,10 +59,26 @@ fn build(
         let entry = entry.with_context(|| format!("tree {id} is damaged"))?;
         if entry.mode().is_tree() {
             let child_name: &[u8] = entry.filename();
-            let old_child = old.and_then(|o| find_child(o, child_name));
-            let child = build(repo, entry.oid().to_owned(), child_name, old_child)?;
-            count += child.num_entries.unwrap_or(0);
-            children.push(child);
+            let len = path.len();
+            if len > 0 {
+                path.push(b'/');
+            }
+            path.extend_from_slice(child_name);
+            if sparse.contains(path) {
+                count += 1;
+                children.push(Tree {
+                    name: child_name.into(),
+                    id: entry.oid().to_owned(),
+                    num_entries: Some(1),
+                    children: Vec::new(),
+                });
+            } else {
+                let old_child = old.and_then(|o| find_child(o, child_name));
+                let child = build(repo, entry.oid().to_owned(), path, old_child, sparse)?;
+                count += child.num_entries.unwrap_or(0);
+                children.push(child);
+            }
+            path.truncate(len);
         } else {
             count += 1;
         }
@@ -62,7 +87,11 @@ fn build(
     children
         .sort_by(|a, b| (a.name.len(), a.name.as_slice()).cmp(&(b.name.len(), b.name.as_slice())));
     Ok(Tree {
-        name: name.into(),
+        name: path
+            .rsplit(|b| *b == b'/')
+            .next()
+            .unwrap_or_default()
+            .into(),
         id,
         num_entries: Some(count),
         children,
@@ -116,13 +145,13 @@ pub fn read(repo: &gix::Repository) -> anyhow::Result<gix::index::File> {
 }
 
 /// Whether the index's cache-tree says the index is exactly `tree`.
+/// (In a sparse index each sparse directory counts as one entry, in the
+/// cache-tree as in the index.)
 pub fn index_is_tree(index: &gix::index::State, tree: ObjectId) -> bool {
-    !index.is_sparse()
-        && index.tree().is_some_and(|t| {
-            t.id == tree
-                && t.num_entries.and_then(|n| usize::try_from(n).ok())
-                    == Some(index.entries().len())
-        })
+    index.tree().is_some_and(|t| {
+        t.id == tree
+            && t.num_entries.and_then(|n| usize::try_from(n).ok()) == Some(index.entries().len())
+    })
 }
 
 /// Serialize `index` with `cache_tree` into `out`, checksum included.

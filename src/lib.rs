@@ -26,7 +26,8 @@
 //!   minijinja templates shipped in `templates/`.
 //! - [`remote`]: the one place that runs the `git` binary (push, fetch,
 //!   config writes, signing, its version); [`sync`] decides what to push
-//!   and fetch, and what `init` configures.
+//!   and fetch, and what `init` configures; [`maintenance`]: `git gc
+//!   --auto` after a checkpoint, as after a commit.
 //! - [`agents`]: one file per agent (hook input, settings files,
 //!   transcript) behind one trait; what runs on every hook event, and the
 //!   one-time settings install.
@@ -51,6 +52,7 @@ pub mod finish;
 pub mod history;
 pub mod index_file;
 pub mod lock;
+pub mod maintenance;
 pub mod notes;
 pub mod platform;
 pub mod progress;

@@ -44,6 +44,13 @@ pub struct Locks {
     _session: gix::lock::File,
     /// The holder record (see [`take`]), kept open to append to.
     record: Record,
+    /// `core.sharedRepository`'s permissions for what is written meanwhile.
+    _shared: crate::repo::SharedPermissions,
+    /// When `index.lock` was created, by the file system's clock (the one
+    /// file times come from): every change to a work-tree file after this
+    /// run read it is stamped no earlier. See
+    /// [`crate::snapshot::smudge_racily_clean`].
+    pub taken: Option<std::time::SystemTime>,
 }
 
 impl Locks {
@@ -110,10 +117,12 @@ impl Drop for AnnouncedRefs<'_> {
 }
 
 /// `<session dir>/checkpoint.holder`: who holds `checkpoint.lock` and each
-/// step they took towards the other lock files (`index-lock trying`,
-/// `index-lock busy`, the identity of the `index.lock` they created, the
-/// ref locks they are about to take). It is a plain file, rewritten by each
-/// new holder, and survives its holder: the signal handler removes the
+/// step they took towards the other lock files (the path of their
+/// worktree's `index.lock`, `index-lock trying`, `index-lock busy`, the
+/// identity of the `index.lock` they created, the ref locks they are about
+/// to take). It is a plain file in the common git dir, shared by all
+/// worktrees, rewritten by each new holder (from any worktree, after it
+/// cleared what a dead holder left there), and survives its holder: the signal handler removes the
 /// lock files it knows of, and a lock file created a moment before the
 /// signal may not be known to it yet; the next holder reads the record and
 /// removes what a dead holder left.
@@ -137,6 +146,7 @@ impl Record {
 /// locks its holder record says it created.
 pub fn take(repo: &gix::Repository) -> anyhow::Result<Locks> {
     use std::io::Write as _;
+    let shared = crate::repo::shared_permissions(repo);
     let dir = session_dir(repo);
     std::fs::create_dir_all(&dir)
         .map_err(|e| anyhow::anyhow!("could not create '{}': {e}", dir.display()))?;
@@ -177,6 +187,12 @@ pub fn take(repo: &gix::Repository) -> anyhow::Result<Locks> {
     };
     record.append(&holder.to_lines())?;
 
+    // Which index.lock this record is about: worktrees share the record
+    // (and checkpoint.lock) but each has its own index, so the next holder,
+    // whichever worktree it runs in, clears the right file.
+    if let Some(path) = index_lock.to_str().filter(|p| !p.contains('\n')) {
+        record.append(&format!("index-lock-path {path}"))?;
+    }
     let deadline = std::time::Instant::now() + LOCK_TIMEOUT;
     let mut attempt = 0;
     let index = loop {
@@ -190,6 +206,9 @@ pub fn take(repo: &gix::Repository) -> anyhow::Result<Locks> {
         }
         backoff(&mut attempt);
     };
+    let taken = std::fs::symlink_metadata(&index_lock)
+        .and_then(|m| m.modified())
+        .ok();
     if let Some(identity) = file_identity(&index_lock) {
         // Without it, a crash in the next microseconds leaves an
         // index.lock recognised only by its creation time; failing here
@@ -200,6 +219,8 @@ pub fn take(repo: &gix::Repository) -> anyhow::Result<Locks> {
         index,
         _session: session,
         record,
+        _shared: shared,
+        taken,
     })
 }
 
@@ -262,6 +283,9 @@ struct Holder {
     boot: Option<String>,
     /// The last `index-lock` record: `trying`, `busy` or the identity.
     index: Option<String>,
+    /// The `index.lock` it is about (its worktree's); records written
+    /// before this was recorded are about the reader's own.
+    index_lock: Option<PathBuf>,
     /// Ref lock files of the last announced transaction, if still `trying`.
     ref_locks: Vec<PathBuf>,
 }
@@ -305,6 +329,7 @@ impl Holder {
                 "start" => holder.start = value.parse().ok(),
                 "boot" => holder.boot = Some(value.to_string()),
                 "index-lock" => holder.index = Some(value.to_string()),
+                "index-lock-path" => holder.index_lock = Some(PathBuf::from(value)),
                 "ref-lock" => announced.push(PathBuf::from(value)),
                 "refs" if value == "trying" => holder.ref_locks = std::mem::take(&mut announced),
                 "refs" => {
@@ -378,7 +403,8 @@ fn clear_if_dead(session_lock: &Path, system: &dyn Processes) {
 }
 
 /// Called holding `checkpoint.lock`: if the previous holder, as `record`
-/// names it, is dead, remove the `index.lock` it created (recognised by
+/// names it, is dead, remove the `index.lock` it created (in its own
+/// worktree, which the record names; else `index_lock`; recognised by
 /// device, inode and birth time, or, when it was killed before recording
 /// that, by having been created right after it said it was trying) and the
 /// ref locks it announced. Anything else is left alone.
@@ -390,6 +416,7 @@ fn clear_left_by_dead_holder(record: &Path, index_lock: &Path, system: &dyn Proc
     if !holder.dead(system) {
         return;
     }
+    let index_lock = holder.index_lock.as_deref().unwrap_or(index_lock);
     // The holder's last write, which announced what it was about to lock.
     let last_write = std::fs::metadata(record).and_then(|m| m.modified()).ok();
     let created_after_announcement = |lock: &Path| {
@@ -692,6 +719,35 @@ mod tests {
             index_lock.exists(),
             "a live holder's index.lock was removed"
         );
+    }
+
+    /// A holder killed in another worktree: its index.lock, which the
+    /// record names, goes; this worktree's own index.lock is not its.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_dead_holders_index_lock_in_another_worktree_is_removed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let record = dir.path().join("checkpoint.holder");
+        let mine = dir.path().join("index.lock");
+        let theirs = dir.path().join("worktrees-wt-index.lock");
+        touch(&mine);
+        touch(&theirs);
+        let identity = file_identity(&theirs).expect("identity");
+        std::fs::write(
+            &record,
+            format!(
+                "pid {}\nindex-lock-path {}\nindex-lock trying\nindex-lock {identity}\n",
+                dead_pid(),
+                theirs.display()
+            ),
+        )
+        .expect("write record");
+        clear_left_by_dead_holder(&record, &mine, &System);
+        assert!(
+            !theirs.exists(),
+            "the other worktree's dead index.lock stays"
+        );
+        assert!(mine.exists(), "this worktree's index.lock was removed");
     }
 
     #[test]

@@ -454,6 +454,25 @@ const DIFF_PALETTE: [(&str, &str); 8] = [
 
 /// `git` with the environment every process gets (see the module comment),
 /// before any repository is named.
+impl Git {
+    /// Start `git gc --auto --quiet` and leave it running: what `git
+    /// commit` runs after a commit (see [`crate::maintenance`]). Its output
+    /// goes nowhere and nothing waits for it; in a process group of its own,
+    /// a hook's timeout or a Ctrl+C aimed at us does not stop it halfway.
+    pub fn gc_auto_in_background(&self) -> Result<(), Error> {
+        let mut cmd = self.command();
+        cmd.args(["gc", "--auto", "--quiet"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        // Not waited for: when we exit first, init reaps it.
+        cmd.spawn()
+            .map(drop)
+            .map_err(|err| Error::GitNotRunnable(err.to_string()))
+    }
+}
+
 fn git() -> Command {
     let mut cmd = Command::new("git");
     cmd.arg("--no-pager")

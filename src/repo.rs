@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
+use gix::bstr::ByteSlice as _;
+
 use crate::error::Error;
 
 /// Fallback identity when none is configured, like git's own would fail.
@@ -29,7 +32,70 @@ pub fn open(dir: &Path) -> anyhow::Result<gix::Repository> {
     .map_err(|_| Error::NotARepository(dir.to_path_buf()))?
     .to_thread_local();
     refuse_unsupported(&repo)?;
+    let mut repo = repo;
+    align_config_with_git(&mut repo)?;
     Ok(repo)
+}
+
+/// Settings gix reads differently from git, set in memory (never written)
+/// to what git makes of them:
+///
+/// - git runs from the top of the work tree, so a relative
+///   `core.excludesFile` or `core.attributesFile` names a file there; gix
+///   would look from the current directory, and from a subdirectory
+///   ignored files would be committed and attributes lost. They are made
+///   absolute.
+/// - git honours `core.precomposeUnicode` on macOS only; elsewhere gix
+///   would still turn a decomposed (NFD) file name into its composed form,
+///   find no such file and leave it out of the snapshot without a word.
+///   It is switched off there.
+fn align_config_with_git(repo: &mut gix::Repository) -> anyhow::Result<()> {
+    use gix::config::tree::{Core, Key};
+    let mut overrides: Vec<(&'static dyn Key, gix::bstr::BString)> = Vec::new();
+    {
+        let config = repo.config_snapshot();
+        if let Some(top) = repo.workdir() {
+            for key in [&Core::EXCLUDES_FILE, &Core::ATTRIBUTES_FILE] {
+                let Some(value) = config.string(key) else {
+                    continue;
+                };
+                let Ok(path) = gix::path::from_bstr(value.as_bstr()) else {
+                    continue;
+                };
+                // `~/…` and `%(prefix)/…` are interpolated; absolute paths
+                // and an empty value (no file) stand as they are.
+                let text = path.to_string_lossy();
+                if path.as_os_str().is_empty()
+                    || path.is_absolute()
+                    || text.starts_with('~')
+                    || text.starts_with("%(prefix)")
+                {
+                    continue;
+                }
+                let absolute = top.join(&path);
+                let value = gix::path::os_str_into_bstr(absolute.as_os_str())
+                    .context("the work tree's path is not valid UTF-8")?
+                    .to_owned();
+                overrides.push((key, value));
+            }
+        }
+        if !cfg!(target_os = "macos") && config.boolean(Core::PRECOMPOSE_UNICODE) == Some(true) {
+            overrides.push((&Core::PRECOMPOSE_UNICODE, "false".into()));
+        }
+    }
+    if overrides.is_empty() {
+        return Ok(());
+    }
+    let mut config = repo.config_snapshot_mut();
+    for (key, value) in overrides {
+        config
+            .set_value(key, value.as_bstr())
+            .with_context(|| format!("could not read {}", key.logical_name()))?;
+    }
+    config
+        .commit()
+        .context("could not apply the configuration")?;
+    Ok(())
 }
 
 /// gix 0.90 reads only the `files` ref backend: in a reftable repository
@@ -301,4 +367,287 @@ pub fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<gix::ObjectId
         .and_then(|o| o.peel_to_commit().ok())
         .ok_or_else(|| Error::UnknownRev(rev.to_string()))?;
     Ok(commit.id)
+}
+
+/// The commit HEAD points to, read as git reads a ref: the loose file
+/// first, and `packed-refs` only once the loose file is known to be gone.
+/// gix takes its `packed-refs` snapshot before it looks for the loose file,
+/// so a `git pack-refs` (run by `git gc`) that packs and deletes the loose
+/// ref in between made it return the ref's value from an older packing,
+/// and the compare-and-swap that follows failed. `None` on an unborn
+/// branch.
+pub fn head_id_fresh(repo: &gix::Repository) -> anyhow::Result<Option<gix::ObjectId>> {
+    ref_id_fresh(repo, "HEAD")
+}
+
+/// Like [`head_id_fresh`], for the ref `name` (a full name, or `HEAD`).
+pub fn ref_id_fresh(repo: &gix::Repository, name: &str) -> anyhow::Result<Option<gix::ObjectId>> {
+    let mut path = if name == "HEAD" {
+        repo.git_dir().join("HEAD")
+    } else {
+        repo.common_dir()
+            .join(gix::path::from_bstr(name.as_bytes().as_bstr())?)
+    };
+    let mut name = name.to_string();
+    // A few symbolic hops at most (HEAD → branch, rarely more).
+    for _ in 0..5 {
+        match std::fs::read(&path) {
+            Ok(content) => {
+                let text = content.to_str_lossy();
+                let text = text.trim();
+                if let Some(target) = text.strip_prefix("ref:") {
+                    name = target.trim().to_string();
+                    path = repo
+                        .common_dir()
+                        .join(gix::path::from_bstr(name.as_bytes().as_bstr())?);
+                    continue;
+                }
+                return Ok(Some(
+                    gix::ObjectId::from_hex(text.as_bytes()).with_context(|| {
+                        format!("'{}' does not hold an object id", path.display())
+                    })?,
+                ));
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => break,
+            // A directory, say: let gix say what it is.
+            Err(_) => break,
+        }
+    }
+    refresh_packed_refs(repo);
+    Ok(repo
+        .try_find_reference(name.as_str())?
+        .map(|mut reference| reference.peel_to_id())
+        .transpose()?
+        .map(|id| id.detach()))
+}
+
+/// Read `packed-refs` again on the next ref lookup. gix keeps it cached
+/// and trusts its modification time; a `git pack-refs` (run by `git gc`)
+/// that rewrites it within one tick of the file system's clock and then
+/// deletes the loose refs it packed would leave us reading an older value
+/// of a ref. Call it once the locks are held, before reading refs that a
+/// compare-and-swap will move.
+pub fn refresh_packed_refs(repo: &gix::Repository) {
+    // Fails when there is no packed-refs file: nothing is cached then.
+    let _ = repo.refs.force_refresh_packed_buffer();
+}
+
+/// Run `write`, which writes (or reads) objects, again when a `git gc` running
+/// alongside removed an object directory between its creation and the
+/// object's arrival in it (`git prune` removes empty ones), which fails the
+/// write with "Could not persist loose object … No such file or
+/// directory". Objects are named by their content, so writing again is
+/// always right.
+///
+/// Also when an object it reads (the base tree, say) "could not be found":
+/// gix knew it in a pack gc's `repack -d` has just deleted, and may answer
+/// "not found" before it has seen the new pack. The next lookup reads the
+/// pack directory again; an object really missing costs a few ms more.
+pub fn retry_beside_gc<T>(mut write: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let mut attempt = 0;
+    loop {
+        match write() {
+            Err(err) if attempt < 3 && object_directory_vanished(&err) => attempt += 1,
+            Err(err) if attempt < 3 && object_not_found(&err) => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// gix's "An object with id … could not be found", anywhere in `err`.
+fn object_not_found(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        let text = cause.to_string();
+        text.starts_with("An object with id ") && text.ends_with(" could not be found")
+    })
+}
+
+fn object_directory_vanished(err: &anyhow::Error) -> bool {
+    let persisting = err.chain().any(|cause| {
+        cause
+            .to_string()
+            .starts_with("Could not persist loose object")
+    });
+    persisting
+        && err.chain().any(|cause| {
+            cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                || cause.to_string().contains("(os error 2)")
+        })
+}
+
+/// What `core.sharedRepository` asks of the files and directories written
+/// in the repository, as git reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shared {
+    /// `group` (`true`, `1`): readable and writable by the group.
+    Group,
+    /// `all` (`world`, `everybody`, `2`): also readable by everyone.
+    All,
+    /// An octal mode (`0640`): exactly these permissions.
+    Exact(u32),
+}
+
+impl Shared {
+    /// `None` for `umask`, `false`, `0` and values git would refuse.
+    fn parse(value: &str) -> Option<Shared> {
+        match value.to_ascii_lowercase().as_str() {
+            "" | "umask" | "false" | "no" | "off" | "0" => None,
+            "group" | "true" | "yes" | "on" | "1" => Some(Shared::Group),
+            "all" | "world" | "everybody" | "2" => Some(Shared::All),
+            octal => u32::from_str_radix(octal, 8)
+                .ok()
+                .filter(|mode| *mode & 0o600 == 0o600 && *mode <= 0o777)
+                .map(Shared::Exact),
+        }
+    }
+
+    /// The umask under which new files and directories get what git gives
+    /// them (adjust_shared_perm): group read (and write, unless the file is
+    /// read-only, as objects are) for `group`, read for others too with
+    /// `all`, exactly the mode, plus search bits on directories, for an
+    /// octal value.
+    fn umask(self, current: u32) -> u32 {
+        match self {
+            Shared::Group => current & !0o070,
+            Shared::All => current & !0o075,
+            Shared::Exact(mode) => 0o777 & !(mode | (mode & 0o444) >> 2),
+        }
+    }
+}
+
+/// While alive, what git-session creates in the repository (objects, refs,
+/// reflogs, the index, its own files) gets the permissions
+/// `core.sharedRepository` asks for, as git's own writes do: the process
+/// umask is widened for that time and restored when this drops. Hold it
+/// only while writing into the git dir: the work tree keeps the user's
+/// umask, as with git.
+pub struct SharedPermissions {
+    #[cfg(unix)]
+    previous: Option<rustix::fs::Mode>,
+}
+
+/// See [`SharedPermissions`]; a no-op where the setting is absent or
+/// `umask`.
+pub fn shared_permissions(repo: &gix::Repository) -> SharedPermissions {
+    let shared = repo
+        .config_snapshot()
+        .string("core.sharedRepository")
+        .and_then(|value| Shared::parse(value.to_str_lossy().trim()));
+    #[cfg(unix)]
+    {
+        use rustix::fs::Mode;
+        let previous = shared.map(|shared| {
+            // umask(2) can only be read by setting it.
+            let current = rustix::process::umask(Mode::empty());
+            let wanted = shared.umask(current.bits() as u32);
+            rustix::process::umask(Mode::from_bits_truncate(wanted as _));
+            current
+        });
+        SharedPermissions { previous }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = shared;
+        SharedPermissions {}
+    }
+}
+
+impl Drop for SharedPermissions {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(previous) = self.previous.take() {
+            rustix::process::umask(previous);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only gc's vanished object directory is retried, a few times.
+    #[test]
+    fn object_writes_are_retried_only_when_gc_removed_the_directory() {
+        let vanished = || {
+            anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::NotFound))
+                .context("Could not persist loose object, path=\"/r/.git/objects/ab/cd\"")
+                .context("could not write the tree")
+        };
+        let mut calls = 0;
+        let result = retry_beside_gc(|| {
+            calls += 1;
+            if calls < 3 {
+                Err(vanished())
+            } else {
+                Ok(calls)
+            }
+        });
+        assert_eq!(result.expect("third time"), 3);
+        let mut calls = 0;
+        let result: anyhow::Result<()> = retry_beside_gc(|| {
+            calls += 1;
+            Err(vanished())
+        });
+        assert!(result.is_err());
+        assert_eq!(calls, 4, "tries four times, then gives up");
+        let mut calls = 0;
+        let _ = retry_beside_gc(|| -> anyhow::Result<()> {
+            calls += 1;
+            Err(
+                anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+                    .context("Could not persist loose object"),
+            )
+        });
+        assert_eq!(calls, 1, "other failures are not retried");
+        let mut calls = 0;
+        let result = retry_beside_gc(|| {
+            calls += 1;
+            if calls < 2 {
+                Err(anyhow::anyhow!(
+                    "An object with id 6d27f1a5b98ddf1dd3353d77aba23229477cbc52 could not be found"
+                )
+                .context("could not read the base tree"))
+            } else {
+                Ok(calls)
+            }
+        });
+        assert_eq!(
+            result.expect("second time"),
+            2,
+            "a read gc raced is tried again"
+        );
+    }
+
+    #[test]
+    fn shared_repository_values_read_as_git_reads_them() {
+        assert_eq!(Shared::parse("umask"), None);
+        assert_eq!(Shared::parse("false"), None);
+        assert_eq!(Shared::parse("group"), Some(Shared::Group));
+        assert_eq!(Shared::parse("true"), Some(Shared::Group));
+        assert_eq!(Shared::parse("everybody"), Some(Shared::All));
+        assert_eq!(Shared::parse("0640"), Some(Shared::Exact(0o640)));
+        assert_eq!(
+            Shared::parse("0440"),
+            None,
+            "the owner must be able to write"
+        );
+        // umask 077: git's group gives files 0660, objects 0440, dirs 0770.
+        let group = Shared::Group.umask(0o077);
+        assert_eq!(
+            (0o666 & !group, 0o444 & !group, 0o777 & !group),
+            (0o660, 0o440, 0o770)
+        );
+        let all = Shared::All.umask(0o077);
+        assert_eq!((0o666 & !all, 0o777 & !all), (0o664, 0o775));
+        let exact = Shared::Exact(0o640).umask(0o077);
+        assert_eq!(
+            (0o666 & !exact, 0o444 & !exact, 0o777 & !exact),
+            (0o640, 0o440, 0o750)
+        );
+    }
 }

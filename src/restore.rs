@@ -216,7 +216,7 @@ pub fn restore(
             && prepared.snap.index_changed
         {
             let snap = prepared.snap;
-            checkpoint::write_index(locked.locks, snap.index, &snap.cache_tree)?;
+            checkpoint::write_index(repo, locked.locks, snap.index, &snap.cache_tree)?;
         }
         return Ok(Outcome {
             target,
@@ -319,7 +319,7 @@ pub fn restore(
         &note,
         &mut warnings,
     );
-    if let Err(err) = checkpoint::write_index(locked.locks, index, &done.cache_tree) {
+    if let Err(err) = checkpoint::write_index(repo, locked.locks, index, &done.cache_tree) {
         warnings.push(format!(
             "the restore {} stands, but the index could not be updated ({err:#}): run 'git reset -q' to resync it",
             short(restore_id)

@@ -460,9 +460,24 @@ fn changed_files(
         },
         None => repo.empty_tree(),
     };
-    let changes = repo
-        .diff_tree_to_tree(&old_tree, &new_tree, None)
-        .context("could not diff the base with REV")?;
+    // Similar-content rename detection reads blobs, which a partial clone
+    // (`--filter=blob:none`) may never have fetched: then renames are found
+    // by id alone, from the trees, which a partial clone always has.
+    let changes = match repo.diff_tree_to_tree(&old_tree, &new_tree, None) {
+        Ok(changes) => changes,
+        Err(_) => {
+            let exact = gix::diff::Rewrites {
+                percentage: None,
+                ..Default::default()
+            };
+            repo.diff_tree_to_tree(
+                &old_tree,
+                &new_tree,
+                gix::diff::Options::default().with_rewrites(Some(exact)),
+            )
+            .context("could not diff the base with REV")?
+        }
+    };
     let mut cache = repo.diff_resource_cache_for_tree_diff()?;
     let mut files = Vec::new();
     for change in changes {
@@ -497,14 +512,22 @@ fn changed_files(
         if mode.is_tree() {
             continue;
         }
-        let counts = if mode.is_blob_or_symlink() {
-            cache
-                .set_resource_by_change(change.to_ref(), &repo.objects)
-                .map_err(gix::Error::from)?;
-            let mut platform = gix::object::blob::diff::Platform {
-                resource_cache: &mut cache,
-            };
-            platform.line_counts().ok().flatten()
+        // Line counts only where both blobs are here (a partial clone
+        // lacks some): a missing one costs the counts, never the prompt.
+        let present = || {
+            let (old, new) = change_ids(&change);
+            old.is_none_or(|id| repo.has_object(id)) && repo.has_object(new)
+        };
+        let counts = if mode.is_blob_or_symlink() && present() {
+            match cache.set_resource_by_change(change.to_ref(), &repo.objects) {
+                Ok(_) => gix::object::blob::diff::Platform {
+                    resource_cache: &mut cache,
+                }
+                .line_counts()
+                .ok()
+                .flatten(),
+                Err(_) => None,
+            }
         } else {
             None
         };
@@ -519,6 +542,20 @@ fn changed_files(
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// The blob ids a change compares: the old one (none for an addition)
+/// and the new one (for a deletion, the deleted blob).
+fn change_ids(change: &gix::object::tree::diff::ChangeDetached) -> (Option<ObjectId>, ObjectId) {
+    use gix::object::tree::diff::ChangeDetached as C;
+    match change {
+        C::Addition { id, .. } => (None, *id),
+        C::Deletion { id, .. } => (None, *id),
+        C::Modification {
+            previous_id, id, ..
+        } => (Some(*previous_id), *id),
+        C::Rewrite { source_id, id, .. } => (Some(*source_id), *id),
+    }
 }
 
 /// Items longer than this are shortened (an ellipsis inside) before any

@@ -175,8 +175,10 @@ pub struct Snapshot {
 pub struct Skip {
     /// Path relative to the work tree root.
     pub path: String,
-    /// `secret`, `too-large`, `nested-repo`, `unsupported-type` or
-    /// `bom-prohibited`: what the state records.
+    /// `secret`, `too-large`, `nested-repo`, `unsupported-type`,
+    /// `bom-prohibited`, `filter-failed`, `invalid-path` or `unreadable`:
+    /// what the state
+    /// records.
     pub reason: &'static str,
     /// The same for a person: which pattern, how large.
     pub detail: String,
@@ -221,6 +223,8 @@ enum Found {
     Conflict { path: BString },
     /// Untracked and not ignored.
     Untracked { path: BString },
+    /// A directory the scan may not read: passed over, as git does.
+    Unreadable { path: BString },
 }
 
 struct Collect {
@@ -355,10 +359,16 @@ pub fn snapshot(
     let mut removed = vec![false; index.entries().len()];
     let mut skipped = unencodable;
     let mut untracked = Vec::new();
+    let found = leave_out_refused_paths(repo, &workdir, found, &mut skipped);
 
     for item in found {
         match item {
             Found::Conflict { .. } => {}
+            Found::Unreadable { path } => skipped.push(Skip {
+                path: path.to_str_lossy().into_owned(),
+                reason: "unreadable",
+                detail: "a directory that could not be read (permission denied): passed over, tracked files in it keep their recorded content".into(),
+            }),
             Found::Removed { index: i } => {
                 removed[i] = true;
                 index_changed = true;
@@ -475,13 +485,15 @@ pub fn snapshot(
             )
         })
         .collect();
+    warnings.extend(files_outside_the_cone(&index, &workdir));
     warnings.append(&mut hasher.warnings);
     let (tree, changes) = if fast {
         edit_tree(repo, &index, base_tree, touched)?
     } else {
         write_tree(repo, &index, base_tree)?
     };
-    let cache_tree = crate::index_file::cache_tree(repo, tree, old_cache_tree.as_ref())?;
+    let cache_tree =
+        crate::index_file::cache_tree(repo, tree, old_cache_tree.as_ref(), &sparse_dirs(&index))?;
     // Without a valid cache-tree the next run would diff the whole index:
     // write one even when nothing else changed.
     if !(fast && tree == base_tree) {
@@ -599,6 +611,28 @@ fn dirty_submodules(index: &gix::index::File, workdir: &std::path::Path) -> Vec<
         .collect()
 }
 
+/// Directories a sparse index holds as one entry that nonetheless have
+/// files in the work tree: `git add -A` leaves those files out ("outside of
+/// your sparse-checkout definition"), and so does a checkpoint, but not
+/// without a word.
+fn files_outside_the_cone(index: &gix::index::State, workdir: &std::path::Path) -> Vec<String> {
+    let mut dirs: Vec<BString> = sparse_dirs(index).into_iter().collect();
+    dirs.sort();
+    dirs.into_iter()
+        .filter(|dir| {
+            gix::path::from_bstr(dir.as_bstr())
+                .ok()
+                .and_then(|rel| std::fs::read_dir(workdir.join(rel)).ok())
+                .is_some_and(|mut entries| entries.next().is_some())
+        })
+        .map(|dir| {
+            format!(
+                "'{dir}/' is outside the sparse-checkout cone but has files in the work tree: like 'git add -A', the checkpoint leaves them out ('git sparse-checkout add {dir}' to include them)"
+            )
+        })
+        .collect()
+}
+
 /// The status scan: tracked modifications and untracked files, as `git
 /// status --untracked-files=all` would see them.
 fn scan(
@@ -678,25 +712,167 @@ fn scan_except(
         .empty_patterns_match_prefix(false)
         .recurse_repositories(false);
     let mut collect = Collect { found: Vec::new() };
-    repo.index_worktree_status(
-        index,
-        patterns.iter().map(|p| p.as_bstr()),
-        &mut collect,
-        gix::status::plumbing::index_as_worktree::traits::FastEq,
-        SubmoduleHead {
-            workdir: workdir.to_path_buf(),
-        },
-        &mut gix::progress::Discard,
-        interrupt,
-        gix::status::index_worktree::Options {
-            sorting: None,
-            dirwalk_options: Some(dirwalk),
-            rewrites: None,
-            thread_limit: None,
-        },
-    )
-    .context("could not scan the work tree")?;
-    Ok(collect.found)
+    // Tracked files under the directories in `unreadable` are left out of
+    // the scan (they keep their recorded content).
+    let status =
+        |dirwalk: Option<gix::dirwalk::Options>, unreadable: &[BString], collect: &mut Collect| {
+            let patterns: Vec<BString> = patterns
+                .iter()
+                .cloned()
+                .chain(
+                    unreadable
+                        .iter()
+                        .map(|dir| format!(":(top,exclude,literal){dir}").into()),
+                )
+                .collect();
+            repo.index_worktree_status(
+                index,
+                &patterns,
+                collect,
+                gix::status::plumbing::index_as_worktree::traits::FastEq,
+                SubmoduleHead {
+                    workdir: workdir.to_path_buf(),
+                },
+                &mut gix::progress::Discard,
+                interrupt,
+                gix::status::index_worktree::Options {
+                    sorting: None,
+                    dirwalk_options: dirwalk,
+                    rewrites: None,
+                    thread_limit: None,
+                },
+            )
+            .map(drop)
+            .map_err(anyhow::Error::from)
+        };
+    if let Err(err) = status(Some(dirwalk), &[], &mut collect) {
+        // A directory we may not read or enter fails gix's whole scan,
+        // where git warns and goes on. Then the tracked files are scanned
+        // again without such directories, and the walk for untracked ones
+        // passes over them; they are reported. Only this costs a second
+        // scan.
+        let mut unreadable = Vec::new();
+        let mut next = Some(err);
+        let give_up = |err: anyhow::Error| err.context("could not scan the work tree");
+        while let Some(err) = next.take() {
+            match unreadable_directory(&err, workdir) {
+                Some(dir) if !unreadable.contains(&dir) && unreadable.len() < MAX_UNREADABLE => {
+                    unreadable.push(dir);
+                }
+                _ => return Err(give_up(err)),
+            }
+            collect.found.clear();
+            if let Err(err) = status(None, &unreadable, &mut collect) {
+                next = Some(err);
+                continue;
+            }
+            let mut walk = PassOver {
+                unreadable: &unreadable,
+                found: Vec::new(),
+            };
+            let walked = repo
+                .dirwalk(index, None::<&BStr>, interrupt, dirwalk, &mut walk)
+                .map(drop)
+                .map_err(anyhow::Error::from);
+            let found = walk.found;
+            match walked {
+                Ok(()) => collect.found.extend(found),
+                Err(err) => next = Some(err),
+            }
+        }
+        collect.found.extend(
+            unreadable
+                .into_iter()
+                .map(|path| Found::Unreadable { path }),
+        );
+    }
+    // A gitlink replaced by a file or a symlink is reported twice: as a
+    // changed entry and, since the index has no file there, as untracked.
+    // The changed entry is the one to update; a second entry for the path
+    // would be two stage-0 entries, which git's fsck rejects.
+    let mut found = collect.found;
+    found.retain(|f| match f {
+        Found::Untracked { path } => index.entry_by_path(path.as_ref()).is_none(),
+        _ => true,
+    });
+    Ok(found)
+}
+
+/// The walk for untracked files, passing over the directories that could
+/// not be read (and not reporting them as untracked).
+struct PassOver<'a> {
+    unreadable: &'a [BString],
+    found: Vec<Found>,
+}
+
+impl gix::dir::walk::Delegate for PassOver<'_> {
+    fn emit(
+        &mut self,
+        entry: gix::dir::EntryRef<'_>,
+        _collapsed_directory_status: Option<gix::dir::entry::Status>,
+    ) -> gix::dir::walk::Action {
+        let path = entry.rela_path.as_ref();
+        if matches!(entry.status, gix::dir::entry::Status::Untracked)
+            && !self.unreadable.iter().any(|dir| dir == path)
+        {
+            self.found.push(Found::Untracked {
+                path: path.to_owned(),
+            });
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn can_recurse(
+        &mut self,
+        entry: gix::dir::EntryRef<'_>,
+        for_deletion: Option<gix::dir::walk::ForDeletionMode>,
+        worktree_root_is_repository: bool,
+    ) -> bool {
+        let path = entry.rela_path.as_ref();
+        !self.unreadable.iter().any(|dir| dir == path)
+            && entry.status.can_recurse(
+                entry.disk_kind,
+                entry.pathspec_match,
+                for_deletion,
+                worktree_root_is_repository,
+            )
+    }
+}
+
+/// Unreadable directories one scan passes over before it gives up.
+const MAX_UNREADABLE: usize = 100;
+
+/// The work-tree directory (relative, `/`-separated) that could not be
+/// listed or entered (permission denied) when a scan failed with `err`.
+/// gix says which only in its messages ("Failed to read the directory at
+/// \"…\"", "Could not read metadata for worktree path \"…\""): this
+/// relies on that wording of the pinned gix (tests pin it).
+fn unreadable_directory(err: &anyhow::Error, workdir: &std::path::Path) -> Option<BString> {
+    let denied = err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+    });
+    if !denied {
+        return None;
+    }
+    err.chain().find_map(|cause| {
+        let text = cause.to_string();
+        let quoted = |prefix: &str| Some(text.strip_prefix(prefix)?.strip_suffix('"')?.to_owned());
+        let dir = match quoted("Failed to read the directory at \"") {
+            Some(dir) => std::path::PathBuf::from(dir),
+            // A file git tracks whose directory may not be entered.
+            None => std::path::Path::new(&quoted("Could not read metadata for worktree path \"")?)
+                .parent()?
+                .to_path_buf(),
+        };
+        let rel = dir.strip_prefix(workdir).ok()?;
+        if rel.as_os_str().is_empty() {
+            return None;
+        }
+        let rel = gix::path::to_unix_separators_on_windows(gix::path::into_bstr(rel).ok()?);
+        Some(rel.into_owned())
+    })
 }
 
 /// Refuse the snapshot for `path`, or (hooks) record it as left out.
@@ -1056,11 +1232,13 @@ impl<'repo> Hasher<'repo> {
             } else {
                 EntryKind::Blob
             };
-            let hashed = if meta.len() >= STREAM_THRESHOLD {
-                self.stream_file(index, &full, rela_path, meta.len())
-            } else {
-                self.small_file(index, &full, rela_path)
-            };
+            let hashed = crate::repo::retry_beside_gc(|| {
+                if meta.len() >= STREAM_THRESHOLD {
+                    self.stream_file(index, &full, rela_path, meta.len())
+                } else {
+                    self.small_file(index, &full, rela_path)
+                }
+            });
             // A required clean filter that fails is git's refusal, not ours
             // to explain as an I/O error.
             let hashed = match hashed {
@@ -1082,15 +1260,15 @@ impl<'repo> Hasher<'repo> {
             ))));
         }
         let pipeline = self.pipeline(index)?;
-        Ok(
-            match pipeline
+        let hashed = crate::repo::retry_beside_gc(|| {
+            pipeline
                 .worktree_file_to_object(rela_path, index)
-                .with_context(added)?
-            {
-                Some((id, kind, _)) => Hashed::Object(id, kind, stat),
-                None => Hashed::Gone,
-            },
-        )
+                .map_err(anyhow::Error::from)
+        });
+        Ok(match hashed.with_context(added)? {
+            Some((id, kind, _)) => Hashed::Object(id, kind, stat),
+            None => Hashed::Gone,
+        })
     }
 
     /// A regular file that fits in memory, read once: for its BOM and for
@@ -1196,6 +1374,124 @@ impl<'repo> Hasher<'repo> {
     }
 }
 
+impl Hasher<'_> {
+    /// The id `git add` would give `rela_path` now, without writing it;
+    /// `None` when it is gone, not a file or symlink, or too large to be
+    /// worth reading here.
+    fn id_of(
+        &mut self,
+        index: &gix::index::File,
+        rela_path: &BStr,
+        meta: &gix::index::fs::Metadata,
+    ) -> anyhow::Result<Option<ObjectId>> {
+        use gix::filter::plumbing::pipeline::convert::ToGitOutcome;
+        use std::io::Read as _;
+        let full = self.workdir.join(gix::path::from_bstr(rela_path)?);
+        let kind = self.repo.object_hash();
+        let blob = gix::object::Kind::Blob;
+        if meta.is_symlink() {
+            let Ok(target) = std::fs::read_link(&full) else {
+                return Ok(None);
+            };
+            let target = gix::path::into_bstr(target)?;
+            let target = gix::path::to_unix_separators_on_windows(target);
+            return Ok(Some(gix::objs::compute_hash(kind, blob, &target)?));
+        }
+        if !meta.is_file() || meta.len() >= STREAM_THRESHOLD {
+            return Ok(None);
+        }
+        let Ok(data) = std::fs::read(&full) else {
+            return Ok(None);
+        };
+        let rela = gix::path::from_bstr(rela_path)?;
+        let id = match self
+            .pipeline(index)?
+            .convert_to_git(&data[..], &rela, index)?
+        {
+            ToGitOutcome::Unchanged(_) => gix::objs::compute_hash(kind, blob, &data)?,
+            ToGitOutcome::Buffer(buf) => gix::objs::compute_hash(kind, blob, buf)?,
+            ToGitOutcome::Process(mut filtered) => {
+                let mut out = Vec::new();
+                filtered.read_to_end(&mut out)?;
+                gix::objs::compute_hash(kind, blob, &out)?
+            }
+        };
+        Ok(Some(id))
+    }
+}
+
+/// git's answer to the racy-git problem on the writing side
+/// (read-cache.c's ce_smudge_racily_clean_entry), done just before the
+/// index is written.
+///
+/// A file changed again after it was hashed, within the same tick of the
+/// file system's clock (4 ms here, a second or two on some file systems)
+/// and to the same size, has exactly the stat data the entry records. If
+/// the index is then written in a later tick, nothing can tell the entry
+/// from a clean one (the entry is not newer than the index), and the next
+/// checkpoint would skip the change: lost work. So every entry whose file
+/// was modified at or after `since` (when this checkpoint took its locks,
+/// by the same clock) and whose stat data still matches is hashed once
+/// more; one whose content differs gets its size set to 0, as git does,
+/// which makes every later scan (ours, gix's, git's) look at the content.
+/// An entry modified before `since` cannot be affected: any later change
+/// gets a later time. Returns how many entries were smudged.
+pub fn smudge_racily_clean(
+    repo: &gix::Repository,
+    index: &mut gix::index::File,
+    since: std::time::SystemTime,
+) -> anyhow::Result<usize> {
+    let Some(workdir) = repo.workdir().map(std::path::Path::to_path_buf) else {
+        return Ok(0);
+    };
+    let Ok(since) = since.duration_since(std::time::UNIX_EPOCH) else {
+        return Ok(0);
+    };
+    let since = (since.as_secs(), since.subsec_nanos());
+    let stat_options = repo.stat_options()?;
+    let candidates: Vec<usize> = index
+        .entries()
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            e.stage_raw() == 0
+                && (is_file_mode(e.mode) || e.mode == Mode::SYMLINK)
+                && !e
+                    .flags
+                    .intersects(Flags::SKIP_WORKTREE | Flags::INTENT_TO_ADD | Flags::ASSUME_VALID)
+                && e.stat.size != 0
+                && (u64::from(e.stat.mtime.secs), e.stat.mtime.nsecs) >= since
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if candidates.is_empty() {
+        return Ok(0);
+    }
+    let mut hasher = Hasher::new(repo, &workdir);
+    let mut smudged = 0;
+    for i in candidates {
+        let entry = &index.entries()[i];
+        let path = entry.path(index).to_owned();
+        let full = workdir.join(gix::path::from_bstr(path.as_bstr())?);
+        let Ok(meta) = gix::index::fs::Metadata::from_path_no_follow(&full) else {
+            continue;
+        };
+        let Ok(now) = Stat::from_fs(&meta) else {
+            continue;
+        };
+        // Stat data that differs already shows the change.
+        if !now.matches(&entry.stat, stat_options) {
+            continue;
+        }
+        let same = hasher.id_of(index, path.as_ref(), &meta)? == Some(entry.id);
+        if !same {
+            index.entries_mut()[i].stat.size = 0;
+            smudged += 1;
+        }
+    }
+    Ok(smudged)
+}
+
 /// Files at least this large are streamed into the object database: gix's
 /// own path (`write_blob_stream`) reads the whole file into memory first.
 const STREAM_THRESHOLD: u64 = 16 << 20;
@@ -1227,6 +1523,107 @@ fn prohibited_bom(encoding: &str, data: &[u8]) -> Option<Unaddable> {
             encoding: encoding.to_string(),
             instead: format!("UTF-{width}"),
         })
+}
+
+/// Untracked paths git would refuse to add ([`refused_path`]) are left
+/// out and reported: no commit can hold them (hosts and `fsck --strict`
+/// reject it), and `git add -A` refuses the whole add over one of them.
+fn leave_out_refused_paths(
+    repo: &gix::Repository,
+    workdir: &std::path::Path,
+    found: Vec<Found>,
+    skipped: &mut Vec<Skip>,
+) -> Vec<Found> {
+    let protect = Protect::of(repo);
+    found
+        .into_iter()
+        .filter(|item| {
+            let Found::Untracked { path } = item else {
+                return true;
+            };
+            let Some(why) = refused(workdir, path.as_ref(), protect) else {
+                return true;
+            };
+            skipped.push(Skip {
+                path: path.to_str_lossy().into_owned(),
+                reason: "invalid-path",
+                detail: format!("git refuses this path ({why})"),
+            });
+            false
+        })
+        .collect()
+}
+
+/// [`refused_path`] for a work-tree path, looking at the file only when
+/// being a symlink matters (a `.gitmodules` symlink).
+fn refused(workdir: &std::path::Path, path: &BStr, protect: Protect) -> Option<String> {
+    refused_path(path, false, protect).or_else(|| {
+        let as_symlink = refused_path(path, true, protect)?;
+        let full = workdir.join(gix::path::from_bstr(path).ok()?);
+        std::fs::symlink_metadata(full)
+            .is_ok_and(|m| m.file_type().is_symlink())
+            .then_some(as_symlink)
+    })
+}
+
+/// Which of git's path protections are on: `core.protectNTFS` (on by
+/// default, on every platform) and `core.protectHFS` (on by default on
+/// macOS), as git's `verify_path` applies them.
+#[derive(Clone, Copy, Debug)]
+struct Protect {
+    ntfs: bool,
+    hfs: bool,
+}
+
+impl Protect {
+    fn of(repo: &gix::Repository) -> Protect {
+        let config = repo.config_snapshot();
+        Protect {
+            ntfs: config.boolean("core.protectNTFS").unwrap_or(true),
+            hfs: config
+                .boolean("core.protectHFS")
+                .unwrap_or(cfg!(target_os = "macos")),
+        }
+    }
+}
+
+/// Why git refuses to put `path` in its index ("invalid path"), if it does:
+/// a `.git` component in any spelling the file systems in `protect` take
+/// for `.git` (`.GIT`, `git~1`, `.git ` on NTFS, where a backslash also
+/// separates components; `.g\u{200c}it` on HFS+), a `.gitmodules` symlink,
+/// an empty, `.` or `..` component. The checks are gix's, applied where
+/// git's `verify_path` applies them.
+fn refused_path(path: &BStr, symlink: bool, protect: Protect) -> Option<String> {
+    use gix::validate::path::component::{Error as E, Mode, Options};
+    let options = Options {
+        protect_windows: false,
+        protect_hfs: protect.hfs,
+        protect_ntfs: protect.ntfs,
+    };
+    let ntfs_only = Options {
+        protect_windows: false,
+        protect_hfs: false,
+        protect_ntfs: true,
+    };
+    let mut components = path.split(|b| *b == b'/').peekable();
+    while let Some(component) = components.next() {
+        let mode = (symlink && components.peek().is_none()).then_some(Mode::Symlink);
+        if let Err(err) = gix::validate::path::component(component.as_bstr(), mode, options) {
+            return Some(err.to_string());
+        }
+        // On NTFS a backslash separates components too: git checks for
+        // `.git` after each one, whatever the platform.
+        if protect.ntfs && component.contains(&b'\\') {
+            for part in component.split(|b| *b == b'\\') {
+                if let Err(err @ (E::DotGitDir | E::SymlinkedGitModules)) =
+                    gix::validate::path::component(part.as_bstr(), mode, ntfs_only)
+                {
+                    return Some(err.to_string());
+                }
+            }
+        }
+    }
+    None
 }
 
 /// What kind of file git cannot add `path` is, for the message.
@@ -1407,19 +1804,21 @@ fn edit_base_tree(
         ensure_tree_exists(repo, base_tree)?;
         return Ok((base_tree, changes));
     }
-    let mut editor = repo
-        .edit_tree(base_tree)
-        .context("could not read the base tree")?;
-    // All removals first, then upserts: a file ↔ directory swap needs that order.
-    // Paths go in as bytes: a name that is not UTF-8 is recorded as git
-    // records it, not as U+FFFD.
-    for path in removals {
-        editor.remove(path)?;
-    }
-    for (path, kind, id) in upserts {
-        editor.upsert(path, *kind, *id)?;
-    }
-    let tree = editor.write().context("could not write the tree")?.detach();
+    let tree = crate::repo::retry_beside_gc(|| {
+        let mut editor = repo
+            .edit_tree(base_tree)
+            .context("could not read the base tree")?;
+        // All removals first, then upserts: a file ↔ directory swap needs
+        // that order. Paths go in as bytes: a name that is not UTF-8 is
+        // recorded as git records it, not as U+FFFD.
+        for path in removals {
+            editor.remove(path)?;
+        }
+        for (path, kind, id) in upserts {
+            editor.upsert(path, *kind, *id)?;
+        }
+        Ok(editor.write().context("could not write the tree")?.detach())
+    })?;
     ensure_tree_exists(repo, tree)?;
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((tree, changes))
@@ -1439,6 +1838,9 @@ fn diff_tree_index(
     index: &gix::index::State,
 ) -> anyhow::Result<Diff> {
     use gix::diff::index::ChangeRef;
+    if index.is_sparse() {
+        return diff_tree_sparse_index(repo, tree, index);
+    }
     // A real (empty) pathspec: without one, gix limits itself to the
     // current directory.
     let mut pathspec = repo.pathspec(
@@ -1487,6 +1889,91 @@ fn diff_tree_index(
     Ok(diff)
 }
 
+/// [`diff_tree_index`] for a sparse index (`index.sparse`), which gix
+/// cannot diff: its directory entries stand for whole subtrees, so the
+/// tree is read down to them and compared by id there, never below. The
+/// cost is that of the cone, as for git.
+fn diff_tree_sparse_index(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    index: &gix::index::State,
+) -> anyhow::Result<Diff> {
+    let sparse = sparse_dirs(index);
+    let mut in_tree = std::collections::HashMap::new();
+    flatten_tree(repo, tree, &mut BString::default(), &sparse, &mut in_tree)?;
+    let mut diff = Diff {
+        removals: Vec::new(),
+        upserts: Vec::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    for entry in index.entries() {
+        if entry.stage_raw() != 0 || entry.flags.contains(Flags::INTENT_TO_ADD) {
+            continue;
+        }
+        let path = index_path(entry, index);
+        let new = (kind_of(entry.mode), entry.id);
+        let old = in_tree.get(&path).copied();
+        seen.insert(path.clone());
+        if old != Some(new) {
+            diff.upserts.push((path, new.0, new.1, old.is_some()));
+        }
+    }
+    let mut removals: Vec<BString> = in_tree
+        .into_keys()
+        .filter(|path| !seen.contains(path))
+        .collect();
+    removals.sort();
+    diff.removals = removals;
+    Ok(diff)
+}
+
+/// An entry's path, without the `/` a sparse directory entry ends with.
+fn index_path(entry: &gix::index::Entry, index: &gix::index::State) -> BString {
+    let path = entry.path(index);
+    path.strip_suffix(b"/").unwrap_or(path).into()
+}
+
+/// The directories a sparse index holds as single entries, without their
+/// trailing `/`.
+pub(crate) fn sparse_dirs(index: &gix::index::State) -> std::collections::HashSet<BString> {
+    index
+        .entries()
+        .iter()
+        .filter(|e| e.mode == Mode::DIR)
+        .map(|e| index_path(e, index))
+        .collect()
+}
+
+/// Every entry of `tree` under `prefix`, by path, descending into
+/// subtrees except those in `stop` (recorded as trees).
+fn flatten_tree(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    prefix: &mut BString,
+    stop: &std::collections::HashSet<BString>,
+    out: &mut std::collections::HashMap<BString, (EntryKind, ObjectId)>,
+) -> anyhow::Result<()> {
+    let object = repo
+        .find_tree(tree)
+        .with_context(|| format!("could not read tree {tree}"))?;
+    for entry in object.iter() {
+        let entry = entry.with_context(|| format!("tree {tree} is damaged"))?;
+        let len = prefix.len();
+        if len > 0 {
+            prefix.push(b'/');
+        }
+        prefix.extend_from_slice(entry.filename());
+        let kind = entry.mode().kind();
+        if kind == EntryKind::Tree && !stop.contains(prefix) {
+            flatten_tree(repo, entry.oid().to_owned(), prefix, stop, out)?;
+        } else {
+            out.insert(prefix.clone(), (kind, entry.oid().to_owned()));
+        }
+        prefix.truncate(len);
+    }
+    Ok(())
+}
+
 /// What differs between `tree` and the work tree, as a checkpoint would
 /// record it, and the untracked files it would leave out (secrets, too
 /// large), without writing anything: for `status` and `doctor`.
@@ -1520,6 +2007,9 @@ pub fn changes_since(
     }
     let (found, unencodable) = scan_or_explain(repo, &index, &workdir, Refusals::Skip, interrupt)?;
     skipped.extend(unencodable);
+    let mut refused = Vec::new();
+    let found = leave_out_refused_paths(repo, &workdir, found, &mut refused);
+    skipped.extend(refused);
     for found in found {
         let (path, gone) = match found {
             Found::Changed { index: i } | Found::Submodule { index: i, .. } => {
@@ -1538,6 +2028,14 @@ pub fn changes_since(
                 } else {
                     kinds.insert(path, ChangeKind::Added);
                 }
+                continue;
+            }
+            Found::Unreadable { path } => {
+                skipped.push(Skip {
+                    path: path.to_str_lossy().into_owned(),
+                    reason: "unreadable",
+                    detail: "a directory that could not be read (permission denied)".into(),
+                });
                 continue;
             }
             Found::Stat { .. } => continue,
@@ -1569,7 +2067,7 @@ pub fn changes_since(
 /// gix treats the empty tree as always present; git's fsck does not.
 fn ensure_tree_exists(repo: &gix::Repository, tree: ObjectId) -> anyhow::Result<()> {
     if tree.is_empty_tree() {
-        repo.write_object(gix::objs::Tree::empty())?;
+        crate::repo::retry_beside_gc(|| Ok(repo.write_object(gix::objs::Tree::empty())?))?;
     }
     Ok(())
 }
@@ -1637,5 +2135,51 @@ mod tests {
         }
         assert!(starts_with_utf_bom(le16) && starts_with_utf_bom(be16));
         assert!(!starts_with_utf_bom(b"plain"));
+    }
+
+    /// The names git's verify_path refuses, per protection.
+    #[test]
+    fn refused_paths_follow_gits_protections() {
+        let ntfs = Protect {
+            ntfs: true,
+            hfs: false,
+        };
+        let hfs = Protect {
+            ntfs: false,
+            hfs: true,
+        };
+        let none = Protect {
+            ntfs: false,
+            hfs: false,
+        };
+        for path in [
+            ".git/x",
+            ".GIT/x",
+            "a/.Git/b",
+            ".git\\hooks\\post-checkout",
+            "a\\.git\\b",
+            "git~1/x",
+            ".git. /x",
+            ".git::$INDEX_ALLOCATION/x",
+            "a//b",
+            "a/../b",
+        ] {
+            assert!(refused_path(path.into(), false, ntfs).is_some(), "{path}");
+        }
+        for path in [
+            "a\\b",
+            ".gitignore",
+            ".github/workflows/ci.yml",
+            "git~2/x",
+            "x.git",
+            ".g\u{200c}it/x",
+        ] {
+            assert!(refused_path(path.into(), false, ntfs).is_none(), "{path}");
+        }
+        assert!(refused_path(".g\u{200c}it/x".into(), false, hfs).is_some());
+        assert!(refused_path(".git\\hooks\\x".into(), false, none).is_none());
+        assert!(refused_path(".GIT/x".into(), false, none).is_some());
+        assert!(refused_path(".gitmodules".into(), true, ntfs).is_some());
+        assert!(refused_path(".gitmodules".into(), false, ntfs).is_none());
     }
 }

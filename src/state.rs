@@ -18,8 +18,10 @@ pub struct Skipped {
     pub path: String,
     /// `secret`, `too-large`, `nested-repo`, `unsupported-type` (a FIFO,
     /// socket or device where a tracked file was), `bom-prohibited` (a
-    /// byte order mark its working-tree-encoding forbids) or `filter-failed`
-    /// (a required clean filter failed).
+    /// byte order mark its working-tree-encoding forbids), `filter-failed`
+    /// (a required clean filter failed), `invalid-path` (a name git
+    /// refuses, such as `.git\hooks\x`) or `unreadable` (a directory that
+    /// could not be read).
     pub reason: String,
 }
 

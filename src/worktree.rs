@@ -1005,11 +1005,12 @@ impl Plan {
 
         // 4. A cache-tree for the index: built from the result when the
         //    index was exactly `from`, else from the index itself.
+        let sparse = crate::snapshot::sparse_dirs(index);
         let cache_tree = match known {
-            Some(old) => crate::index_file::cache_tree(repo, self.result, Some(&old))?,
+            Some(old) => crate::index_file::cache_tree(repo, self.result, Some(&old), &sparse)?,
             None => {
                 let (tree, _) = crate::snapshot::write_tree(repo, index, self.result)?;
-                crate::index_file::cache_tree(repo, tree, None)?
+                crate::index_file::cache_tree(repo, tree, None, &sparse)?
             }
         };
         Ok(Done {

@@ -29,6 +29,18 @@ pub(crate) fn git_add_all_tree(repo: &Repo) -> Result<String, String> {
     let _ = fs::remove_file(&scratch);
     if dir.join("index").exists() {
         fs::copy(dir.join("index"), &scratch).expect("copy the index");
+        // With the index's own time stamp: git takes an entry no older
+        // than the index for "racily clean" and looks at its content; a
+        // copy stamped now would make git trust stat data the real index
+        // does not vouch for.
+        let modified = fs::metadata(dir.join("index"))
+            .and_then(|m| m.modified())
+            .expect("the index's mtime");
+        fs::File::options()
+            .write(true)
+            .open(&scratch)
+            .and_then(|f| f.set_modified(modified))
+            .expect("stamp the copy");
     }
     let run = |args: &[&str]| {
         repo.git_command()

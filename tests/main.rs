@@ -27,6 +27,9 @@ mod platforms;
 // Unix only: signals: SIGKILL, SIGINT and SIGTERM sent with kill.
 #[cfg(unix)]
 mod reliability;
+// Unix only: chmod, symlinks, umask.
+#[cfg(unix)]
+mod repo_shapes;
 mod restore;
 mod resume;
 mod state_cli;

@@ -57,6 +57,7 @@ const ATTEMPTS: usize = 3;
 /// Merge commits need an identity: call [`crate::repo::ensure_identity`]
 /// first.
 pub fn merge(repo: &gix::Repository, local_ref: &str, other_ref: &str) -> anyhow::Result<Merged> {
+    let _shared = crate::repo::shared_permissions(repo);
     let Some(other) = peel(repo, other_ref)? else {
         return Ok(Merged::UpToDate);
     };

@@ -12,6 +12,9 @@ pub mod merge;
 use anyhow::Context as _;
 use gix::ObjectId;
 
+/// How often [`Notes::write`] tries before it gives up.
+const WRITE_ATTEMPTS: u64 = 4;
+
 /// Access to one notes ref.
 pub struct Notes<'repo> {
     repo: &'repo gix::Repository,
@@ -62,33 +65,63 @@ impl<'repo> Notes<'repo> {
     /// The note attached to `id`, if any.
     pub fn read(&mut self, id: ObjectId) -> anyhow::Result<Option<Vec<u8>>> {
         let name = self.name.as_bstr().to_string();
-        let notes = self
-            .platform
-            .get(id)
-            .with_context(|| format!("could not read the notes in '{name}' for {id}"))?;
-        // One note (the usual case) needs no ranking, which parses it.
-        let chosen = if notes.len() > 1 {
-            notes
-                .into_iter()
-                .max_by_key(|note| merge::rank_of(&note.blob.data, note.blob.id))
-        } else {
-            notes.into_iter().next()
-        };
-        Ok(chosen.map(|note| note.blob.data.clone()))
+        // gc's repack may make one lookup miss (see retry_beside_gc).
+        let platform = &mut self.platform;
+        crate::repo::retry_beside_gc(|| {
+            let notes = platform.get(id)?;
+            // One note (the usual case) needs no ranking, which parses it.
+            let chosen = if notes.len() > 1 {
+                notes
+                    .into_iter()
+                    .max_by_key(|note| merge::rank_of(&note.blob.data, note.blob.id))
+            } else {
+                notes.into_iter().next()
+            };
+            Ok(chosen.map(|note| note.blob.data.clone()))
+        })
+        .with_context(|| format!("could not read the notes in '{name}' for {id}"))
     }
 
     /// Attach `text` to `id`, replacing any note it had. The notes ref moves
     /// with compare-and-swap, so a concurrent writer makes this fail rather
     /// than lose a note.
+    ///
+    /// A `git gc` running alongside can make one attempt fail: its
+    /// `pack-refs` may leave us reading a stale tip (the swap then fails),
+    /// its `prune` may remove an object directory between its creation and
+    /// our object's arrival in it. The edit is "this commit's note is
+    /// `text`", right on any tip, so it is made again from the current tip,
+    /// and read back to be sure it landed.
     pub fn write(&mut self, id: ObjectId, text: &str, message: &str) -> anyhow::Result<()> {
         let name = self.name.clone();
-        self.repo
-            .notes()?
-            .with_commit_message(message)
-            .replace_at_ref(name.as_ref(), id, text.as_bytes())
-            .with_context(|| format!("could not write the note for {id} to '{name}'"))?;
-        // The reading platform caches the old notes tree: start afresh.
-        *self = Notes::open(self.repo, &name.as_bstr().to_string())?;
-        Ok(())
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            crate::repo::refresh_packed_refs(self.repo);
+            let written = self
+                .repo
+                .notes()
+                .map_err(anyhow::Error::from)
+                .and_then(|notes| {
+                    notes
+                        .with_commit_message(message)
+                        .replace_at_ref(name.as_ref(), id, text.as_bytes())
+                        .map_err(anyhow::Error::from)
+                })
+                .with_context(|| format!("could not write the note for {id} to '{name}'"));
+            // The reading platform caches the old notes tree: start afresh.
+            *self = Notes::open(self.repo, &name.as_bstr().to_string())?;
+            let landed = written.and_then(|_| match self.read(id)? {
+                Some(note) if note == text.as_bytes() => Ok(()),
+                _ => Err(anyhow::anyhow!(
+                    "the note for {id} is not in '{name}' after it was written"
+                )),
+            });
+            match landed {
+                Ok(()) => return Ok(()),
+                Err(err) if attempt >= WRITE_ATTEMPTS => return Err(err),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(10 * attempt)),
+            }
+        }
     }
 }

@@ -386,7 +386,20 @@ pub fn fetch_with(
     } else {
         Merged::UpToDate
     };
-    let transcripts = fetch_transcripts(&git, config, &remote);
+    let tips = |repo: &gix::Repository| -> Vec<(String, gix::ObjectId)> {
+        crate::transcripts::list(repo)
+            .map(|list| list.into_iter().map(|e| (e.reference, e.tip)).collect())
+            .unwrap_or_default()
+    };
+    let before = tips(repo);
+    let mut transcripts = fetch_transcripts(&git, config, &remote);
+    if let TranscriptSync::Done { count, .. } = &mut transcripts {
+        // What the fetch brought: new chains, or chains that grew.
+        *count = tips(repo)
+            .iter()
+            .filter(|tip| !before.contains(tip))
+            .count();
+    }
     Ok(FetchReport {
         remote,
         notes_ref,

@@ -258,9 +258,12 @@ fn stored_pushed_and_resumed_natively_in_a_fresh_clone_with_another_home() {
     b.git(&["config", "session.transcripts", "true"]);
     let fetched = b.session_ok(&["fetch"]);
     assert!(
-        fetched.contains("fetched the stored transcripts of 'origin'"),
+        fetched.contains("fetched 1 stored transcript(s) from 'origin'"),
         "{fetched}"
     );
+    // Again: nothing new, so nothing is claimed.
+    let again = b.session_ok(&["fetch"]);
+    assert!(!again.contains("stored transcript"), "{again}");
     let out = b.session_ok(&["resume", "--native"]);
     let target = b
         .home

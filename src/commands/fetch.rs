@@ -30,9 +30,11 @@ pub fn run(args: Args, cwd: &Path, io: &mut Io<'_>) -> anyhow::Result<()> {
     let report = crate::sync::fetch(&mut repo, &config, args.remote.as_deref())?;
     io.warn(&report.warnings)?;
     match &report.transcripts {
-        TranscriptSync::Done { remote, .. } => {
-            writeln!(io.out, "fetched the stored transcripts of '{remote}'")?
-        }
+        TranscriptSync::Done { remote, count } if *count > 0 => writeln!(
+            io.out,
+            "fetched {count} stored transcript(s) from '{remote}'"
+        )?,
+        TranscriptSync::Done { .. } => {}
         TranscriptSync::Failed { remote, reason } => io.warn(&[format!(
             "could not fetch every stored transcript of '{remote}' ({reason})"
         )])?,

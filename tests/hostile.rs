@@ -515,52 +515,51 @@ fn huge_tracked_file_is_committed_streaming() {
 // ---------------------------------------------------------------------------
 // Unwritable repositories
 
-/// Run `git-session ARGS` as an unprivileged user when this process is root
-/// (whom file permissions do not stop); the sandbox is handed over first.
-fn session_unprivileged(sb: &Sandbox, repo: &Repo, args: &[&str]) -> Output {
-    let root = is_root();
-    let mut cmd = if root {
-        let chown = Command::new("chown")
-            .args(["-R", "65534:65534"])
-            .arg(sb.dir.path())
-            .output()
-            .expect("run chown");
-        assert!(chown.status.success(), "{}", text(&chown));
-        let mut c = Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--",
-            BIN,
-        ]);
-        c
-    } else {
-        Command::new(BIN)
-    };
-    isolate(&mut cmd, &repo.home);
-    let out = cmd
-        .current_dir(&repo.path)
-        .args(args)
-        .output()
-        .expect("run git-session");
-    if root {
-        let chown = Command::new("chown")
-            .args(["-R", "0:0"])
-            .arg(sb.dir.path())
-            .output()
-            .expect("run chown");
-        assert!(chown.status.success(), "{}", text(&chown));
-    }
-    out
-}
-
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
+}
+
+/// Run `program ARGS` in `repo` as an unprivileged user when this process
+/// is root (whom permissions do not stop): the sandbox is handed over for
+/// the run and taken back after.
+pub fn run_unprivileged(sb: &Sandbox, repo: &Repo, program: &str, args: &[&str]) -> Output {
+    let root = is_root();
+    let chown = |owner: &str| {
+        let out = Command::new("chown")
+            .args(["-R", owner])
+            .arg(sb.dir.path())
+            .output()
+            .expect("run chown");
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    let mut cmd = if root {
+        chown("65534:65534");
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            program,
+        ]);
+        c
+    } else {
+        Command::new(program)
+    };
+    isolate(&mut cmd, &repo.home);
+    let out = cmd
+        .current_dir(&repo.path)
+        .args(args)
+        .output()
+        .expect("run unprivileged");
+    if root {
+        chown("0:0");
+    }
+    out
 }
 
 fn chmod_tree(path: &Path, writable: bool) {
@@ -594,7 +593,7 @@ fn read_only_object_database_fails_cleanly() {
     let work_tree = snapshot_work_tree(&repo.path);
     let objects = git_dir(&repo).join("objects");
     chmod_tree(&objects, false);
-    let out = session_unprivileged(&sb, &repo, &["checkpoint", "-m", "x"]);
+    let out = run_unprivileged(&sb, &repo, BIN, &["checkpoint", "-m", "x"]);
     chmod_tree(&objects, true);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");

@@ -6,10 +6,12 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::hostile::{assert_tree_matches_git, checkpoint_ok, git_add_all_tree, git_dir, ls_tree};
+use crate::hostile::{
+    assert_tree_matches_git, checkpoint_ok, git_add_all_tree, git_dir, ls_tree, run_unprivileged,
+};
 use crate::support::{isolate, text, Repo, Sandbox, BIN};
 
 /// `git add -A -- . ':(exclude)X'…` then `git write-tree`, on a copy of the
@@ -593,53 +595,6 @@ fn precompose_unicode_keeps_nfd_names() {
 
 // ---------------------------------------------------------------------------
 // Permissions
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// Run `program ARGS` in `repo` as an unprivileged user when this process
-/// is root (whom permissions do not stop): the sandbox is handed over for
-/// the run and taken back after.
-fn run_unprivileged(sb: &Sandbox, repo: &Repo, program: &str, args: &[&str]) -> Output {
-    let root = is_root();
-    let chown = |owner: &str| {
-        let out = Command::new("chown")
-            .args(["-R", owner])
-            .arg(sb.dir.path())
-            .output()
-            .expect("run chown");
-        assert!(out.status.success(), "{}", text(&out));
-    };
-    let mut cmd = if root {
-        chown("65534:65534");
-        let mut c = Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--",
-            program,
-        ]);
-        c
-    } else {
-        Command::new(program)
-    };
-    isolate(&mut cmd, &repo.home);
-    let out = cmd
-        .current_dir(&repo.path)
-        .args(args)
-        .output()
-        .expect("run unprivileged");
-    if root {
-        chown("0:0");
-    }
-    out
-}
 
 /// One directory the user may not read (mode 000), untracked, and another
 /// holding a tracked file: `git add -A` warns and commits the rest; so

@@ -71,4 +71,5 @@ pub mod sync;
 pub mod terminal;
 pub mod time;
 pub mod transcripts;
+pub mod untracked;
 pub mod worktree;

@@ -520,6 +520,31 @@ impl Shared {
     }
 }
 
+/// Give the file at `path`, just created in the git dir by a thread that
+/// may not widen the process umask (see [`SharedPermissions`]), the
+/// permissions `core.sharedRepository` asks for, as git's
+/// adjust_shared_perm does for a file it wrote.
+pub fn share_file(repo: &gix::Repository, path: &Path) -> std::io::Result<()> {
+    let shared = repo
+        .config_snapshot()
+        .string("core.sharedRepository")
+        .and_then(|value| Shared::parse(value.to_str_lossy().trim()));
+    #[cfg(unix)]
+    if let Some(shared) = shared {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+        let wanted = match shared {
+            Shared::Group => mode | (mode & 0o600) >> 3,
+            Shared::All => mode | (mode & 0o600) >> 3 | (mode & 0o400) >> 6,
+            Shared::Exact(exact) => exact & 0o666,
+        };
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(wanted))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (shared, path);
+    Ok(())
+}
+
 /// While alive, what git-session creates in the repository (objects, refs,
 /// reflogs, the index, its own files) gets the permissions
 /// `core.sharedRepository` asks for, as git's own writes do: the process

@@ -745,7 +745,35 @@ fn scan_except(
             .map(drop)
             .map_err(anyhow::Error::from)
         };
-    if let Err(err) = status(Some(dirwalk), &[], &mut collect) {
+    // Where our own walk applies, it runs beside the scan of tracked files,
+    // with its cache of unchanged directories; on any error the full scan
+    // below runs instead and says what went wrong.
+    let mut done = false;
+    if crate::untracked::applies(repo, index) {
+        let walker_repo = repo.clone();
+        let (tracked, untracked) = std::thread::scope(|scope| {
+            let walker =
+                scope.spawn(move || crate::untracked::walk(&walker_repo, index, interrupt));
+            let tracked = status(None, &[], &mut collect);
+            (tracked, walker.join())
+        });
+        match (tracked, untracked) {
+            (Ok(()), Ok(Ok(Some((paths, stats))))) => {
+                // Said here, not in the walker's thread: the caller may
+                // hold stderr's lock.
+                if std::env::var_os("GIT_SESSION_DEBUG_UNTRACKED").is_some() {
+                    eprintln!("{}", stats.describe(paths.len()));
+                }
+                collect
+                    .found
+                    .extend(paths.into_iter().map(|path| Found::Untracked { path }));
+                done = true;
+            }
+            _ => collect.found.clear(),
+        }
+    }
+    if done {
+    } else if let Err(err) = status(Some(dirwalk), &[], &mut collect) {
         // A directory we may not read or enter fails gix's whole scan,
         // where git warns and goes on. Then the tracked files are scanned
         // again without such directories, and the walk for untracked ones

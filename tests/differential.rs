@@ -472,14 +472,14 @@ impl Twins {
     }
 
     /// Apply a file-system operation to both copies.
-    fn fs(&mut self, desc: String, op: impl Fn(&Path)) {
+    pub(crate) fn fs(&mut self, desc: String, op: impl Fn(&Path)) {
         op(&self.a.path);
         op(&self.b.path);
         self.log.push(desc);
     }
 
     /// Run git in both copies; it must succeed.
-    fn git(&mut self, args: &[&str]) {
+    pub(crate) fn git(&mut self, args: &[&str]) {
         self.a.git(args);
         self.b.git(args);
         self.log.push(format!("git {args:?}"));
@@ -548,7 +548,7 @@ impl Twins {
         (!exists(&self.a.path, &path)).then_some(path)
     }
 
-    fn write(&mut self, rel: &str, bytes: Vec<u8>) {
+    pub(crate) fn write(&mut self, rel: &str, bytes: Vec<u8>) {
         self.fs(format!("write {rel:?} ({} bytes)", bytes.len()), |root| {
             write_file(root, rel, &bytes)
         });
@@ -977,6 +977,16 @@ fn tree_difference(a: &Repo, b: &Repo) -> String {
 /// Run the checkpoint in copy A and `git add -A && git commit` in copy B,
 /// both from `cwd` (relative to the work-tree root), and compare.
 fn checkpoint_matches_git(t: &Twins, cwd: &str) {
+    checkpoint_matches_git_with(t, cwd, &[]);
+}
+
+/// [`checkpoint_matches_git`], the checkpoint run with `env` added; its
+/// output.
+pub(crate) fn checkpoint_matches_git_with(
+    t: &Twins,
+    cwd: &str,
+    env: &[(&str, &str)],
+) -> std::process::Output {
     let (a, b) = (&t.a, &t.b);
     let ctx = t.context();
     let prev = head(a);
@@ -989,7 +999,12 @@ fn checkpoint_matches_git(t: &Twins, cwd: &str) {
     let branches_before = a.git(&["for-each-ref", "refs/heads"]);
     let before = snapshot_work_tree(&a.path);
 
-    let out = at(a, cwd).session(&["checkpoint", "-m", "x"]);
+    let out = at(a, cwd)
+        .session_command()
+        .args(["checkpoint", "-m", "x"])
+        .envs(env.iter().copied())
+        .output()
+        .expect("run git-session");
     assert!(
         out.status.success(),
         "checkpoint failed (status {:?}):\n{}\n{ctx}",
@@ -1065,6 +1080,7 @@ fn checkpoint_matches_git(t: &Twins, cwd: &str) {
             "a detached checkpoint moved a branch; {ctx}"
         );
     }
+    out
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -1078,7 +1094,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Run `case` for every seed, then fail listing every failing seed.
-fn for_seeds(seeds: impl IntoIterator<Item = u64>, case: impl Fn(u64)) {
+pub(crate) fn for_seeds(seeds: impl IntoIterator<Item = u64>, case: impl Fn(u64)) {
     let mut failures = Vec::new();
     for seed in seeds {
         if let Err(p) = panic::catch_unwind(AssertUnwindSafe(|| case(seed))) {

@@ -43,4 +43,6 @@ mod transcripts;
 mod trust;
 // Unix only: symlinks and exec bits, and the hostile helpers.
 #[cfg(unix)]
+#[cfg(unix)]
+mod untracked_cache;
 mod unusual;

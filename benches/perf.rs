@@ -405,7 +405,40 @@ fn main() {
             theirs: Some(("git status --porcelain".into(), theirs)),
         });
 
-        // 3. resume at 20 and 2000 checkpoints.
+        // 2b. both again without the untracked cache (gix's own walk of
+        // every directory), to show what the cache buys.
+        let off =
+            "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=session.untrackedCache GIT_CONFIG_VALUE_0=false";
+        let (ours, theirs) = alternate(
+            options.runs,
+            &home,
+            (&ours_dir, &format!("{off} {bin} checkpoint -q -m x")),
+            (&git_dir, git_seq),
+            |round| {
+                touch_files(&ours_dir, 1000 + round);
+                touch_files(&git_dir, 1000 + round);
+            },
+        );
+        rows.push(Row {
+            what: format!("checkpoint, 10 modified + 5 new, {files} files, cache off"),
+            ours,
+            theirs: Some(("git add -A && git commit && git notes add".into(), theirs)),
+        });
+        let (ours, theirs) = alternate(
+            options.runs,
+            &home,
+            (&ours_dir, &format!("{off} {bin} checkpoint -q")),
+            (&ours_dir, "git status --porcelain"),
+            |_| {},
+        );
+        rows.push(Row {
+            what: format!("idle checkpoint (nothing changed), {files} files, cache off"),
+            ours,
+            theirs: Some(("git status --porcelain".into(), theirs)),
+        });
+
+        // 3. resume at 20 and 2000 checkpoints: a few ms each, so three
+        // times the runs, for a stable ratio.
         let history_sizes: &[usize] = if options.small {
             &[20, 200]
         } else {
@@ -418,7 +451,7 @@ fn main() {
         }
         for &n in history_sizes {
             let (ours, theirs) = alternate(
-                options.runs,
+                options.runs * 3,
                 &home,
                 (&resume_dir, &format!("{bin} resume h{n}")),
                 (&resume_dir, &format!("git log -1 --notes=session h{n}")),

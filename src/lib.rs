@@ -8,8 +8,9 @@
 //! - [`repo`]: opening the repository, refusals, identity; [`lock`]: the
 //!   locks a checkpoint holds, and clearing those a dead run left.
 //! - [`snapshot`]: work tree → tree with `git add -A` semantics, and the
-//!   index; [`index_file`] writes the index as git does; [`secrets`]: the
-//!   untracked files it never commits.
+//!   index; [`untracked`]: its walk for untracked files, with a cache of
+//!   unchanged directories; [`index_file`] writes the index as git does;
+//!   [`secrets`]: the untracked files it never commits.
 //! - [`notes`]: the only module that reads or writes git notes, and
 //!   [`notes::merge`], a remote's notes merged into the local ones.
 //! - [`history`]: the first-parent walk that finds checkpoints.

@@ -115,9 +115,12 @@ pub fn walk_with_margin(
     let cache_path = cache_path(repo);
     let globals = globals(repo, workdir)?;
     let mut stats = Stats::default();
-    let old = match std::fs::read(&cache_path) {
-        Ok(bytes) => decode(&bytes, globals),
-        Err(_) => None,
+    // Only a regular file: never read through a symbolic link.
+    let old = match std::fs::symlink_metadata(&cache_path) {
+        Ok(meta) if meta.is_file() => std::fs::read(&cache_path)
+            .ok()
+            .and_then(|bytes| decode(&bytes, globals)),
+        _ => None,
     };
     stats.cold = old.is_none();
     let old = old.unwrap_or_default();
@@ -861,5 +864,115 @@ impl<'a> Reader<'a> {
             dev: self.u64()?,
             size: self.u64()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(path: &str, ignore: Ignore) -> Record {
+        Record {
+            path: path.into(),
+            stat: StatData {
+                mtime: 1_700_000_000_123_456_789,
+                ctime: -5,
+                ino: 42,
+                dev: 7,
+                size: 4096,
+            },
+            trusted: path.len().is_multiple_of(2),
+            tracked: 0xdead_beef,
+            ignore,
+            untracked: vec![("new.txt".into(), false), ("vendor".into(), true)],
+            children: vec!["sub".into()],
+        }
+    }
+
+    /// What was written reads back, and no damaged, cut or foreign copy of
+    /// it reads at all.
+    #[test]
+    fn the_cache_reads_back_and_nothing_damaged_does() {
+        let records = vec![
+            record("", Ignore::Absent),
+            record(
+                "src",
+                Ignore::File {
+                    stat: StatData::default(),
+                    digest: 99,
+                    trusted: true,
+                },
+            ),
+            record("src/sub", Ignore::Other),
+        ];
+        let bytes = encode(&records, 1234);
+        let back = decode(&bytes, 1234).expect("decodes");
+        assert_eq!(back.len(), records.len());
+        for r in &records {
+            assert_eq!(back.get(&r.path), Some(r));
+        }
+        assert!(decode(&bytes, 1235).is_none(), "other globals");
+        for i in 0..bytes.len() {
+            for bit in [0x01, 0x80] {
+                let mut damaged = bytes.clone();
+                damaged[i] ^= bit;
+                assert!(decode(&damaged, 1234).is_none(), "byte {i} flipped");
+            }
+        }
+        for n in 0..bytes.len() {
+            assert!(decode(&bytes[..n], 1234).is_none(), "cut at {n}");
+        }
+    }
+
+    fn index(paths: &[&str]) -> gix::index::State {
+        let mut state = gix::index::State::new(gix::hash::Kind::Sha1);
+        for path in paths {
+            state.dangerously_push_entry(
+                gix::index::entry::Stat::default(),
+                gix::ObjectId::null(gix::hash::Kind::Sha1),
+                gix::index::entry::Flags::empty(),
+                gix::index::entry::Mode::FILE,
+                BStr::new(path),
+            );
+        }
+        state.sort_entries();
+        state
+    }
+
+    /// Each directory's digest changes when, and only when, the entries
+    /// directly in it change (a file, or a subdirectory that has any).
+    #[test]
+    fn tracked_digests_follow_each_directory_alone() {
+        let base = [
+            "a.txt",
+            "src-x/y.txt",
+            "src/deep/z.rs",
+            "src/x.rs",
+            "src/y.rs",
+            "tests/t.rs",
+        ];
+        let before = index(&base);
+        let before = tracked_dirs(&before).expect("no skip-worktree");
+        let mut keys: Vec<&str> = before.keys().map(|k| k.to_str().expect("utf-8")).collect();
+        keys.sort();
+        assert_eq!(keys, ["", "src", "src-x", "src/deep", "tests"]);
+
+        let deeper = index(&[&base[..], &["src/deep/w.rs"]].concat());
+        let deeper = tracked_dirs(&deeper).expect("digests");
+        for dir in ["", "src", "src-x", "tests"] {
+            assert_eq!(before[BStr::new(dir)], deeper[BStr::new(dir)], "{dir:?}");
+        }
+        assert_ne!(before[BStr::new("src/deep")], deeper[BStr::new("src/deep")]);
+
+        let new_dir = index(&[&base[..], &["src/new/q.rs"]].concat());
+        let new_dir = tracked_dirs(&new_dir).expect("digests");
+        assert_ne!(before[BStr::new("src")], new_dir[BStr::new("src")]);
+        assert_eq!(before[BStr::new("")], new_dir[BStr::new("")]);
+        assert!(new_dir.contains_key(BStr::new("src/new")));
+
+        let fewer = index(&base[1..]);
+        let fewer = tracked_dirs(&fewer).expect("digests");
+        assert_ne!(before[BStr::new("")], fewer[BStr::new("")]);
+        assert_eq!(before[BStr::new("src")], fewer[BStr::new("src")]);
     }
 }

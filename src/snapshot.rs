@@ -751,14 +751,24 @@ fn scan_except(
     let mut done = false;
     if crate::untracked::applies(repo, index) {
         let walker_repo = repo.clone();
+        // A thread that cannot be started (a process limit) or that
+        // panicked is one more reason for the full scan.
         let (tracked, untracked) = std::thread::scope(|scope| {
-            let walker =
-                scope.spawn(move || crate::untracked::walk(&walker_repo, index, interrupt));
-            let tracked = status(None, &[], &mut collect);
-            (tracked, walker.join())
+            let walker = std::thread::Builder::new()
+                .name("untracked".into())
+                .spawn_scoped(scope, move || {
+                    crate::untracked::walk(&walker_repo, index, interrupt)
+                });
+            match walker {
+                Ok(walker) => {
+                    let tracked = status(None, &[], &mut collect);
+                    (tracked, walker.join().ok())
+                }
+                Err(_) => (Ok(()), None),
+            }
         });
         match (tracked, untracked) {
-            (Ok(()), Ok(Ok(Some((paths, stats))))) => {
+            (Ok(()), Some(Ok(Some((paths, stats))))) => {
                 // Said here, not in the walker's thread: the caller may
                 // hold stderr's lock.
                 if std::env::var_os("GIT_SESSION_DEBUG_UNTRACKED").is_some() {

@@ -493,6 +493,13 @@ enum Shared {
 }
 
 impl Shared {
+    /// What this repository's `core.sharedRepository` asks for.
+    fn of(repo: &gix::Repository) -> Option<Shared> {
+        repo.config_snapshot()
+            .string("core.sharedRepository")
+            .and_then(|value| Shared::parse(value.to_str_lossy().trim()))
+    }
+
     /// `None` for `umask`, `false`, `0` and values git would refuse.
     fn parse(value: &str) -> Option<Shared> {
         match value.to_ascii_lowercase().as_str() {
@@ -525,10 +532,7 @@ impl Shared {
 /// permissions `core.sharedRepository` asks for, as git's
 /// adjust_shared_perm does for a file it wrote.
 pub fn share_file(repo: &gix::Repository, path: &Path) -> std::io::Result<()> {
-    let shared = repo
-        .config_snapshot()
-        .string("core.sharedRepository")
-        .and_then(|value| Shared::parse(value.to_str_lossy().trim()));
+    let shared = Shared::of(repo);
     #[cfg(unix)]
     if let Some(shared) = shared {
         use std::os::unix::fs::PermissionsExt as _;
@@ -559,10 +563,7 @@ pub struct SharedPermissions {
 /// See [`SharedPermissions`]; a no-op where the setting is absent or
 /// `umask`.
 pub fn shared_permissions(repo: &gix::Repository) -> SharedPermissions {
-    let shared = repo
-        .config_snapshot()
-        .string("core.sharedRepository")
-        .and_then(|value| Shared::parse(value.to_str_lossy().trim()));
+    let shared = Shared::of(repo);
     #[cfg(unix)]
     {
         use rustix::fs::Mode;

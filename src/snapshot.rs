@@ -748,42 +748,16 @@ fn scan_except(
     // Where our own walk applies, it runs beside the scan of tracked files,
     // with its cache of unchanged directories; on any error the full scan
     // below runs instead and says what went wrong.
-    let mut done = false;
-    if crate::untracked::applies(repo, index) {
-        let walker_repo = repo.clone();
-        // A thread that cannot be started (a process limit) or that
-        // panicked is one more reason for the full scan.
-        let (tracked, untracked) = std::thread::scope(|scope| {
-            let walker = std::thread::Builder::new()
-                .name("untracked".into())
-                .spawn_scoped(scope, move || {
-                    crate::untracked::walk(&walker_repo, index, interrupt)
-                });
-            match walker {
-                Ok(walker) => {
-                    let tracked = status(None, &[], &mut collect);
-                    (tracked, walker.join().ok())
-                }
-                Err(_) => (Ok(()), None),
-            }
+    let beside = crate::untracked::applies(repo, index)
+        && scan_beside(repo, index, interrupt, &mut collect, |collect| {
+            status(None, &[], collect)
         });
-        match (tracked, untracked) {
-            (Ok(()), Some(Ok(Some((paths, stats))))) => {
-                // Said here, not in the walker's thread: the caller may
-                // hold stderr's lock.
-                if std::env::var_os("GIT_SESSION_DEBUG_UNTRACKED").is_some() {
-                    eprintln!("{}", stats.describe(paths.len()));
-                }
-                collect
-                    .found
-                    .extend(paths.into_iter().map(|path| Found::Untracked { path }));
-                done = true;
-            }
-            _ => collect.found.clear(),
-        }
-    }
-    if done {
-    } else if let Err(err) = status(Some(dirwalk), &[], &mut collect) {
+    let scanned = if beside {
+        Ok(())
+    } else {
+        status(Some(dirwalk), &[], &mut collect)
+    };
+    if let Err(err) = scanned {
         // A directory we may not read or enter fails gix's whole scan,
         // where git warns and goes on. Then the tracked files are scanned
         // again without such directories, and the walk for untracked ones
@@ -834,6 +808,49 @@ fn scan_except(
         _ => true,
     });
     Ok(found)
+}
+
+/// `tracked_only` (the scan of tracked files) with our own walk for
+/// untracked ones beside it on a second thread (see [`crate::untracked`]);
+/// `false`, with nothing collected, where that walk could not be used and
+/// the full scan must run. A thread that cannot be started (a process
+/// limit) or that panicked is one more reason for the full scan.
+fn scan_beside(
+    repo: &gix::Repository,
+    index: &gix::index::File,
+    interrupt: &AtomicBool,
+    collect: &mut Collect,
+    tracked_only: impl FnOnce(&mut Collect) -> anyhow::Result<()>,
+) -> bool {
+    let walker_repo = repo.clone();
+    let (tracked, untracked) = std::thread::scope(|scope| {
+        let walker = std::thread::Builder::new()
+            .name("untracked".into())
+            .spawn_scoped(scope, move || {
+                crate::untracked::walk(&walker_repo, index, interrupt)
+            });
+        match walker {
+            Ok(walker) => (tracked_only(collect), walker.join().ok()),
+            Err(_) => (Ok(()), None),
+        }
+    });
+    match (tracked, untracked) {
+        (Ok(()), Some(Ok(Some((paths, stats))))) => {
+            // Said here, not in the walker's thread: the caller may hold
+            // stderr's lock.
+            if std::env::var_os("GIT_SESSION_DEBUG_UNTRACKED").is_some() {
+                eprintln!("{}", stats.describe(paths.len()));
+            }
+            collect
+                .found
+                .extend(paths.into_iter().map(|path| Found::Untracked { path }));
+            true
+        }
+        _ => {
+            collect.found.clear();
+            false
+        }
+    }
 }
 
 /// The walk for untracked files, passing over the directories that could

@@ -55,20 +55,6 @@ pub struct Stats {
     pub written: bool,
 }
 
-/// The untracked paths of the work tree (files, symlinks, special files
-/// and nested repositories, `/`-separated, relative) and what the walk
-/// did, or `None` where this walk does not apply (see the module
-/// documentation) and gix's walk must be used. An error (a directory that
-/// cannot be listed, say) means the same: the caller's full scan handles
-/// it.
-pub fn walk(
-    repo: &gix::Repository,
-    index: &gix::index::State,
-    interrupt: &AtomicBool,
-) -> anyhow::Result<Option<(Vec<BString>, Stats)>> {
-    walk_with_margin(repo, index, interrupt, racy_margin())
-}
-
 impl Stats {
     /// The line `GIT_SESSION_DEBUG_UNTRACKED` prints.
     pub fn describe(&self, found: usize) -> String {
@@ -96,16 +82,16 @@ fn racy_margin() -> i128 {
     i128::from(secs) * 1_000_000_000
 }
 
-/// [`walk`], with the racy margin given, and what it did.
-pub fn walk_with_margin(
+/// The untracked paths of the work tree (files, symlinks, special files
+/// and nested repositories, `/`-separated, relative) and what the walk
+/// did. Call it only where [`applies`] says so; `None` still means gix's
+/// walk must be used, and so does an error (a directory that cannot be
+/// listed, say): the caller's full scan handles it.
+pub fn walk(
     repo: &gix::Repository,
     index: &gix::index::State,
     interrupt: &AtomicBool,
-    margin: i128,
 ) -> anyhow::Result<Option<(Vec<BString>, Stats)>> {
-    if !applies(repo, index) {
-        return Ok(None);
-    }
     let Some(workdir) = repo.workdir() else {
         return Ok(None);
     };
@@ -145,7 +131,7 @@ pub fn walk_with_margin(
         old,
         new: Vec::new(),
         found: Vec::new(),
-        trusted_before: now - margin,
+        trusted_before: now - racy_margin(),
         stats,
         interrupt,
     };
@@ -382,11 +368,12 @@ enum Ignore {
 }
 
 impl Ignore {
-    /// What decides the rules: the content, not when it was written.
-    fn rules(&self) -> Option<u64> {
+    /// What decides the rules: the content, not when it was written
+    /// (`Some(None)` for no file; `None` when they cannot be known).
+    fn rules(&self) -> Option<Option<u64>> {
         match self {
-            Ignore::Absent => Some(0),
-            Ignore::File { digest, .. } => Some(digest ^ 1),
+            Ignore::Absent => Some(None),
+            Ignore::File { digest, .. } => Some(Some(*digest)),
             Ignore::Other => None,
         }
     }
@@ -447,26 +434,24 @@ impl Walker<'_> {
         if self.interrupt.load(Ordering::Relaxed) {
             anyhow::bail!("interrupted");
         }
-        let old = self.old.remove(&rela);
-        if let Some(old) = old.as_ref().filter(|_| !rules_changed) {
-            if let Some((ignore, children)) = self.reusable(old, meta)? {
-                self.stats.reused += 1;
-                if ignore != old.ignore {
-                    self.dirty = true;
-                }
-                for (name, _) in &old.untracked {
-                    self.found.push(join(&rela, name));
-                }
-                let mut record = old.clone();
-                record.ignore = ignore;
-                self.new.push(record);
-                for (child, meta) in children {
-                    self.visit(child, &meta, false)?;
-                }
-                return Ok(());
-            }
+        // With the rules from above changed, the old listing is no use.
+        let old = self.old.remove(&rela).filter(|_| !rules_changed);
+        let Some(old) = old else {
+            return self.read(rela, meta, rules_changed, None);
+        };
+        let Some((ignore, children)) = self.reusable(&old, meta)? else {
+            return self.read(rela, meta, rules_changed, Some(old));
+        };
+        self.stats.reused += 1;
+        self.dirty |= ignore != old.ignore;
+        for (name, _) in &old.untracked {
+            self.found.push(join(&rela, name));
         }
-        self.read(rela, meta, rules_changed, old)
+        self.new.push(Record { ignore, ..old });
+        for (child, meta) in children {
+            self.visit(child, &meta, false)?;
+        }
+        Ok(())
     }
 
     /// The `.gitignore` and the subdirectories (with their lstat) when the
@@ -570,18 +555,19 @@ impl Walker<'_> {
             }
             let path = join(&rela, &name);
             let disk_dir = kind.is_dir();
-            let index_kind = match self.index.entry_by_path(path.as_ref()) {
+            // Tracked: an index entry of the same kind (a submodule counts
+            // as a directory, and is not entered), or a directory the index
+            // has entries under.
+            let entry = self.index.entry_by_path(path.as_ref());
+            let index_dir = match entry {
                 Some(entry) => Some(entry.mode.is_submodule()),
                 None => self.tracked.contains_key(path.as_bstr()).then_some(true),
             };
-            if let Some(index_dir) = index_kind {
-                if index_dir == disk_dir {
-                    let submodule = self.index.entry_by_path(path.as_ref()).is_some();
-                    if disk_dir && !submodule {
-                        children.push(name);
-                    }
-                    continue;
+            if index_dir == Some(disk_dir) {
+                if disk_dir && entry.is_none() {
+                    children.push(name);
                 }
+                continue;
             }
             let mode = if disk_dir {
                 gix::index::entry::Mode::DIR
@@ -612,18 +598,8 @@ impl Walker<'_> {
         }
         let trusted = stat.mtime < self.trusted_before && ignore.rules().is_some();
         let tracked = self.tracked.get(rela.as_bstr()).copied().unwrap_or(0);
-        let kids: Vec<BString> = children.clone();
-        self.new.push(Record {
-            path: rela.clone(),
-            stat,
-            trusted,
-            tracked,
-            ignore,
-            untracked,
-            children,
-        });
-        for name in kids {
-            let child = join(&rela, &name);
+        for name in &children {
+            let child = join(&rela, name);
             let path = self.abs(child.as_ref());
             let meta = std::fs::symlink_metadata(&path)
                 .with_context(|| format!("could not read {}", path.display()))?;
@@ -632,6 +608,16 @@ impl Walker<'_> {
             }
             self.visit(child, &meta, rules_changed)?;
         }
+        // Records are found by path, so their order in the file is free.
+        self.new.push(Record {
+            path: rela,
+            stat,
+            trusted,
+            tracked,
+            ignore,
+            untracked,
+            children,
+        });
         Ok(())
     }
 
